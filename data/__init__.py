@@ -1,0 +1,1 @@
+"""Data layer: the DuckDB schema, the importer of exports and database access. No Streamlit here."""

@@ -1,0 +1,99 @@
+"""Opening the KPI database and reading what is loaded in it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+DB_ENV_VAR = "KPI_DB"
+DEFAULT_DB = Path(__file__).resolve().parent / "kpi.duckdb"
+SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"
+SCHEMA_VERSION = "1"
+
+# Fact tables and the column that dates each row; the status listing and data version walk these.
+FACT_TABLES = {
+    "visits": "date",
+    "circulation": "date",
+    "events": "date",
+    "surveys": "date",
+    "measures": "date",
+    "targets": "make_date(year, 1, 1)",
+}
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """The database file to use: `path` if given, else $KPI_DB, else data/kpi.duckdb."""
+    if path:
+        return Path(path)
+    env = os.environ.get(DB_ENV_VAR)
+    return Path(env) if env else DEFAULT_DB
+
+
+def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the database (creating it and its schema when writable) and return the connection."""
+    target = db_path(path)
+    if read_only:
+        return duckdb.connect(str(target), read_only=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(target))
+    ensure_schema(con)
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create any missing table; a no-op on an up-to-date database."""
+    con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+    con.execute(
+        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
+        [SCHEMA_VERSION],
+    )
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    """A number that changes whenever an import lands; caches key on it."""
+    row = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()
+    return int(row[0])
+
+
+def status(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Per table: rows, date range, branches and the last import time."""
+    out = []
+    for table, date_expr in FACT_TABLES.items():
+        # Table names and date expressions come from the constant above, never from input.
+        rows, first, last, branches = con.execute(
+            f"SELECT count(*), min({date_expr}), max({date_expr}), count(DISTINCT branch_id) FROM {table}"
+        ).fetchone()
+        last_import = con.execute(
+            "SELECT max(imported_at) FROM imports WHERE kind = ?", [table]
+        ).fetchone()[0]
+        out.append(
+            {
+                "table": table,
+                "rows": rows,
+                "first_date": first,
+                "last_date": last,
+                "branches": branches,
+                "last_import": last_import,
+            }
+        )
+    n_branches, n_aliases = con.execute(
+        "SELECT (SELECT count(*) FROM branches), (SELECT count(*) FROM branch_aliases)"
+    ).fetchone()
+    last_branch_import = con.execute(
+        "SELECT max(imported_at) FROM imports WHERE kind = 'branches'"
+    ).fetchone()[0]
+    out.insert(
+        0,
+        {
+            "table": "branches",
+            "rows": n_branches,
+            "first_date": None,
+            "last_date": None,
+            "branches": n_branches,
+            "last_import": last_branch_import,
+            "aliases": n_aliases,
+        },
+    )
+    return out

@@ -1,0 +1,162 @@
+"""The header synonym table: which export column means which canonical field.
+
+Headers are compared by `header_key`: case, width, spacing, underscores and camelCase are ignored, so
+`BranchCode`, `branch_code` and `BRANCH CODE` are one header. A per-source mapping file can name any
+column the table cannot guess (see README, "Mapping files").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# canonical field -> header spellings (compared by header_key). English and Chinese.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "branch": (
+        "branch", "location", "library", "library name", "branch name", "libname", "site", "site name",
+        "service point", "venue", "outlet", "library details", "institution", "分馆", "馆名", "馆点",
+        "服务点", "图书馆", "场馆", "单位", "单位名称", "分馆名称", "图书室", "网点", "站点", "馆舍",
+    ),
+    "branch_code": (
+        "branch code", "branch id", "location code", "library code", "code", "fscskey", "library id",
+        "馆代码", "分馆代码", "分馆编号", "馆编号", "编码",
+    ),
+    "name_zh": ("name zh", "chinese name", "中文名", "中文名称", "中文馆名"),
+    "name_en": ("english name", "name en", "英文名", "英文名称"),
+    "date": (
+        "date", "day", "visit date", "event date", "activity date", "report date", "日期", "统计日期",
+        "活动日期", "活动时间", "举办日期",
+    ),
+    "timestamp": (
+        "timestamp", "datetime", "date time", "transaction date", "transaction time", "transaction datetime",
+        "event time", "交易时间", "借还时间", "操作时间", "流通时间",
+    ),
+    "year": ("year", "calendar year", "年份", "年度", "年"),
+    "month": ("month", "月份", "统计月份", "月"),
+    "period": ("period", "reporting period", "统计期", "统计周期"),
+    "visits": (
+        "visits", "visitors", "visitor count", "visit count", "visitor visits", "door count", "gate count",
+        "footfall", "entries", "physical visits", "到馆人次", "入馆人次", "进馆人次", "总流通人次",
+        "接待人次", "参观人次", "观众人次", "客流量", "客流", "到馆人数", "入馆人数", "接待观众",
+    ),
+    "method": ("method", "count method", "counting method", "统计方式", "计数方式"),
+    "audience": (
+        "audience", "target audience", "segment", "visitor type", "visitor segment", "age group",
+        "受众", "服务对象", "对象", "观众类型", "人群", "年龄段", "读者群体",
+    ),
+    "checkouts": (
+        "checkouts", "check outs", "checkout", "loans", "issues", "borrows", "initial loans", "lending",
+        "外借册次", "外借", "借出册次", "借书册次", "借出",
+    ),
+    "circulation": (
+        "circulation", "total circulation", "totcir", "借还册次", "流通册次", "文献流通量", "借阅量",
+        "借阅册次",
+    ),
+    "renewals": ("renewals", "renews", "renewal", "续借", "续借册次"),
+    "returns": ("returns", "check ins", "checkins", "returned", "还书册次", "归还册次", "还书"),
+    "item_type": ("item type", "material type", "item category", "collection", "资料类型", "文献类型"),
+    "patron_category": (
+        "patron category", "patron type", "borrower type", "borrower category", "user type",
+        "读者类型", "读者类别",
+    ),
+    "action": ("action", "transaction type", "transaction", "操作", "操作类型", "业务类型", "流通类型"),
+    "event_id": ("event id", "activity id", "program id", "programme id", "session id", "活动编号", "活动id"),
+    "title": (
+        "title", "event title", "event name", "event", "activity", "activity name", "program",
+        "programme", "program name", "活动名称", "活动主题", "主题",
+    ),
+    "title_zh": ("title zh", "chinese title", "中文标题", "活动中文名称"),
+    "category": (
+        "category", "event category", "event type", "type", "program type", "programme type",
+        "activity type", "类别", "活动类别", "活动类型", "类型",
+    ),
+    "format": ("format", "delivery", "delivery mode", "mode", "形式", "活动形式", "举办形式", "线上线下"),
+    "attendance": (
+        "attendance", "attendees", "participants", "attended", "total attendance", "参加人次",
+        "参与人次", "服务人次", "参与人数", "参加人数", "观众人数",
+    ),
+    "sessions": ("sessions", "number of events", "events held", "活动场次", "场次"),
+    "satisfaction": (
+        "satisfaction", "mean score", "average score", "avg score", "satisfaction score", "rating",
+        "满意度", "满意度得分", "平均分", "评分",
+    ),
+    "responses": (
+        "responses", "respondents", "n responses", "response count", "评价人数", "问卷数", "有效问卷",
+        "有效问卷数", "回复数",
+    ),
+    "scale_max": ("scale max", "scale", "out of", "max score", "满分", "量表满分"),
+    "volunteers": ("volunteers", "volunteer count", "志愿者人次", "志愿者", "志愿者人数"),
+    "volunteer_hours": ("volunteer hours", "志愿服务时长", "服务时长", "志愿时长"),
+    "beneficiaries": ("beneficiaries", "people served", "受益人次", "受益人数", "服务对象人次"),
+    "planned": ("planned", "is planned", "status", "计划", "是否计划", "状态"),
+    "respondent_id": ("respondent", "respondent id", "response id", "问卷编号", "答卷编号", "受访者编号"),
+    "question": ("question", "item", "question id", "问题", "题目", "题项"),
+    "score": ("score", "answer", "得分", "分数", "分值"),
+    "kind": ("kind", "branch kind", "branch type", "service point type", "馆类型", "网点类型", "类别名称"),
+    "parent": ("parent", "parent id", "parent branch", "parent branch id", "上级", "上级馆", "所属总馆", "所属分馆"),
+    "district": ("district", "region", "area", "ward name", "district name", "区", "区县", "所属区", "片区", "街道"),
+    "service_population": ("service population", "population", "popu lsa", "服务人口", "人口"),
+    "opened_on": ("opened", "opened on", "open date", "opening date", "开馆日期", "开放日期", "启用日期"),
+    "closed_on": ("closed", "closed on", "close date", "closing date", "闭馆日期", "停止服务日期"),
+    "aliases": ("aliases", "alias", "other names", "别名", "曾用名"),
+    "metric": ("metric", "kpi", "indicator", "target metric", "考核指标"),
+    "target": ("target", "goal", "target value", "目标", "目标值", "年度目标"),
+    "measure": ("measure", "measure name", "statistic", "项目", "统计项目", "指标", "指标名称"),
+    "value": ("value", "count", "amount", "数值", "数量", "值"),
+}
+
+# Fields that name something other than a branch in a branches file.
+BRANCH_FILE_RENAMES = {"branch_code": "branch_id", "branch": "name", "category": "kind"}
+
+MONTH_WORDS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
+    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
+    "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+    "一月": 1, "二月": 2, "三月": 3, "四月": 4, "五月": 5, "六月": 6, "七月": 7, "八月": 8,
+    "九月": 9, "十月": 10, "十一月": 11, "十二月": 12,
+}
+# Year-total columns of wide files: ignored, never trusted.
+TOTAL_COLUMNS = {
+    "ytd", "total", "totals", "year total", "annual total", "year to date", "sum", "合计", "总计",
+    "全年", "全年合计", "年累计", "累计", "小计",
+}
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def header_key(header: str) -> str:
+    """The comparison key of a header: `BranchCode`, `branch_code` and ` BRANCH  CODE ` all give 'branch code'."""
+    text = unicodedata.normalize("NFKC", header).replace("\ufeff", "").strip()
+    text = _CAMEL.sub(" ", text)
+    text = re.sub(r"[\s_\-./:()（）\[\]]+", " ", text.casefold())
+    return text.strip()
+
+
+_LOOKUP = {header_key(s): field for field, spellings in SYNONYMS.items() for s in spellings}
+
+
+def field_for(header: str) -> str | None:
+    """The canonical field a header means, or None when the synonym table does not know it."""
+    return _LOOKUP.get(header_key(header))
+
+
+def month_column(header: str) -> tuple[int | None, int] | None:
+    """(year or None, month) when a header names a month (`JANUARY`, `Jan`, `1月`, `2024-01`), else None."""
+    key = header_key(header)
+    if key in MONTH_WORDS:
+        return None, MONTH_WORDS[key]
+    m = re.fullmatch(r"(\d{1,2}) ?月(?:份)?", key)
+    if m and 1 <= int(m.group(1)) <= 12:
+        return None, int(m.group(1))
+    m = re.fullmatch(r"((?:19|20)\d\d) ?(?:年 ?)?(\d{1,2}) ?月?", key)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return int(m.group(1)), int(m.group(2))
+    m = re.fullmatch(r"([a-z]+) ((?:19|20)\d\d)", key)
+    if m and m.group(1) in MONTH_WORDS:
+        return int(m.group(2)), MONTH_WORDS[m.group(1)]
+    return None
+
+
+def is_total_column(header: str) -> bool:
+    """True for a wide file's year-total column (YTD, 合计...)."""
+    return header_key(header) in TOTAL_COLUMNS

@@ -1,0 +1,601 @@
+"""Importing exports into the database: all or nothing per file, idempotent, every problem reported.
+
+A file is read and checked completely before anything is written. A file with any problem writes
+nothing (unless quarantine is asked for, which loads the good rows and sets the rest aside). A file
+whose content was already imported changes nothing; a corrected version of a file (same name, new
+content) replaces that file's rows in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import hashlib
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from data import kinds, mapping as mapping_mod, values
+from data.names import clean_display, name_key, non_branch_reason, slug
+from data.reading import FileError, Table, read_table
+from data.rows import Parsed, Plan, PlanError, Problem, RowCells, event_id_for, plan_columns
+
+KIND_ORDER = ("branches", "targets", "visits", "circulation", "events", "surveys", "measures")
+# Kinds whose facts must not overlap those of another file: the same branch and period twice is double counting.
+OVERLAP_DIMENSION = {"visits": "audience", "circulation": None, "measures": "measure"}
+GRAIN_INTERVAL = {"day": "1 day", "month": "1 month", "quarter": "3 months", "year": "1 year"}
+PARSERS = {
+    "visits": kinds.visits,
+    "circulation": kinds.circulation,
+    "events": kinds.events,
+    "surveys": kinds.surveys,
+    "measures": kinds.measures,
+    "targets": kinds.targets,
+    "branches": kinds.branches,
+}
+
+
+@dataclass
+class Options:
+    kind: str | None = None
+    mapping: Path | None = None
+    allow_new_branches: bool = False
+    quarantine: bool = False
+    quarantine_dir: Path | None = None
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+@dataclass
+class FileReport:
+    path: Path
+    source: str
+    status: str = "rejected"  # loaded | replaced | unchanged | quarantined | rejected
+    kind: str | None = None
+    layout: str | None = None
+    encoding: str | None = None
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_stored: int = 0
+    skipped: dict[str, list[int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    branches_matched: set[str] = field(default_factory=set)
+    branches_new: set[str] = field(default_factory=set)
+    date_min: dt.date | None = None
+    date_max: dt.date | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    blank_cells: int = 0
+    quarantine_file: Path | None = None
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "rejected"
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(len(lines) for lines in self.skipped.values())
+
+    @property
+    def rows_rejected(self) -> int:
+        return len({p.line for p in self.problems})
+
+
+def import_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], options: Options) -> list[FileReport]:
+    """Import files and folders (CSV files inside, recursively); branch lists first, then the rest."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in (".csv", ".txt", ".tsv")))
+        else:
+            files.append(path)
+    ordered = sorted(files, key=lambda p: (_guess_order(p), str(p)))
+    return [import_file(con, path, options) for path in ordered]
+
+
+def _guess_order(path: Path) -> int:
+    name = path.name.casefold()
+    if "branch" in name or "分馆" in name or "馆点" in name or "网点" in name:
+        return 0
+    return 1
+
+
+def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> FileReport:
+    """Import one export; the returned report says what happened. Raises nothing for bad input."""
+    report = FileReport(path=path, source=path.name)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _fail(report, f"cannot read file: {exc.strerror or exc}")
+    try:
+        mapping_path = options.mapping or (mapping_mod.sidecar(path) if mapping_mod.sidecar(path).exists() else None)
+        source_mapping = mapping_mod.load(mapping_path)
+        if mapping_path and options.mapping is None:
+            report.notes.append(f"mapping file {mapping_path.name} applied")
+        table = read_table(path, data, source_mapping.encoding)
+        report.encoding = table.encoding
+        plan = plan_columns(table, source_mapping, options.kind, path)
+    except (FileError, PlanError, mapping_mod.MappingError) as exc:
+        return _fail(report, str(exc))
+    report.kind, report.layout = plan.kind, plan.layout
+    report.ignored_columns, report.notes = plan.ignored, report.notes + plan.notes
+    report.rows_read = len(table.rows)
+    content_hash = hashlib.sha256(data).hexdigest()
+    previous = _already_imported(con, report.source, plan.kind, content_hash)
+    if previous:
+        report.status = "unchanged"
+        report.message = f"already imported ({previous}); nothing changed"
+        return report
+    parsed = parse_rows(table, plan, source_mapping)
+    _apply(report, parsed)
+    if plan.kind == "branches":
+        return _import_branches(con, report, parsed, plan, table, content_hash, options)
+    resolver = BranchResolver(con, source_mapping, options.allow_new_branches)
+    records = _resolve(report, parsed.records, resolver, table, plan)
+    records = _dedupe(report, records, plan.kind)
+    _check_dates(report, records, options.today)
+    _check_overlap(con, report, records, plan.kind)
+    return _finish(con, report, records, plan, table, content_hash, options, resolver)
+
+
+def _fail(report: FileReport, message: str, line: int = 0) -> FileReport:
+    report.problems.append(Problem(line, None, None, message))
+    report.message = message
+    return report
+
+
+def _already_imported(con, source: str, kind: str, content_hash: str) -> str | None:
+    latest = con.execute(
+        "SELECT content_hash FROM imports WHERE source_file = ? AND kind = ? ORDER BY import_id DESC LIMIT 1",
+        [source, kind],
+    ).fetchone()
+    if latest and latest[0] == content_hash:
+        return f"same content as the current {source}"
+    twin = con.execute(
+        "SELECT source_file FROM imports WHERE content_hash = ? AND kind = ? AND source_file <> ? "
+        "ORDER BY import_id DESC LIMIT 1",
+        [content_hash, kind, source],
+    ).fetchone()
+    return f"same content already imported as {twin[0]}" if twin else None
+
+
+def _apply(report: FileReport, parsed: Parsed) -> None:
+    report.problems.extend(parsed.problems)
+    for reason, lines in parsed.skipped_lines.items():
+        report.skipped.setdefault(reason, []).extend(lines)
+    report.blank_cells = parsed.cells_blank
+
+
+def _skip(skipped: dict[str, list[int]], reason: str, line: int) -> None:
+    skipped.setdefault(reason, []).append(line)
+
+
+def parse_rows(table: Table, plan: Plan, source_mapping: mapping_mod.Mapping) -> Parsed:
+    """Every data row to records, skips (with reasons) or problems."""
+    order = source_mapping.date_order or _slash_order(table, plan)
+    parsed = Parsed([], [], Counter(), {})
+    rollup: dict[tuple, dict] = {}
+    for line, cells in table.rows:
+        if not any(c.strip() for c in cells):
+            _skip(parsed.skipped_lines, "empty row", line)
+            continue
+        rc = RowCells(line, cells, plan, table, source_mapping)
+        reason = _row_skip_reason(rc, plan)
+        if reason:
+            _skip(parsed.skipped_lines, reason, line)
+            continue
+        if plan.layout == "wide":
+            records = _wide_records(rc, plan, parsed)
+        elif plan.layout == "transactions":
+            record, reason = kinds.transaction(rc, order)
+            if reason:
+                _skip(parsed.skipped_lines, reason, line)
+                continue
+            records = [record] if record else []
+        else:
+            records = PARSERS[plan.kind](rc, order)
+        if rc.problems:
+            parsed.problems.extend(rc.problems)
+            continue
+        if not records:
+            _skip(parsed.skipped_lines, "no values reported (blank cells)", line)
+            continue
+        if plan.layout == "transactions":
+            _roll_up(rollup, records[0])
+        else:
+            parsed.records.extend(records)
+    parsed.records.extend(rollup.values())
+    return parsed
+
+
+def _slash_order(table: Table, plan: Plan) -> str:
+    indexes = [plan.fields[f] for f in ("date", "timestamp", "opened_on", "closed_on") if f in plan.fields]
+    cells = [row[i] for _, row in table.rows for i in indexes if i < len(row)]
+    try:
+        return values.slash_order(cells)
+    except ValueError:
+        return "mdy"  # each ambiguous cell then fails on its own line with a clear reason
+
+
+def _row_skip_reason(rc: RowCells, plan: Plan) -> str | None:
+    if plan.kind == "branches":
+        name = rc.raw("name") or rc.raw("branch_id") or ""
+        return _structural(non_branch_reason(name)) if name.strip() else "no branch name"
+    raw = rc.raw("branch_code") or rc.raw("branch")
+    if raw is None or not raw.strip():
+        if plan.kind == "targets" or rc.mapping.branch:
+            return None
+        return "no branch name"
+    if plan.kind == "targets":
+        return None
+    return _structural(non_branch_reason(raw))
+
+
+def _structural(reason: str | None) -> str | None:
+    """Totals and footnotes are never data; a system-wide line is skipped only if no branch has its name."""
+    return reason if reason in ("totals row", "footnote row") else None
+
+
+def _wide_records(rc: RowCells, plan: Plan, parsed: Parsed) -> list[dict]:
+    from data.rows import branch_cell
+
+    branch, column = branch_cell(rc)
+    row_year = rc.typed("year", values.parse_year) if "year" in plan.fields else None
+    measure = kinds.measure_name(rc.text("measure")) if plan.kind == "measures" and rc.text("measure") else None
+    records = []
+    for index, year, month in plan.months:
+        raw = rc.cells[index] if index < len(rc.cells) else ""
+        if values.is_blank(raw, rc.mapping.missing_codes):
+            parsed.cells_blank += 1
+            continue
+        header = rc.table.header[index]
+        try:
+            number = values.parse_amount(raw) if plan.kind == "measures" else values.parse_count(raw)
+        except ValueError as exc:
+            rc.problems.append(Problem(rc.line, header, raw, str(exc)))
+            continue
+        when_year = row_year or year
+        if when_year is None:
+            rc.problems.append(Problem(rc.line, header, raw, "no year for this month"))
+            continue
+        record = {"date": dt.date(when_year, month, 1), "grain": "month", "_line": rc.line, "_branch": branch,
+                  "_branch_column": column, "_column": header, "_raw": raw}
+        record.update(_wide_value(plan, number, measure))
+        records.append(record)
+    return records
+
+
+def _wide_value(plan: Plan, number: float, measure: str | None) -> dict:
+    if plan.kind == "visits":
+        return {"visits": number, "method": "counted", "audience": "all"}
+    if plan.kind == "circulation":
+        counts = dict.fromkeys(("checkouts", "renewals", "returns", "circulation"))
+        counts[plan.value_field] = number
+        return {**counts, "item_type": "all", "patron_category": "all"}
+    if plan.kind == "measures":
+        return {"measure": measure, "value": number}
+    blank = dict.fromkeys(kinds.COLUMNS["events"])
+    blank.update(category="other", audience="general", format="onsite", planned=False, sessions=None)
+    blank[plan.value_field] = number
+    return blank
+
+
+def _roll_up(rollup: dict[tuple, dict], record: dict) -> None:
+    key = (record["date"], name_key(record["_branch"] or ""), record["item_type"], record["patron_category"])
+    total = rollup.get(key)
+    if total is None:
+        rollup[key] = record
+        return
+    for column in ("checkouts", "renewals", "returns"):
+        total[column] += record[column]
+
+
+class BranchResolver:
+    """Branch names and codes to branch ids, through the alias table and this source's mapping."""
+
+    def __init__(self, con, source_mapping: mapping_mod.Mapping, allow_new: bool):
+        self.aliases = dict(con.execute("SELECT alias_key, branch_id FROM branch_aliases").fetchall())
+        self.names = dict(con.execute("SELECT branch_id, name FROM branches").fetchall())
+        self.taken = set(self.names)
+        self.extra = {name_key(k): v for k, v in source_mapping.branches.items()}
+        self.allow_new = allow_new
+        self.new: dict[str, dict] = {}  # branch_id -> branch row to create
+        self.new_aliases: dict[str, tuple[str, str]] = {}  # alias_key -> (alias, branch_id)
+
+    def resolve(self, raw: str, is_code: bool, skip_system_lines: bool = False) -> str | None:
+        """The branch id for a name or code; with allow_new, unknown names become new branches
+        (except system-wide lines such as "Online Renewals" when skip_system_lines is set)."""
+        key = name_key(raw)
+        key = name_key(self.extra[key]) if key in self.extra else key
+        found = self.aliases.get(key) or self.new_aliases.get(key, (None, None))[1]
+        if found or not self.allow_new or (skip_system_lines and non_branch_reason(raw)):
+            return found
+        display = clean_display(raw)
+        branch_id = display if is_code and display not in self.taken else slug(display, self.taken)
+        self.taken.add(branch_id)
+        has_cjk = re.search(r"[\u4e00-\u9fff]", display) is not None
+        self.new[branch_id] = {"branch_id": branch_id, "name": display, "name_zh": display if has_cjk else None}
+        self.new_aliases[key] = (display, branch_id)
+        self.new_aliases.setdefault(name_key(branch_id), (branch_id, branch_id))
+        return branch_id
+
+    def closest(self, raw: str) -> list[str]:
+        keys = difflib.get_close_matches(name_key(raw), list(self.aliases), n=3, cutoff=0.6)
+        names = []
+        for key in keys:
+            name = self.names.get(self.aliases[key], key)
+            if name not in names:
+                names.append(name)
+        return names
+
+
+def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, table: Table, plan: Plan) -> list[dict]:
+    out = []
+    unknown: dict[str, list[dict]] = defaultdict(list)
+    for record in records:
+        raw = record.pop("_branch")
+        column = record.pop("_branch_column")
+        if raw is None:  # a network-wide target
+            record["branch_id"] = None
+            out.append(record)
+            continue
+        if plan.kind == "targets" and non_branch_reason(raw) == "totals row":
+            record["branch_id"] = None
+            out.append(record)
+            continue
+        branch_id = resolver.resolve(raw, column == "branch_code", skip_system_lines=True)
+        if branch_id is None and non_branch_reason(raw):
+            _skip(report.skipped, non_branch_reason(raw), record["_line"])
+            continue
+        if branch_id is None:
+            unknown[raw].append(record)
+            continue
+        (report.branches_new if branch_id in resolver.new else report.branches_matched).add(branch_id)
+        record["branch_id"] = branch_id
+        out.append(record)
+    for raw, bad in unknown.items():
+        column = table.header[plan.fields["branch_code" if "branch_code" in plan.fields else "branch"]] \
+            if plan.fields.keys() & {"branch", "branch_code"} else "branch"
+        hint = resolver.closest(raw)
+        reason = "unknown branch" + (f" (closest known: {', '.join(hint)})" if hint else "") + \
+            "; add it to the branch list, map it in a mapping file, or use --allow-new-branches"
+        for line in sorted({r["_line"] for r in bad}):
+            report.problems.append(Problem(line, column, raw, reason))
+    return out
+
+
+def _dedupe(report: FileReport, records: list[dict], kind: str) -> list[dict]:
+    if kind == "events":
+        for record in records:
+            if not record.get("event_id"):
+                record["event_id"] = event_id_for(record)
+    key_columns = kinds.KEYS[kind]
+    value_columns = [c for c in kinds.COLUMNS[kind] if c not in key_columns]
+    seen: dict[tuple, dict] = {}
+    out = []
+    for record in records:
+        if kind == "surveys" and not record.get("respondent_id"):
+            out.append(record)
+            continue
+        key = tuple(record.get(c) for c in key_columns)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = record
+            out.append(record)
+        elif all(first.get(c) == record.get(c) for c in value_columns):
+            _skip(report.skipped, f"duplicate of an earlier row (first on line {first['_line']})", record["_line"])
+        else:
+            described = ", ".join(f"{c}={record.get(c)}" for c in key_columns if c != "grain")
+            report.problems.append(Problem(record["_line"], record.get("_column"), record.get("_raw"),
+                                           f"conflicts with line {first['_line']} (same {described}, other values)"))
+    return out
+
+
+def _check_dates(report: FileReport, records: list[dict], today: dt.date) -> None:
+    for record in records:
+        when = record.get("date")
+        if when is None:
+            continue
+        if when > today and not record.get("planned"):
+            report.problems.append(Problem(record["_line"], record.get("_column", "date"),
+                                           record.get("_raw", str(when)), "date in the future"))
+        elif when.year < 1900:
+            report.problems.append(Problem(record["_line"], "date", str(when), "date before 1900"))
+
+
+def _frame(records: list[dict], kind: str, source: str) -> pd.DataFrame:
+    columns = kinds.COLUMNS[kind]
+    frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in records], columns=columns)
+    frame = frame.astype(object).where(frame.notna(), None)
+    frame["source_file"] = source
+    return frame
+
+
+def _check_overlap(con, report: FileReport, records: list[dict], kind: str) -> None:
+    """Refuse facts that another file already gave for the same branch and period."""
+    if not records or kind not in ("visits", "circulation", "measures", "events", "targets"):
+        return
+    frame = _frame(records, kind, report.source)
+    frame["_line"] = [r["_line"] for r in records]
+    cursor = con.cursor()
+    cursor.register("incoming", frame)
+    if kind == "events":
+        sql = ("SELECT i._line, e.source_file, i.event_id FROM incoming i JOIN events e USING (event_id) "
+               "WHERE e.source_file <> ?")
+    elif kind == "targets":
+        sql = ("SELECT i._line, e.source_file, i.metric FROM incoming i JOIN targets e ON e.year = i.year "
+               "AND e.metric = i.metric AND e.branch_id IS NOT DISTINCT FROM i.branch_id WHERE e.source_file <> ?")
+    else:
+        dimension = OVERLAP_DIMENSION[kind]
+        same_dim = f"AND e.{dimension} = i.{dimension}" if dimension else ""
+        # Periods overlap when each starts before the other ends; grains may differ (a month vs its days).
+        sql = f"""
+            SELECT i._line, e.source_file, i.branch_id FROM incoming i JOIN {kind} e
+              ON e.branch_id = i.branch_id {same_dim}
+             AND e.date < i.date + CAST(CASE i.grain WHEN 'day' THEN INTERVAL 1 DAY WHEN 'month' THEN INTERVAL 1 MONTH
+                                      WHEN 'quarter' THEN INTERVAL 3 MONTH ELSE INTERVAL 1 YEAR END AS INTERVAL)
+             AND i.date < e.date + CAST(CASE e.grain WHEN 'day' THEN INTERVAL 1 DAY WHEN 'month' THEN INTERVAL 1 MONTH
+                                      WHEN 'quarter' THEN INTERVAL 3 MONTH ELSE INTERVAL 1 YEAR END AS INTERVAL)
+             WHERE e.source_file <> ?"""
+    hits = cursor.execute(sql, [report.source]).fetchall()
+    cursor.close()
+    for line, other, what in sorted({(h[0], h[1], h[2]) for h in hits}):
+        report.problems.append(Problem(line, None, str(what),
+                                       f"already loaded from {other} for the same branch and period; "
+                                       "importing both would double-count"))
+
+
+def _finish(con, report: FileReport, records: list[dict], plan: Plan, table: Table, content_hash: str,
+            options: Options, resolver: BranchResolver) -> FileReport:
+    bad_lines = {p.line for p in report.problems}
+    if bad_lines and not options.quarantine:
+        report.message = f"rejected: {len(bad_lines)} row(s) with problems; nothing was written"
+        return report
+    keep = [r for r in records if r["_line"] not in bad_lines]
+    if bad_lines:
+        report.quarantine_file = _write_quarantine(report, table, bad_lines, options)
+    report.rows_accepted = len({r["_line"] for r in keep})
+    report.rows_stored = len(keep)
+    dates = [r["date"] for r in keep if r.get("date")]
+    report.date_min, report.date_max = (min(dates), max(dates)) if dates else (None, None)
+    used = {r["branch_id"] for r in keep}
+    new_rows = [row for bid, row in resolver.new.items() if bid in used]
+    new_aliases = [(k, alias, bid) for k, (alias, bid) in resolver.new_aliases.items() if bid in used]
+    report.branches_new &= used
+    replaced = _write(con, report, plan.kind, _frame(keep, plan.kind, report.source), content_hash,
+                      new_rows, new_aliases, table)
+    report.status = "quarantined" if bad_lines else ("replaced" if replaced else "loaded")
+    return report
+
+
+def _write(con, report: FileReport, kind: str, frame: pd.DataFrame, content_hash: str,
+           new_branches: list[dict], new_aliases: list[tuple], table: Table | None = None,
+           branch_upserts: pd.DataFrame | None = None) -> bool:
+    """Replace this source's rows in one transaction; True when an earlier version was replaced."""
+    cursor = con.cursor()
+    cursor.execute("BEGIN TRANSACTION")
+    try:
+        for row in new_branches:
+            cursor.execute("INSERT INTO branches (branch_id, name, name_zh, kind, source_file) VALUES (?, ?, ?, "
+                           "'branch', ?)", [row["branch_id"], row["name"], row["name_zh"], report.source])
+        if new_aliases:
+            cursor.executemany("INSERT INTO branch_aliases VALUES (?, ?, ?) ON CONFLICT DO NOTHING", new_aliases)
+        replaced = False
+        if kind != "branches":
+            replaced = cursor.execute(f"SELECT count(*) FROM {kind} WHERE source_file = ?",
+                                      [report.source]).fetchone()[0] > 0
+            cursor.execute(f"DELETE FROM {kind} WHERE source_file = ?", [report.source])
+            cursor.register("incoming", frame)
+            columns = ", ".join(frame.columns)
+            cursor.execute(f"INSERT INTO {kind} ({columns}) SELECT {columns} FROM incoming")
+        import_id = cursor.execute(
+            "INSERT INTO imports (source_file, path, content_hash, kind, layout, rows_read, rows_accepted, "
+            "rows_skipped, rows_rejected, date_min, date_max) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING import_id",
+            [report.source, str(report.path), content_hash, kind, report.layout, report.rows_read,
+             report.rows_accepted, report.rows_skipped, report.rows_rejected, report.date_min, report.date_max],
+        ).fetchone()[0]
+        if report.problems:
+            cursor.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
+                               [[import_id, p.line, p.column, p.value, p.reason] for p in report.problems])
+        cursor.execute("COMMIT")
+    except Exception:
+        cursor.execute("ROLLBACK")
+        raise
+    finally:
+        cursor.close()
+    return replaced
+
+
+def _write_quarantine(report: FileReport, table: Table, bad_lines: set[int], options: Options) -> Path:
+    folder = options.quarantine_dir or Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{Path(report.source).stem}.rejected.csv"
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for p in report.problems:
+        reasons[p.line].append(f"{p.column or ''}: {p.reason}" if p.column else p.reason)
+    with target.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([*table.header, "_line", "_reason"])
+        for line, cells in table.rows:
+            if line in bad_lines:
+                writer.writerow([*cells, line, "; ".join(reasons[line])])
+    return target
+
+
+def _import_branches(con, report: FileReport, parsed: Parsed, plan: Plan, table: Table, content_hash: str,
+                     options: Options) -> FileReport:
+    """Upsert the branch list and its aliases; parents may refer to branches in the same file."""
+    existing = dict(con.execute("SELECT alias_key, branch_id FROM branch_aliases").fetchall())
+    taken = set(r[0] for r in con.execute("SELECT branch_id FROM branches").fetchall())
+    rows, aliases = [], {}
+    for record in parsed.records:
+        if not record["branch_id"]:
+            record["branch_id"] = existing.get(name_key(record["name"])) or slug(record["name"], taken)
+        taken.add(record["branch_id"])
+        rows.append(record)
+    ids = {r["branch_id"] for r in rows}
+    for record in rows:
+        spellings = [record["branch_id"], record["name"], record["name_zh"], *record["_aliases"]]
+        for spelling in filter(None, spellings):
+            key = name_key(spelling)
+            owner = aliases.get(key, (None, None))[1] or existing.get(key)
+            if owner and owner != record["branch_id"]:
+                report.problems.append(Problem(record["_line"], "aliases", spelling,
+                                               f"this spelling already names branch {owner}"))
+            aliases.setdefault(key, (clean_display(spelling), record["branch_id"]))
+    lookup = {**existing, **{k: v[1] for k, v in aliases.items()}}
+    for record in rows:
+        parent = record.pop("_parent")
+        record["parent_id"] = None
+        if parent:
+            record["parent_id"] = parent if parent in ids or parent in taken else lookup.get(name_key(parent))
+            if record["parent_id"] is None:
+                report.problems.append(Problem(record["_line"], "parent", parent, "unknown parent branch"))
+    if report.problems and not options.quarantine:
+        report.message = f"rejected: {report.rows_rejected} row(s) with problems; nothing was written"
+        return report
+    bad = {p.line for p in report.problems}
+    rows = [r for r in rows if r["_line"] not in bad]
+    report.rows_accepted = report.rows_stored = len(rows)
+    report.branches_new = {r["branch_id"] for r in rows} - set(existing.values())
+    report.branches_matched = {r["branch_id"] for r in rows} - report.branches_new
+    _upsert_branches(con, report, rows, aliases, content_hash)
+    report.status = "quarantined" if bad else "loaded"
+    return report
+
+
+BRANCH_COLUMNS = ["branch_id", "name", "name_zh", "kind", "parent_id", "district", "service_population",
+                  "opened_on", "closed_on"]
+
+
+def _upsert_branches(con, report: FileReport, rows: list[dict], aliases: dict, content_hash: str) -> None:
+    frame = pd.DataFrame([{c: r.get(c) for c in BRANCH_COLUMNS} for r in rows], columns=BRANCH_COLUMNS)
+    frame = frame.astype(object).where(frame.notna(), None)
+    frame["source_file"] = report.source
+    # Parents first, so the order never matters to the reader of the file.
+    cursor = con.cursor()
+    cursor.execute("BEGIN TRANSACTION")
+    try:
+        cursor.register("incoming", frame)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in BRANCH_COLUMNS[1:] + ["source_file"])
+        cursor.execute(f"INSERT INTO branches SELECT * FROM incoming ON CONFLICT (branch_id) DO UPDATE SET {updates}")
+        alias_rows = [(k, alias, bid) for k, (alias, bid) in aliases.items()]
+        cursor.executemany("INSERT INTO branch_aliases VALUES (?, ?, ?) ON CONFLICT DO NOTHING", alias_rows)
+        cursor.execute(
+            "INSERT INTO imports (source_file, path, content_hash, kind, layout, rows_read, rows_accepted, "
+            "rows_skipped, rows_rejected) VALUES (?, ?, ?, 'branches', 'long', ?, ?, ?, ?)",
+            [report.source, str(report.path), content_hash, report.rows_read, report.rows_accepted,
+             report.rows_skipped, report.rows_rejected],
+        )
+        cursor.execute("COMMIT")
+    except Exception:
+        cursor.execute("ROLLBACK")
+        raise
+    finally:
+        cursor.close()

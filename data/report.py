@@ -1,0 +1,68 @@
+"""Plain-text import summaries: what each file gave, what was skipped and why, every problem."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from data.importer import FileReport
+
+PROBLEMS_PER_GROUP = 10
+LINES_PER_SKIP = 8
+
+
+def _lines(lines: list[int]) -> str:
+    shown = ", ".join(str(n) for n in sorted(lines)[:LINES_PER_SKIP])
+    more = len(lines) - LINES_PER_SKIP
+    return f"line {shown}" + (f" and {more} more" if more > 0 else "") if len(lines) == 1 else \
+        f"lines {shown}" + (f" and {more} more" if more > 0 else "")
+
+
+def describe(report: FileReport) -> str:
+    """A multi-line summary of one file's import."""
+    head = f"{report.path}: {report.status.upper()}"
+    if report.kind:
+        head += f" ({report.kind}, {report.layout} layout, {report.encoding})"
+    out = [head]
+    if report.message:
+        out.append(f"  {report.message}")
+    if report.status == "unchanged":
+        return "\n".join(out)
+    if report.kind:
+        out.append(f"  rows read {report.rows_read:,}; accepted {report.rows_accepted:,}; "
+                   f"skipped {report.rows_skipped:,}; rejected {report.rows_rejected:,}; "
+                   f"stored {report.rows_stored:,} {report.kind} rows")
+    for reason, lines in sorted(report.skipped.items()):
+        out.append(f"  skipped {len(lines):,}: {reason} ({_lines(lines)})")
+    if report.blank_cells:
+        out.append(f"  blank cells (not reported, stored as missing): {report.blank_cells:,}")
+    if report.ok and report.kind:
+        out.append(f"  branches: {len(report.branches_matched)} matched, {len(report.branches_new)} new"
+                   + (f" ({', '.join(sorted(report.branches_new)[:10])}"
+                      + (", ..." if len(report.branches_new) > 10 else "") + ")" if report.branches_new else ""))
+        if report.date_min:
+            out.append(f"  dates: {report.date_min} .. {report.date_max}")
+    for note in report.notes:
+        out.append(f"  note: {note}")
+    if report.ignored_columns:
+        out.append(f"  ignored columns: {'; '.join(report.ignored_columns)}")
+    out.extend(_problem_lines(report))
+    if report.quarantine_file:
+        out.append(f"  rejected rows written to {report.quarantine_file}")
+    return "\n".join(out)
+
+
+def _problem_lines(report: FileReport) -> list[str]:
+    groups: dict[str, list] = defaultdict(list)
+    for problem in report.problems:
+        groups[problem.reason].append(problem)
+    out = []
+    for reason, problems in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        out.append(f"  problem ({len(problems):,} row{'s' if len(problems) != 1 else ''}): {reason}")
+        for p in problems[:PROBLEMS_PER_GROUP]:
+            where = f"{report.path}:{p.line}" if p.line else str(report.path)
+            column = f", column {p.column!r}" if p.column else ""
+            value = f", value {p.value!r}" if p.value is not None else ""
+            out.append(f"    {where}{column}{value}")
+        if len(problems) > PROBLEMS_PER_GROUP:
+            out.append(f"    ... and {len(problems) - PROBLEMS_PER_GROUP:,} more")
+    return out
