@@ -13,7 +13,7 @@ import unicodedata
 # canonical field -> header spellings (compared by header_key). English and Chinese.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "branch": (
-        "branch", "location", "library", "library name", "branch name", "libname", "site", "site name",
+        "branch", "name", "location", "library", "library name", "branch name", "libname", "site", "site name",
         "service point", "venue", "outlet", "library details", "institution", "分馆", "馆名", "馆点",
         "服务点", "图书馆", "场馆", "单位", "单位名称", "分馆名称", "图书室", "网点", "站点", "馆舍",
     ),

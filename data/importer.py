@@ -29,6 +29,8 @@ KIND_ORDER = ("branches", "targets", "visits", "circulation", "events", "surveys
 # Kinds whose facts must not overlap those of another file: the same branch and period twice is double counting.
 OVERLAP_DIMENSION = {"visits": "audience", "circulation": None, "measures": "measure"}
 GRAIN_INTERVAL = {"day": "1 day", "month": "1 month", "quarter": "3 months", "year": "1 year"}
+UNKNOWN_BRANCH = ("unknown branch: add it to the branch list, map it in a mapping file, "
+                  "or import with --allow-new-branches")
 PARSERS = {
     "visits": kinds.visits,
     "circulation": kinds.circulation,
@@ -289,8 +291,10 @@ def _roll_up(rollup: dict[tuple, dict], record: dict) -> None:
     key = (record["date"], name_key(record["_branch"] or ""), record["item_type"], record["patron_category"])
     total = rollup.get(key)
     if total is None:
+        record["_lines"] = 1
         rollup[key] = record
         return
+    total["_lines"] += 1
     for column in ("checkouts", "renewals", "returns"):
         total[column] += record[column]
 
@@ -362,10 +366,9 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
         column = table.header[plan.fields["branch_code" if "branch_code" in plan.fields else "branch"]] \
             if plan.fields.keys() & {"branch", "branch_code"} else "branch"
         hint = resolver.closest(raw)
-        reason = "unknown branch" + (f" (closest known: {', '.join(hint)})" if hint else "") + \
-            "; add it to the branch list, map it in a mapping file, or use --allow-new-branches"
+        detail = f"closest known: {', '.join(hint)}" if hint else "no similar known name"
         for line in sorted({r["_line"] for r in bad}):
-            report.problems.append(Problem(line, column, raw, reason))
+            report.problems.append(Problem(line, column, raw, UNKNOWN_BRANCH, detail))
     return out
 
 
@@ -459,7 +462,8 @@ def _finish(con, report: FileReport, records: list[dict], plan: Plan, table: Tab
     keep = [r for r in records if r["_line"] not in bad_lines]
     if bad_lines:
         report.quarantine_file = _write_quarantine(report, table, bad_lines, options)
-    report.rows_accepted = len({r["_line"] for r in keep})
+    # A rolled-up transaction record stands for `_lines` export rows.
+    report.rows_accepted = sum(r.get("_lines", 0) for r in keep) + len({r["_line"] for r in keep if "_lines" not in r})
     report.rows_stored = len(keep)
     dates = [r["date"] for r in keep if r.get("date")]
     report.date_min, report.date_max = (min(dates), max(dates)) if dates else (None, None)

@@ -69,7 +69,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -124,7 +124,15 @@ SPRING_FESTIVAL = {
 }
 
 # 2021 is still depressed by COVID-19 rules; afterwards the network grows ~4-6% a year.
-YEAR_LEVEL = {2021: 0.72, 2022: 0.95, 2023: 1.0, 2024: 1.06, 2025: 1.11, 2026: 1.16, 2027: 1.21}
+YEAR_LEVEL = {
+    2021: 0.72,
+    2022: 0.95,
+    2023: 1.0,
+    2024: 1.06,
+    2025: 1.11,
+    2026: 1.16,
+    2027: 1.21,
+}
 # School holidays (late Jan, Jul-Aug) are busy; February loses the Spring Festival week.
 # fmt: off
 MONTH_LEVEL = {
@@ -242,11 +250,12 @@ SITES: list[Site] = [
 
 # CLOSED_ROOM is a room from the table above; its closing date is set here so it stays visible.
 SITES = [
-    Site(**{**s.__dict__, "closed_on": CLOSED_ROOM_CLOSED_ON}) if s.branch_id == CLOSED_ROOM else s
+    replace(s, closed_on=CLOSED_ROOM_CLOSED_ON) if s.branch_id == CLOSED_ROOM else s
     for s in SITES
 ]
 SITE_BY_ID = {s.branch_id: s for s in SITES}
 SITE_ORDER = {s.branch_id: i for i, s in enumerate(SITES)}
+SITE_ID_BY_NAME = {s.name: s.branch_id for s in SITES}
 
 # Which mobile route stops on which weekdays (0 = Monday).
 MOBILE_WEEKDAYS = {"mobile-a": (1, 4), "mobile-b": (2, 5)}
@@ -314,7 +323,9 @@ def in_service(site: Site, day: date) -> bool:
         return False
     if site.closed_on and day > site.closed_on:
         return False
-    return not (site.branch_id == RENOVATION_BRANCH and month_of(day) in RENOVATION_MONTHS)
+    return not (
+        site.branch_id == RENOVATION_BRANCH and month_of(day) in RENOVATION_MONTHS
+    )
 
 
 def is_open(site: Site, day: date) -> bool:
@@ -346,7 +357,9 @@ def ramp_up(site: Site, day: date) -> float:
     """A new branch takes a few months to reach its normal level."""
     if site.opened_on is None or site.opened_on.year < START_YEAR:
         return 1.0
-    months_open = (day.year - site.opened_on.year) * 12 + day.month - site.opened_on.month
+    months_open = (
+        (day.year - site.opened_on.year) * 12 + day.month - site.opened_on.month
+    )
     return min(1.0, 0.7 + 0.1 * months_open)
 
 
@@ -400,18 +413,20 @@ def make_branches() -> list[Row]:
     """The register of service points."""
     rows = []
     for s in SITES:
-        rows.append([
-            s.branch_id,
-            s.name,
-            s.name_zh,
-            s.kind,
-            s.parent_id,
-            s.district,
-            "" if s.service_population is None else str(s.service_population),
-            s.opened_on.isoformat() if s.opened_on else "",
-            s.closed_on.isoformat() if s.closed_on else "",
-            "|".join(s.aliases),
-        ])
+        rows.append(
+            [
+                s.branch_id,
+                s.name,
+                s.name_zh,
+                s.kind,
+                s.parent_id,
+                s.district,
+                "" if s.service_population is None else str(s.service_population),
+                s.opened_on.isoformat() if s.opened_on else "",
+                s.closed_on.isoformat() if s.closed_on else "",
+                "|".join(s.aliases),
+            ]
+        )
     return rows
 
 
@@ -444,7 +459,9 @@ def make_visits_daily(end: str, actuals: Actuals) -> list[Row]:
                 if site.branch_id == ZERO_WEEK_BRANCH and day in zero_week:
                     visits = 0  # the counter was broken; the rows are still exported
                 actuals.add("visits", site.branch_id, day.year, visits)
-                rows.append([day.isoformat(), visits_spelling(site, day), str(visits), method])
+                rows.append(
+                    [day.isoformat(), visits_spelling(site, day), str(visits), method]
+                )
     return rows
 
 
@@ -457,7 +474,9 @@ def check_planted_days(end: str) -> None:
     for k in range(7):
         day = ZERO_WEEK_START + timedelta(days=k)
         if day <= last and not is_open(SITE_BY_ID[ZERO_WEEK_BRANCH], day):
-            raise ValueError(f"zero-week day {day} is not an open day of {ZERO_WEEK_BRANCH}")
+            raise ValueError(
+                f"zero-week day {day} is not an open day of {ZERO_WEEK_BRANCH}"
+            )
 
 
 def make_museum_monthly(end: str, actuals: Actuals) -> list[Row]:
@@ -468,7 +487,11 @@ def make_museum_monthly(end: str, actuals: Actuals) -> list[Row]:
     for month in months_between(f"{START_YEAR}-01", end):
         total = round(noisy(rng, museum.monthly_visits * level(month), 0.07))
         # School trips and summer holidays push the share of minors up.
-        share = 0.27 + (0.05 if month[5:] in ("07", "08") else 0.0) + rng.uniform(-0.02, 0.02)
+        share = (
+            0.27
+            + (0.05 if month[5:] in ("07", "08") else 0.0)
+            + rng.uniform(-0.02, 0.02)
+        )
         actuals.add("visits", museum.branch_id, int(month[:4]), total)
         rows.append([month, museum.name, "all", str(total)])
         rows.append([month, museum.name, "minors", str(round(total * share))])
@@ -488,7 +511,8 @@ def community_visits(end: str, actuals: Actuals) -> dict[tuple[str, str], int | 
                 value = 0
             actuals.add("visits", room.branch_id, int(month[:4]), value)
             values[(room.branch_id, month)] = value
-    values[NOT_REPORTED_CELL] = None  # drawn above to keep the rng in step, then withheld
+    # Drawn above like every other cell so the random stream stays in step, then withheld.
+    values[NOT_REPORTED_CELL] = None
     return values
 
 
@@ -497,7 +521,9 @@ def format_count(value: int, year: int) -> str:
     return f"{value:,}" if year in THOUSANDS_SEPARATOR_YEARS else str(value)
 
 
-def make_community_sheet(year: int, end: str, values: dict[tuple[str, str], int | None]) -> list[Row]:
+def make_community_sheet(
+    year: int, values: dict[tuple[str, str], int | None]
+) -> list[Row]:
     """One year's wide sheet: a row per room, a 合计 totals row and a footnote row."""
     rows = []
     column_totals: list[int | None] = [None] * 12
@@ -516,7 +542,8 @@ def make_community_sheet(year: int, end: str, values: dict[tuple[str, str], int 
             row_total += value
             column_totals[i] = (column_totals[i] or 0) + value
         if year == WRONG_TOTAL_YEAR and room.branch_id == WRONG_TOTAL_ROOM:
-            row_total += WRONG_TOTAL_DELTA  # a hand-typed total the importer must not trust
+            # A hand-typed total that the importer must not trust.
+            row_total += WRONG_TOTAL_DELTA
         printed_total_sum += row_total
         name = room.name_zh + ("*" if room.branch_id == FOOTNOTE_ROOM else "")
         rows.append([name, *cells, format_count(row_total, year)])
@@ -535,7 +562,8 @@ def make_circulation_monthly(end: str, actuals: Actuals) -> list[Row]:
         for site in sites:
             if not active_in_month(site, month):
                 continue
-            checkouts = round(noisy(rng, site.monthly_loans * level(month) * ramp_up(site, first_day(month)), 0.06))
+            expected = site.monthly_loans * level(month) * ramp_up(site, first_day(month))
+            checkouts = round(noisy(rng, expected, 0.06))
             renewals = round(checkouts * rng.uniform(0.15, 0.25))
             returns = round(noisy(rng, checkouts, 0.04))
             if (site.branch_id, month) == REAL_ZERO_CELL:
@@ -549,7 +577,9 @@ def make_circulation_monthly(end: str, actuals: Actuals) -> list[Row]:
 def service_time(rng: random.Random, day: date) -> datetime:
     """A moment within a mobile route's two stops (morning and afternoon)."""
     start = 9 * 3600 if rng.random() < 0.5 else 14 * 3600
-    return datetime(day.year, day.month, day.day) + timedelta(seconds=start + rng.randrange(150 * 60))
+    return datetime(day.year, day.month, day.day) + timedelta(
+        seconds=start + rng.randrange(150 * 60)
+    )
 
 
 def make_mobile_transactions(end: str, actuals: Actuals) -> list[Row]:
@@ -561,21 +591,36 @@ def make_mobile_transactions(end: str, actuals: Actuals) -> list[Row]:
     for month in months_between(f"{START_YEAR}-01", end):
         for day in days_of(month):
             for site in sites_of("mobile"):
-                if day.weekday() not in MOBILE_WEEKDAYS[site.branch_id] or not is_open(site, day):
+                on_route = day.weekday() in MOBILE_WEEKDAYS[site.branch_id]
+                if not on_route or not is_open(site, day):
                     continue
                 if rng.random() < 0.03:
                     continue  # service cancelled (weather, vehicle breakdown)
-                counts = {"checkout": rng.randint(5, 15), "renewal": rng.choice((0, 0, 1, 1, 2)),
-                          "return": rng.randint(2, 9)}
+                counts = {
+                    "checkout": rng.randint(5, 15),
+                    "renewal": rng.choice((0, 0, 1, 1, 2)),
+                    "return": rng.randint(2, 9),
+                }
                 actuals.add("loans", site.branch_id, day.year, counts["checkout"])
                 for action, count in counts.items():
                     for _ in range(count):
                         when = service_time(rng, day)
                         item, patron = weighted(rng, items), weighted(rng, patrons)
-                        records.append((when, SITE_ORDER[site.branch_id], site.name, action, item, patron))
+                        records.append(
+                            (
+                                when,
+                                SITE_ORDER[site.branch_id],
+                                site.name,
+                                action,
+                                item,
+                                patron,
+                            )
+                        )
     records.sort()
-    return [[when.strftime("%Y-%m-%d %H:%M:%S"), name, action, item, patron]
-            for when, _, name, action, item, patron in records]
+    return [
+        [when.strftime("%Y-%m-%d %H:%M:%S"), name, action, item, patron]
+        for when, _, name, action, item, patron in records
+    ]
 
 
 # Event templates per category: (title, title_zh, audiences the event is aimed at).
@@ -586,16 +631,28 @@ EVENT_TEMPLATES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("Weekend Family Storytime", "周末亲子故事会", ("families",)),
     ],
     "reading": [
-        ('Reading Club: "The Old Man and the Sea"', "读书会：《老人与海》", ("adults", "teens_12_18")),
+        (
+            'Reading Club: "The Old Man and the Sea"',
+            "读书会：《老人与海》",
+            ("adults", "teens_12_18"),
+        ),
         ("Classic Poetry Reading", "经典诗词诵读", ("adults", "seniors")),
         ("Teen Book Club", "青少年读书会", ("teens_12_18",)),
         ("Large-Print Reading Circle", "大字本阅读沙龙", ("seniors", "disabilities")),
         ("Reading Month: Books, Tea and Talk", "读书月：书、茶与对话", ("general",)),
     ],
     "lecture": [
-        ("Qinghe Local History Lecture", "清河地方史讲座", ("adults", "seniors", "general")),
+        (
+            "Qinghe Local History Lecture",
+            "清河地方史讲座",
+            ("adults", "seniors", "general"),
+        ),
         ("Health Talk for Seniors", "老年健康讲座", ("seniors",)),
-        ("Science, Technology and Society", "科学、技术与社会", ("adults", "teens_12_18")),
+        (
+            "Science, Technology and Society",
+            "科学、技术与社会",
+            ("adults", "teens_12_18"),
+        ),
         ("Career Planning for Teens", "青少年职业规划讲座", ("teens_12_18",)),
     ],
     "exhibition": [
@@ -612,11 +669,19 @@ EVENT_TEMPLATES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "performance": [
         ("Tea, Poetry and Song", "茶、诗与歌", ("general", "adults")),
         ("Spring Festival Folk Concert", "新春民乐音乐会", ("general", "families")),
-        ("Children's Puppet Theatre", "儿童木偶剧", ("children_0_5", "children_6_11", "families")),
+        (
+            "Children's Puppet Theatre",
+            "儿童木偶剧",
+            ("children_0_5", "children_6_11", "families"),
+        ),
         ("Peking Opera Appreciation", "京剧赏析", ("seniors", "adults")),
     ],
     "volunteer_service": [
-        ("Reading Companions for Left-behind Children", "留守儿童阅读陪伴", ("children_6_11",)),
+        (
+            "Reading Companions for Left-behind Children",
+            "留守儿童阅读陪伴",
+            ("children_6_11",),
+        ),
         ("Book Delivery for Homebound Seniors", "送书上门助老服务", ("seniors",)),
         ("Accessible Reading Assistance", "无障碍阅读助残服务", ("disabilities",)),
         ("Community Library Shelving Day", "社区图书室整理志愿日", ("general",)),
@@ -625,8 +690,21 @@ EVENT_TEMPLATES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
 
 # The programme mix of each kind of service point (category weights).
 CATEGORY_MIX: dict[str, dict[str, float]] = {
-    "main": {"lecture": 3, "exhibition": 1, "reading": 3, "training": 2, "performance": 1, "storytime": 3},
-    "branch": {"storytime": 4, "reading": 3, "lecture": 2, "training": 2, "exhibition": 0.5},
+    "main": {
+        "lecture": 3,
+        "exhibition": 1,
+        "reading": 3,
+        "training": 2,
+        "performance": 1,
+        "storytime": 3,
+    },
+    "branch": {
+        "storytime": 4,
+        "reading": 3,
+        "lecture": 2,
+        "training": 2,
+        "exhibition": 0.5,
+    },
     "community": {"storytime": 3, "reading": 3, "training": 1},
     "museum": {"exhibition": 3, "lecture": 3, "training": 1, "storytime": 0.5},
     "culture": {"performance": 4, "training": 3, "lecture": 1, "exhibition": 1},
@@ -683,7 +761,9 @@ def survey_columns(rng: random.Random, attendance: int, fmt: str) -> tuple[str, 
     return f"{satisfaction:.2f}", str(responses)
 
 
-def volunteer_columns(rng: random.Random, category: str, attendance: int) -> tuple[str, str, str]:
+def volunteer_columns(
+    rng: random.Random, category: str, attendance: int
+) -> tuple[str, str, str]:
     """(volunteers, volunteer_hours, beneficiaries); mostly blank outside volunteer service."""
     if category == "volunteer_service":
         volunteers = rng.randint(5, 40)
@@ -695,7 +775,9 @@ def volunteer_columns(rng: random.Random, category: str, attendance: int) -> tup
     return "", "", ""
 
 
-def draw_event(rng: random.Random, site: Site, day: date, status: str) -> tuple[date, int, Row]:
+def draw_event(
+    rng: random.Random, site: Site, day: date, status: str
+) -> tuple[date, int, Row]:
     """One event row without its id; status is ``held``, ``not_held`` or ``future``."""
     category = weighted(rng, event_mix(site))
     title, title_zh, audiences = rng.choice(EVENT_TEMPLATES[category])
@@ -704,13 +786,36 @@ def draw_event(rng: random.Random, site: Site, day: date, status: str) -> tuple[
     attendance = event_attendance(rng, category, fmt)
     satisfaction, responses = survey_columns(rng, attendance, fmt)
     volunteers, hours, beneficiaries = volunteer_columns(rng, category, attendance)
-    if status != "held":  # nothing happened (yet): no attendance, survey or volunteer effort
-        attendance_cell, satisfaction, responses, volunteers, hours, beneficiaries = "", "", "", "", "", ""
+    if (
+        status != "held"
+    ):  # nothing happened (yet): no attendance, survey or volunteer effort
+        attendance_cell, satisfaction, responses, volunteers, hours, beneficiaries = (
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        )
     else:
         attendance_cell = str(attendance)
-    row = [day.isoformat(), site.name, title, title_zh, category, audience, fmt, attendance_cell,
-           satisfaction, responses, "5", volunteers, hours, beneficiaries,
-           "false" if status == "held" else "true"]
+    row = [
+        day.isoformat(),
+        site.name,
+        title,
+        title_zh,
+        category,
+        audience,
+        fmt,
+        attendance_cell,
+        satisfaction,
+        responses,
+        "5",
+        volunteers,
+        hours,
+        beneficiaries,
+        "false" if status == "held" else "true",
+    ]
     return day, SITE_ORDER[site.branch_id], row
 
 
@@ -729,7 +834,11 @@ def make_events(end: str, actuals: Actuals) -> list[Row]:
             if month in future:
                 mean *= 0.5  # only part of the programme is on the calendar yet
             for _ in range(poisson(rng, mean)):
-                status = "future" if month in future else ("not_held" if rng.random() < 0.03 else "held")
+                status = (
+                    "future"
+                    if month in future
+                    else ("not_held" if rng.random() < 0.03 else "held")
+                )
                 drafts.append(draw_event(rng, site, rng.choice(days), status))
     drafts.sort(key=lambda d: (d[0], d[1], d[2][2]))
     rows, sequence = [], defaultdict(int)
@@ -737,7 +846,7 @@ def make_events(end: str, actuals: Actuals) -> list[Row]:
         sequence[day.year] += 1
         rows.append([f"E{day.year}-{sequence[day.year]:05d}", *row])
         if row[-1] == "false":
-            branch_id = next(s.branch_id for s in SITES if s.name == row[1])
+            branch_id = SITE_ID_BY_NAME[row[1]]
             actuals.add("events", branch_id, day.year, 1)
             actuals.add("attendance", branch_id, day.year, int(row[7]))
     return rows
@@ -746,29 +855,67 @@ def make_events(end: str, actuals: Actuals) -> list[Row]:
 def make_surveys(end: str) -> list[Row]:
     """Respondent-level answers to two questions, about 2,700 respondents a year."""
     rng = stream_rng("surveys")
-    surveyed = [s for s in SITES if s.kind in ("main", "branch", "museum") or s.branch_id == "culture"]
+    surveyed = [
+        s
+        for s in SITES
+        if s.kind in ("main", "branch", "museum") or s.branch_id == "culture"
+    ]
     # Each site has its own level of service; the spread shows up in branch comparisons.
     quality = {s.branch_id: rng.uniform(4.0, 4.6) for s in surveyed}
-    audiences = {"adults": 0.6, "seniors": 0.2, "teens_12_18": 0.16, "disabilities": 0.04}
+    audiences = {
+        "adults": 0.6,
+        "seniors": 0.2,
+        "teens_12_18": 0.16,
+        "disabilities": 0.04,
+    }
     rows = []
     for year in range(START_YEAR, int(end[:4]) + 1):
         respondents = []
         for month in months_between(f"{year}-01", min(end, f"{year}-12")):
             for _ in range(round(rng.gauss(225, 20))):
-                site = rng.choices(surveyed, weights=[s.daily_visits or 1000 for s in surveyed])[0]
+                site = rng.choices(
+                    surveyed, weights=[s.daily_visits or 1000 for s in surveyed]
+                )[0]
                 days = open_days(site, month)
-                while not days:  # closed all month (renovation, not yet open): ask elsewhere
+                while (
+                    not days
+                ):  # closed all month (renovation, not yet open): ask elsewhere
                     site = rng.choice(surveyed)
                     days = open_days(site, month)
-                respondents.append((rng.choice(days), SITE_ORDER[site.branch_id], site, weighted(rng, audiences)))
+                respondents.append(
+                    (
+                        rng.choice(days),
+                        SITE_ORDER[site.branch_id],
+                        site,
+                        weighted(rng, audiences),
+                    )
+                )
         respondents.sort(key=lambda r: (r[0], r[1]))
         for n, (day, _, site, audience) in enumerate(respondents, start=1):
             for question, offset in (("overall", 0.0), ("staff", 0.15)):
                 if rng.random() < 0.02:
                     score = DONT_KNOW_CODE
                 else:
-                    score = str(min(5, max(1, round(rng.gauss(quality[site.branch_id] + offset, 0.8)))))
-                rows.append([f"R{year % 100:02d}-{n:05d}", day.isoformat(), site.name, question, score, "5", audience])
+                    score = str(
+                        min(
+                            5,
+                            max(
+                                1,
+                                round(rng.gauss(quality[site.branch_id] + offset, 0.8)),
+                            ),
+                        )
+                    )
+                rows.append(
+                    [
+                        f"R{year % 100:02d}-{n:05d}",
+                        day.isoformat(),
+                        site.name,
+                        question,
+                        score,
+                        "5",
+                        audience,
+                    ]
+                )
     return rows
 
 
@@ -781,7 +928,11 @@ def make_measures(end: str, actuals: Actuals) -> list[Row]:
         for site in registering:
             if not active_in_month(site, month):
                 continue
-            per_10k = REGISTRATIONS_PER_10K[site.kind] * (site.service_population or 0) / 10000
+            per_10k = (
+                REGISTRATIONS_PER_10K[site.kind]
+                * (site.service_population or 0)
+                / 10000
+            )
             value = round(noisy(rng, per_10k * level(month), 0.15))
             if site.opened_on == first_day(month):
                 value *= 3  # opening month: a sign-up drive
@@ -811,10 +962,23 @@ def make_targets(year: int, actuals: Actuals) -> list[Row]:
     base_year, growth = year - 1, 1.05
     rows = []
     for metric in ("visits", "loans", "events", "attendance"):
-        rows.append([str(year), "", metric, str(nice_round(actuals.get(metric, "", base_year) * growth))])
+        rows.append(
+            [
+                str(year),
+                "",
+                metric,
+                str(nice_round(actuals.get(metric, "", base_year) * growth)),
+            ]
+        )
     rows.append([str(year), "", "satisfaction", "95"])
-    rows.append([str(year), "", "new_registrations",
-                 str(nice_round(actuals.get("new_registrations", "", base_year) * growth))])
+    rows.append(
+        [
+            str(year),
+            "",
+            "new_registrations",
+            str(nice_round(actuals.get("new_registrations", "", base_year) * growth)),
+        ]
+    )
     for site in sites_of("main", "branch"):
         for metric in ("visits", "loans"):
             target = nice_round(actuals.get(metric, site.branch_id, base_year) * growth)
@@ -832,7 +996,12 @@ dont_know_codes = ["9"]
 
 
 def write_csv(
-    path: Path, header: Sequence[str], rows: Iterable[Row], *, encoding: str = "utf-8", crlf: bool = False
+    path: Path,
+    header: Sequence[str],
+    rows: Iterable[Row],
+    *,
+    encoding: str = "utf-8",
+    crlf: bool = False,
 ) -> int:
     """Write a CSV file with a fixed line ending and return its data row count."""
     count = 0
@@ -852,8 +1021,13 @@ def validate_end_month(value: str) -> str:
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"not a YYYY-MM month: {value!r}") from error
     # Targets need a previous full year; future events need the holiday table two months on.
-    if not (START_YEAR + 1 <= parsed.year and add_months(value, 2)[:4] in map(str, YEAR_LEVEL)):
-        raise argparse.ArgumentTypeError(f"end month must be between {START_YEAR + 1}-01 and 2027-10")
+    if not (
+        START_YEAR + 1 <= parsed.year
+        and add_months(value, 2)[:4] in map(str, YEAR_LEVEL)
+    ):
+        raise argparse.ArgumentTypeError(
+            f"end month must be between {START_YEAR + 1}-01 and 2027-10"
+        )
     return f"{parsed.year:04d}-{parsed.month:02d}"
 
 
@@ -864,41 +1038,129 @@ def generate(out: Path, end: str = END_MONTH) -> list[tuple[str, int, int]]:
     actuals = Actuals()
     written: list[tuple[str, int]] = []
 
-    def emit(name: str, header: Sequence[str], rows: list[Row], **options: object) -> None:
-        written.append((name, write_csv(out / name, header, rows, **options)))  # type: ignore[arg-type]
+    def emit(
+        name: str,
+        header: Sequence[str],
+        rows: list[Row],
+        encoding: str = "utf-8",
+        crlf: bool = False,
+    ) -> None:
+        written.append(
+            (name, write_csv(out / name, header, rows, encoding=encoding, crlf=crlf))
+        )
 
-    emit("branches.csv", ["branch_id", "name", "name_zh", "kind", "parent_id", "district",
-                          "service_population", "opened_on", "closed_on", "aliases"], make_branches())
-    emit("visits_daily.csv", ["date", "branch", "visits", "method"], make_visits_daily(end, actuals))
-    emit("museum_visits_monthly.csv", ["month", "branch", "audience", "visits"], make_museum_monthly(end, actuals))
+    emit(
+        "branches.csv",
+        [
+            "branch_id",
+            "name",
+            "name_zh",
+            "kind",
+            "parent_id",
+            "district",
+            "service_population",
+            "opened_on",
+            "closed_on",
+            "aliases",
+        ],
+        make_branches(),
+    )
+    emit(
+        "visits_daily.csv",
+        ["date", "branch", "visits", "method"],
+        make_visits_daily(end, actuals),
+    )
+    emit(
+        "museum_visits_monthly.csv",
+        ["month", "branch", "audience", "visits"],
+        make_museum_monthly(end, actuals),
+    )
     room_values = community_visits(end, actuals)
     for year in range(START_YEAR, int(end[:4]) + 1):
-        emit(COMMUNITY_FILE_PATTERN.format(year=year), COMMUNITY_HEADER,
-             make_community_sheet(year, end, room_values), encoding="gb18030", crlf=True)
-    emit("circulation_monthly.csv", ["month", "branch", "checkouts", "renewals", "returns"],
-         make_circulation_monthly(end, actuals))
-    emit("circulation_transactions_mobile.csv", ["timestamp", "branch", "action", "item_type", "patron_category"],
-         make_mobile_transactions(end, actuals), crlf=True)
-    emit("events.csv", ["event_id", "date", "branch", "title", "title_zh", "category", "audience", "format",
-                        "attendance", "satisfaction", "responses", "scale_max", "volunteers",
-                        "volunteer_hours", "beneficiaries", "planned"], make_events(end, actuals))
-    emit("surveys.csv", ["respondent_id", "date", "branch", "question", "score", "scale_max", "audience"],
-         make_surveys(end))
+        emit(
+            COMMUNITY_FILE_PATTERN.format(year=year),
+            COMMUNITY_HEADER,
+            make_community_sheet(year, room_values),
+            encoding="gb18030",
+            crlf=True,
+        )
+    emit(
+        "circulation_monthly.csv",
+        ["month", "branch", "checkouts", "renewals", "returns"],
+        make_circulation_monthly(end, actuals),
+    )
+    emit(
+        "circulation_transactions_mobile.csv",
+        ["timestamp", "branch", "action", "item_type", "patron_category"],
+        make_mobile_transactions(end, actuals),
+        crlf=True,
+    )
+    emit(
+        "events.csv",
+        [
+            "event_id",
+            "date",
+            "branch",
+            "title",
+            "title_zh",
+            "category",
+            "audience",
+            "format",
+            "attendance",
+            "satisfaction",
+            "responses",
+            "scale_max",
+            "volunteers",
+            "volunteer_hours",
+            "beneficiaries",
+            "planned",
+        ],
+        make_events(end, actuals),
+    )
+    emit(
+        "surveys.csv",
+        [
+            "respondent_id",
+            "date",
+            "branch",
+            "question",
+            "score",
+            "scale_max",
+            "audience",
+        ],
+        make_surveys(end),
+    )
     (out / "surveys.mapping.toml").write_bytes(SURVEY_MAPPING.encode("utf-8"))
     written.append(("surveys.mapping.toml", 2))
-    emit("measures_monthly.csv", ["month", "branch", "measure", "value"], make_measures(end, actuals))
+    emit(
+        "measures_monthly.csv",
+        ["month", "branch", "measure", "value"],
+        make_measures(end, actuals),
+    )
     year = int(end[:4])
-    emit(f"targets_{year}.csv", ["year", "branch", "metric", "target"], make_targets(year, actuals))
+    emit(
+        f"targets_{year}.csv",
+        ["year", "branch", "metric", "target"],
+        make_targets(year, actuals),
+    )
     return [(name, rows, (out / name).stat().st_size) for name, rows in written]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Command-line entry point: generate the files and print a summary."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "sample",
-                        help="output directory (default: data/sample next to this script)")
-    parser.add_argument("--end-month", type=validate_end_month, default=END_MONTH,
-                        help=f"last month with data, YYYY-MM (default: {END_MONTH})")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent / "sample",
+        help="output directory (default: data/sample next to this script)",
+    )
+    parser.add_argument(
+        "--end-month",
+        type=validate_end_month,
+        default=END_MONTH,
+        help=f"last month with data, YYYY-MM (default: {END_MONTH})",
+    )
     args = parser.parse_args(argv)
     summary = generate(args.out, args.end_month)
     width = max(len(name) for name, _, _ in summary)

@@ -52,17 +52,18 @@ def describe(report: FileReport) -> str:
 
 
 def _problem_lines(report: FileReport) -> list[str]:
-    groups: dict[str, list] = defaultdict(list)
-    for problem in report.problems:
-        groups[problem.reason].append(problem)
+    """Problems grouped by reason, then by column and value, each with its line numbers."""
+    groups: dict[str, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for p in report.problems:
+        groups[p.reason][(p.column, p.value, p.detail)].append(p.line)
     out = []
-    for reason, problems in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        out.append(f"  problem ({len(problems):,} row{'s' if len(problems) != 1 else ''}): {reason}")
-        for p in problems[:PROBLEMS_PER_GROUP]:
-            where = f"{report.path}:{p.line}" if p.line else str(report.path)
-            column = f", column {p.column!r}" if p.column else ""
-            value = f", value {p.value!r}" if p.value is not None else ""
-            out.append(f"    {where}{column}{value}")
-        if len(problems) > PROBLEMS_PER_GROUP:
-            out.append(f"    ... and {len(problems) - PROBLEMS_PER_GROUP:,} more")
+    for reason, cases in sorted(groups.items(), key=lambda kv: -sum(map(len, kv[1].values()))):
+        count = sum(len(lines) for lines in cases.values())
+        out.append(f"  problem ({count:,} row{'s' if count != 1 else ''}): {reason}")
+        for (column, value, detail), lines in list(cases.items())[:PROBLEMS_PER_GROUP]:
+            where = f"{report.path}:{_lines(lines).split(' ', 1)[1]}" if lines[0] else str(report.path)
+            text = where + (f", column {column!r}" if column else "") + (f", value {value!r}" if value is not None else "")
+            out.append(f"    {text}" + (f" ({detail})" if detail else ""))
+        if len(cases) > PROBLEMS_PER_GROUP:
+            out.append(f"    ... and {len(cases) - PROBLEMS_PER_GROUP:,} more")
     return out

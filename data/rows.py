@@ -87,6 +87,7 @@ class Problem:
     column: str | None
     value: str | None
     reason: str
+    detail: str = ""  # e.g. the closest known branch names
 
 
 @dataclass
