@@ -23,8 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--kind", choices=KINDS, help="what the files hold (guessed from headers when omitted)")
     imp.add_argument("--mapping", type=Path, help="mapping file (TOML/JSON) for columns the synonyms miss")
     imp.add_argument("--allow-new-branches", action="store_true", help="create branches for unknown names")
-    imp.add_argument("--quarantine", action="store_true",
-                     help="load the good rows and write rejected rows to a CSV beside the database")
+    imp.add_argument(
+        "--quarantine",
+        action="store_true",
+        help="load the good rows and write rejected rows to a CSV beside the database",
+    )
     stat = sub.add_parser("status", help="list what is loaded")
     stat.add_argument("--db")
     sample = sub.add_parser("sample", help="build the database from data/sample/ when it has no data yet")
@@ -47,16 +50,24 @@ def _import(args) -> int:
     if missing:
         print(f"no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
-    options = Options(kind=args.kind, mapping=args.mapping, allow_new_branches=args.allow_new_branches,
-                      quarantine=args.quarantine, quarantine_dir=path.parent / f"{path.stem}_rejected")
+    options = Options(
+        kind=args.kind,
+        mapping=args.mapping,
+        allow_new_branches=args.allow_new_branches,
+        quarantine=args.quarantine,
+        quarantine_dir=path.parent / f"{path.stem}_rejected",
+    )
     with db.connect(path) as con:
         reports = import_paths(con, args.paths, options)
     for report in reports:
         print(describe(report))
     failed = [r for r in reports if not r.ok]
     quarantined = [r for r in reports if r.status == "quarantined"]
-    print(f"{len(reports)} file(s): {len(reports) - len(failed)} imported or unchanged, {len(failed)} rejected"
-          + (f", {len(quarantined)} with rows quarantined" if quarantined else "") + f"; database {path}")
+    print(
+        f"{len(reports)} file(s): {len(reports) - len(failed)} imported or unchanged, {len(failed)} rejected"
+        + (f", {len(quarantined)} with rows quarantined" if quarantined else "")
+        + f"; database {path}"
+    )
     return 1 if failed or quarantined else 0
 
 
@@ -70,8 +81,10 @@ def _status(args) -> int:
     print(f"database {path}")
     print(f"{'table':<12} {'rows':>10} {'first':>12} {'last':>12} {'branches':>9}  last import")
     for row in rows:
-        print(f"{row['table']:<12} {row['rows']:>10,} {str(row['first_date'] or ''):>12} "
-              f"{str(row['last_date'] or ''):>12} {row['branches']:>9,}  {row['last_import'] or ''}")
+        print(
+            f"{row['table']:<12} {row['rows']:>10,} {str(row['first_date'] or ''):>12} "
+            f"{str(row['last_date'] or ''):>12} {row['branches']:>9,}  {row['last_import'] or ''}"
+        )
     return 0
 
 

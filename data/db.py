@@ -65,9 +65,7 @@ def status(con: duckdb.DuckDBPyConnection) -> list[dict]:
         rows, first, last, branches = con.execute(
             f"SELECT count(*), min({date_expr}), max({date_expr}), count(DISTINCT branch_id) FROM {table}"
         ).fetchone()
-        last_import = con.execute(
-            "SELECT max(imported_at) FROM imports WHERE kind = ?", [table]
-        ).fetchone()[0]
+        last_import = con.execute("SELECT max(imported_at) FROM imports WHERE kind = ?", [table]).fetchone()[0]
         out.append(
             {
                 "table": table,
@@ -81,9 +79,7 @@ def status(con: duckdb.DuckDBPyConnection) -> list[dict]:
     n_branches, n_aliases = con.execute(
         "SELECT (SELECT count(*) FROM branches), (SELECT count(*) FROM branch_aliases)"
     ).fetchone()
-    last_branch_import = con.execute(
-        "SELECT max(imported_at) FROM imports WHERE kind = 'branches'"
-    ).fetchone()[0]
+    last_branch_import = con.execute("SELECT max(imported_at) FROM imports WHERE kind = 'branches'").fetchone()[0]
     out.insert(
         0,
         {

@@ -20,7 +20,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from data import kinds, mapping as mapping_mod, values
+from data import kinds, values
+from data import mapping as mapping_mod
 from data.names import clean_display, name_key, non_branch_reason, slug
 from data.reading import FileError, Table, read_table
 from data.rows import Parsed, Plan, PlanError, Problem, RowCells, event_id_for, plan_columns
@@ -29,8 +30,9 @@ KIND_ORDER = ("branches", "targets", "visits", "circulation", "events", "surveys
 # Kinds whose facts must not overlap those of another file: the same branch and period twice is double counting.
 OVERLAP_DIMENSION = {"visits": "audience", "circulation": None, "measures": "measure"}
 GRAIN_INTERVAL = {"day": "1 day", "month": "1 month", "quarter": "3 months", "year": "1 year"}
-UNKNOWN_BRANCH = ("unknown branch: add it to the branch list, map it in a mapping file, "
-                  "or import with --allow-new-branches")
+UNKNOWN_BRANCH = (
+    "unknown branch: add it to the branch list, map it in a mapping file, or import with --allow-new-branches"
+)
 PARSERS = {
     "visits": kinds.visits,
     "circulation": kinds.circulation,
@@ -127,6 +129,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) ->
     report.kind, report.layout = plan.kind, plan.layout
     report.ignored_columns, report.notes = plan.ignored, report.notes + plan.notes
     report.rows_read = len(table.rows)
+    if not any(any(c.strip() for c in cells) for _, cells in table.rows):
+        return _fail(report, "no data rows below the header", table.header_line)
     content_hash = hashlib.sha256(data).hexdigest()
     previous = _already_imported(con, report.source, plan.kind, content_hash)
     if previous:
@@ -265,8 +269,15 @@ def _wide_records(rc: RowCells, plan: Plan, parsed: Parsed) -> list[dict]:
         if when_year is None:
             rc.problems.append(Problem(rc.line, header, raw, "no year for this month"))
             continue
-        record = {"date": dt.date(when_year, month, 1), "grain": "month", "_line": rc.line, "_branch": branch,
-                  "_branch_column": column, "_column": header, "_raw": raw}
+        record = {
+            "date": dt.date(when_year, month, 1),
+            "grain": "month",
+            "_line": rc.line,
+            "_branch": branch,
+            "_branch_column": column,
+            "_column": header,
+            "_raw": raw,
+        }
         record.update(_wide_value(plan, number, measure))
         records.append(record)
     return records
@@ -363,8 +374,11 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
         record["branch_id"] = branch_id
         out.append(record)
     for raw, bad in unknown.items():
-        column = table.header[plan.fields["branch_code" if "branch_code" in plan.fields else "branch"]] \
-            if plan.fields.keys() & {"branch", "branch_code"} else "branch"
+        column = (
+            table.header[plan.fields["branch_code" if "branch_code" in plan.fields else "branch"]]
+            if plan.fields.keys() & {"branch", "branch_code"}
+            else "branch"
+        )
         hint = resolver.closest(raw)
         detail = f"closest known: {', '.join(hint)}" if hint else "no similar known name"
         for line in sorted({r["_line"] for r in bad}):
@@ -394,8 +408,14 @@ def _dedupe(report: FileReport, records: list[dict], kind: str) -> list[dict]:
             _skip(report.skipped, f"duplicate of an earlier row (first on line {first['_line']})", record["_line"])
         else:
             described = ", ".join(f"{c}={record.get(c)}" for c in key_columns if c != "grain")
-            report.problems.append(Problem(record["_line"], record.get("_column"), record.get("_raw"),
-                                           f"conflicts with line {first['_line']} (same {described}, other values)"))
+            report.problems.append(
+                Problem(
+                    record["_line"],
+                    record.get("_column"),
+                    record.get("_raw"),
+                    f"conflicts with line {first['_line']} (same {described}, other values)",
+                )
+            )
     return out
 
 
@@ -405,8 +425,11 @@ def _check_dates(report: FileReport, records: list[dict], today: dt.date) -> Non
         if when is None:
             continue
         if when > today and not record.get("planned"):
-            report.problems.append(Problem(record["_line"], record.get("_column", "date"),
-                                           record.get("_raw", str(when)), "date in the future"))
+            report.problems.append(
+                Problem(
+                    record["_line"], record.get("_column", "date"), record.get("_raw", str(when)), "date in the future"
+                )
+            )
         elif when.year < 1900:
             report.problems.append(Problem(record["_line"], "date", str(when), "date before 1900"))
 
@@ -428,11 +451,15 @@ def _check_overlap(con, report: FileReport, records: list[dict], kind: str) -> N
     cursor = con.cursor()
     cursor.register("incoming", frame)
     if kind == "events":
-        sql = ("SELECT i._line, e.source_file, i.event_id FROM incoming i JOIN events e USING (event_id) "
-               "WHERE e.source_file <> ?")
+        sql = (
+            "SELECT i._line, e.source_file, i.event_id FROM incoming i JOIN events e USING (event_id) "
+            "WHERE e.source_file <> ?"
+        )
     elif kind == "targets":
-        sql = ("SELECT i._line, e.source_file, i.metric FROM incoming i JOIN targets e ON e.year = i.year "
-               "AND e.metric = i.metric AND e.branch_id IS NOT DISTINCT FROM i.branch_id WHERE e.source_file <> ?")
+        sql = (
+            "SELECT i._line, e.source_file, i.metric FROM incoming i JOIN targets e ON e.year = i.year "
+            "AND e.metric = i.metric AND e.branch_id IS NOT DISTINCT FROM i.branch_id WHERE e.source_file <> ?"
+        )
     else:
         dimension = OVERLAP_DIMENSION[kind]
         same_dim = f"AND e.{dimension} = i.{dimension}" if dimension else ""
@@ -448,13 +475,26 @@ def _check_overlap(con, report: FileReport, records: list[dict], kind: str) -> N
     hits = cursor.execute(sql, [report.source]).fetchall()
     cursor.close()
     for line, other, what in sorted({(h[0], h[1], h[2]) for h in hits}):
-        report.problems.append(Problem(line, None, str(what),
-                                       f"already loaded from {other} for the same branch and period; "
-                                       "importing both would double-count"))
+        report.problems.append(
+            Problem(
+                line,
+                None,
+                str(what),
+                f"already loaded from {other} for the same branch and period; importing both would double-count",
+            )
+        )
 
 
-def _finish(con, report: FileReport, records: list[dict], plan: Plan, table: Table, content_hash: str,
-            options: Options, resolver: BranchResolver) -> FileReport:
+def _finish(
+    con,
+    report: FileReport,
+    records: list[dict],
+    plan: Plan,
+    table: Table,
+    content_hash: str,
+    options: Options,
+    resolver: BranchResolver,
+) -> FileReport:
     bad_lines = {p.line for p in report.problems}
     if bad_lines and not options.quarantine:
         report.message = f"rejected: {len(bad_lines)} row(s) with problems; nothing was written"
@@ -471,28 +511,40 @@ def _finish(con, report: FileReport, records: list[dict], plan: Plan, table: Tab
     new_rows = [row for bid, row in resolver.new.items() if bid in used]
     new_aliases = [(k, alias, bid) for k, (alias, bid) in resolver.new_aliases.items() if bid in used]
     report.branches_new &= used
-    replaced = _write(con, report, plan.kind, _frame(keep, plan.kind, report.source), content_hash,
-                      new_rows, new_aliases, table)
+    replaced = _write(
+        con, report, plan.kind, _frame(keep, plan.kind, report.source), content_hash, new_rows, new_aliases, table
+    )
     report.status = "quarantined" if bad_lines else ("replaced" if replaced else "loaded")
     return report
 
 
-def _write(con, report: FileReport, kind: str, frame: pd.DataFrame, content_hash: str,
-           new_branches: list[dict], new_aliases: list[tuple], table: Table | None = None,
-           branch_upserts: pd.DataFrame | None = None) -> bool:
+def _write(
+    con,
+    report: FileReport,
+    kind: str,
+    frame: pd.DataFrame,
+    content_hash: str,
+    new_branches: list[dict],
+    new_aliases: list[tuple],
+    table: Table | None = None,
+    branch_upserts: pd.DataFrame | None = None,
+) -> bool:
     """Replace this source's rows in one transaction; True when an earlier version was replaced."""
     cursor = con.cursor()
     cursor.execute("BEGIN TRANSACTION")
     try:
         for row in new_branches:
-            cursor.execute("INSERT INTO branches (branch_id, name, name_zh, kind, source_file) VALUES (?, ?, ?, "
-                           "'branch', ?)", [row["branch_id"], row["name"], row["name_zh"], report.source])
+            cursor.execute(
+                "INSERT INTO branches (branch_id, name, name_zh, kind, source_file) VALUES (?, ?, ?, 'branch', ?)",
+                [row["branch_id"], row["name"], row["name_zh"], report.source],
+            )
         if new_aliases:
             cursor.executemany("INSERT INTO branch_aliases VALUES (?, ?, ?) ON CONFLICT DO NOTHING", new_aliases)
         replaced = False
         if kind != "branches":
-            replaced = cursor.execute(f"SELECT count(*) FROM {kind} WHERE source_file = ?",
-                                      [report.source]).fetchone()[0] > 0
+            replaced = (
+                cursor.execute(f"SELECT count(*) FROM {kind} WHERE source_file = ?", [report.source]).fetchone()[0] > 0
+            )
             cursor.execute(f"DELETE FROM {kind} WHERE source_file = ?", [report.source])
             cursor.register("incoming", frame)
             columns = ", ".join(frame.columns)
@@ -501,12 +553,25 @@ def _write(con, report: FileReport, kind: str, frame: pd.DataFrame, content_hash
             "INSERT INTO imports (source_file, path, content_hash, kind, layout, rows_read, rows_accepted, "
             "rows_skipped, rows_rejected, date_min, date_max) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "RETURNING import_id",
-            [report.source, str(report.path), content_hash, kind, report.layout, report.rows_read,
-             report.rows_accepted, report.rows_skipped, report.rows_rejected, report.date_min, report.date_max],
+            [
+                report.source,
+                str(report.path),
+                content_hash,
+                kind,
+                report.layout,
+                report.rows_read,
+                report.rows_accepted,
+                report.rows_skipped,
+                report.rows_rejected,
+                report.date_min,
+                report.date_max,
+            ],
         ).fetchone()[0]
         if report.problems:
-            cursor.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
-                               [[import_id, p.line, p.column, p.value, p.reason] for p in report.problems])
+            cursor.executemany(
+                "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
+                [[import_id, p.line, p.column, p.value, p.reason] for p in report.problems],
+            )
         cursor.execute("COMMIT")
     except Exception:
         cursor.execute("ROLLBACK")
@@ -532,8 +597,9 @@ def _write_quarantine(report: FileReport, table: Table, bad_lines: set[int], opt
     return target
 
 
-def _import_branches(con, report: FileReport, parsed: Parsed, plan: Plan, table: Table, content_hash: str,
-                     options: Options) -> FileReport:
+def _import_branches(
+    con, report: FileReport, parsed: Parsed, plan: Plan, table: Table, content_hash: str, options: Options
+) -> FileReport:
     """Upsert the branch list and its aliases; parents may refer to branches in the same file."""
     existing = dict(con.execute("SELECT alias_key, branch_id FROM branch_aliases").fetchall())
     taken = set(r[0] for r in con.execute("SELECT branch_id FROM branches").fetchall())
@@ -550,8 +616,9 @@ def _import_branches(con, report: FileReport, parsed: Parsed, plan: Plan, table:
             key = name_key(spelling)
             owner = aliases.get(key, (None, None))[1] or existing.get(key)
             if owner and owner != record["branch_id"]:
-                report.problems.append(Problem(record["_line"], "aliases", spelling,
-                                               f"this spelling already names branch {owner}"))
+                report.problems.append(
+                    Problem(record["_line"], "aliases", spelling, f"this spelling already names branch {owner}")
+                )
             aliases.setdefault(key, (clean_display(spelling), record["branch_id"]))
     lookup = {**existing, **{k: v[1] for k, v in aliases.items()}}
     for record in rows:
@@ -574,8 +641,17 @@ def _import_branches(con, report: FileReport, parsed: Parsed, plan: Plan, table:
     return report
 
 
-BRANCH_COLUMNS = ["branch_id", "name", "name_zh", "kind", "parent_id", "district", "service_population",
-                  "opened_on", "closed_on"]
+BRANCH_COLUMNS = [
+    "branch_id",
+    "name",
+    "name_zh",
+    "kind",
+    "parent_id",
+    "district",
+    "service_population",
+    "opened_on",
+    "closed_on",
+]
 
 
 def _upsert_branches(con, report: FileReport, rows: list[dict], aliases: dict, content_hash: str) -> None:
@@ -594,8 +670,15 @@ def _upsert_branches(con, report: FileReport, rows: list[dict], aliases: dict, c
         cursor.execute(
             "INSERT INTO imports (source_file, path, content_hash, kind, layout, rows_read, rows_accepted, "
             "rows_skipped, rows_rejected) VALUES (?, ?, ?, 'branches', 'long', ?, ?, ?, ?)",
-            [report.source, str(report.path), content_hash, report.rows_read, report.rows_accepted,
-             report.rows_skipped, report.rows_rejected],
+            [
+                report.source,
+                str(report.path),
+                content_hash,
+                report.rows_read,
+                report.rows_accepted,
+                report.rows_skipped,
+                report.rows_rejected,
+            ],
         )
         cursor.execute("COMMIT")
     except Exception:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from data import values
 from data.headers import field_for
+from data.names import clean_display
 from data.rows import (
     _FORMAT_KEYS,
     _KIND_KEYS,
@@ -23,16 +24,41 @@ from data.rows import (
     normalise_choice,
     row_date,
 )
-from data.names import clean_display
 
 # Table columns written for each kind, in table order (the `source_file` column is added on write).
 COLUMNS = {
     "visits": ["date", "branch_id", "visits", "grain", "method", "audience"],
-    "circulation": ["date", "branch_id", "checkouts", "renewals", "returns", "circulation", "grain",
-                    "item_type", "patron_category"],
-    "events": ["event_id", "date", "branch_id", "grain", "title", "title_zh", "category", "audience", "format",
-               "sessions", "attendance", "satisfaction", "responses", "scale_max", "volunteers",
-               "volunteer_hours", "beneficiaries", "planned"],
+    "circulation": [
+        "date",
+        "branch_id",
+        "checkouts",
+        "renewals",
+        "returns",
+        "circulation",
+        "grain",
+        "item_type",
+        "patron_category",
+    ],
+    "events": [
+        "event_id",
+        "date",
+        "branch_id",
+        "grain",
+        "title",
+        "title_zh",
+        "category",
+        "audience",
+        "format",
+        "sessions",
+        "attendance",
+        "satisfaction",
+        "responses",
+        "scale_max",
+        "volunteers",
+        "volunteer_hours",
+        "beneficiaries",
+        "planned",
+    ],
     "surveys": ["date", "branch_id", "respondent_id", "question", "score", "scale_max", "audience", "category"],
     "measures": ["date", "branch_id", "measure", "value", "grain"],
     "targets": ["year", "branch_id", "metric", "target"],
@@ -92,12 +118,26 @@ def transaction(cells: RowCells, order: str) -> tuple[dict | None, str | None]:
         cells.fail("action", cells.raw("action"), "no action")
         return None, None
     key = clean_display(action).casefold().replace("-", " ").replace("_", " ")
-    column = ("checkouts" if key in CHECKOUT_ACTIONS else "renewals" if key in RENEWAL_ACTIONS
-              else "returns" if key in RETURN_ACTIONS else None)
+    column = (
+        "checkouts"
+        if key in CHECKOUT_ACTIONS
+        else "renewals"
+        if key in RENEWAL_ACTIONS
+        else "returns"
+        if key in RETURN_ACTIONS
+        else None
+    )
     if column is None:
         return None, f"action '{action}' is not a checkout, renewal or return"
-    record.update(grain="day", checkouts=0, renewals=0, returns=0, circulation=None,
-                  item_type=_dim(cells, "item_type"), patron_category=_dim(cells, "patron_category"))
+    record.update(
+        grain="day",
+        checkouts=0,
+        renewals=0,
+        returns=0,
+        circulation=None,
+        item_type=_dim(cells, "item_type"),
+        patron_category=_dim(cells, "patron_category"),
+    )
     record[column] = 1
     return record, None
 
@@ -194,8 +234,16 @@ def targets(cells: RowCells, order: str) -> list[dict]:
         return []
     branch, column = branch_cell(cells)
     name = field_for(metric) or label(metric)
-    return [{"year": year, "metric": METRIC_ALIASES.get(name, name), "target": target, "_line": cells.line,
-             "_branch": branch, "_branch_column": column}]
+    return [
+        {
+            "year": year,
+            "metric": METRIC_ALIASES.get(name, name),
+            "target": target,
+            "_line": cells.line,
+            "_branch": branch,
+            "_branch_column": column,
+        }
+    ]
 
 
 def branch_kind(raw: str) -> str:
@@ -212,17 +260,20 @@ def branches(cells: RowCells, order: str) -> list[dict]:
     if name is None and code is None:
         return []
     aliases = cells.text("aliases")
-    return [{
-        "branch_id": code,
-        "name": name or code,
-        "name_zh": cells.text("name_zh"),
-        "kind": kind,
-        "_parent": cells.text("parent"),
-        "district": cells.text("district"),
-        "service_population": population,
-        "opened_on": opened[0] if opened else None,
-        "closed_on": closed[0] if closed else None,
-        "_aliases": [a.strip() for a in aliases.replace("、", "|").replace(";", "|").split("|") if a.strip()]
-        if aliases else [],
-        "_line": cells.line,
-    }]
+    return [
+        {
+            "branch_id": code,
+            "name": name or code,
+            "name_zh": cells.text("name_zh"),
+            "kind": kind,
+            "_parent": cells.text("parent"),
+            "district": cells.text("district"),
+            "service_population": population,
+            "opened_on": opened[0] if opened else None,
+            "closed_on": closed[0] if closed else None,
+            "_aliases": [a.strip() for a in aliases.replace("、", "|").replace(";", "|").split("|") if a.strip()]
+            if aliases
+            else [],
+            "_line": cells.line,
+        }
+    ]

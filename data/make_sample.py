@@ -46,15 +46,21 @@ Planted awkward cases (constants below name them so tests and docs can refer to 
   THOUSANDS_SEPARATOR_YEARS write numbers >= 1000 as ``"1,234"``. The row total (合计 column)
   of WRONG_TOTAL_ROOM in the WRONG_TOTAL_YEAR sheet is off by WRONG_TOTAL_DELTA (the totals
   row's 合计 cell sums the printed column, so it is off too). NOT_REPORTED_CELL is blank
-  (not reported), REAL_ZERO_CELL is a real 0 (the room was shut that month; its checkouts,
-  returns and registrations are 0 too). In the END year's sheet the months after END_MONTH
-  are blank and 合计 sums the reported months only.
-- ``events.csv``: ~3% past rows with planned ``true`` and blank attendance (planned, not
-  held); planned ``true`` rows dated in the two months after END_MONTH (future plans);
-  satisfaction/responses blank when no survey was run, responses sometimes below 30;
-  volunteer columns filled for volunteer_service events (volunteer centre only) and a few
-  others; some titles contain commas and double quotes.
-- ``surveys.csv``: about 2% of answers are the "don't know" code 9 (declared in
+  (not reported). REAL_ZERO_CELL is a real 0: the room was shut that month, so its checkouts,
+  returns and registrations are 0 too (only online renewals go on) and it holds no events.
+  In the END year's sheet the months after END_MONTH are blank and 合计 sums the reported
+  months only.
+- ``events.csv`` (~1,000-1,100 a year, on open days only): ~3% past rows with planned
+  ``true`` and blank attendance (planned, not held); planned ``true`` rows dated in the two
+  months after END_MONTH (future plans); satisfaction/responses blank when no survey was
+  run, responses often below 30; scale_max is always 5; volunteer columns filled for
+  volunteer_service events (volunteer centre only) and a few others; some titles contain
+  commas and double quotes.
+- ``circulation_transactions_mobile.csv``: route A stops on Tuesdays and Fridays, route B
+  on Wednesdays and Saturdays (not on holiday closures); ~3% of service days are cancelled.
+  Returns are fewer than checkouts because items may go back to any library.
+- ``surveys.csv``: about 2,700 respondents a year (main library, branches, museum, cultural
+  centre), two rows each; about 2% of answers are the "don't know" code 9 (declared in
   ``surveys.mapping.toml``).
 - ``branches.csv``: blank district/service_population for the mobile routes and the
   museum/centres, blank opened_on where unknown.
@@ -107,6 +113,44 @@ WRONG_TOTAL_DELTA = 10
 NOT_REPORTED_CELL = ("cr-lotus", "2023-05")
 REAL_ZERO_CELL = ("cr-pine", "2023-08")
 
+# The exact header of each file, in order.
+BRANCHES_HEADER = [
+    "branch_id",
+    "name",
+    "name_zh",
+    "kind",
+    "parent_id",
+    "district",
+    "service_population",
+    "opened_on",
+    "closed_on",
+    "aliases",
+]
+VISITS_HEADER = ["date", "branch", "visits", "method"]
+MUSEUM_HEADER = ["month", "branch", "audience", "visits"]
+CIRCULATION_HEADER = ["month", "branch", "checkouts", "renewals", "returns"]
+MOBILE_HEADER = ["timestamp", "branch", "action", "item_type", "patron_category"]
+EVENTS_HEADER = [
+    "event_id",
+    "date",
+    "branch",
+    "title",
+    "title_zh",
+    "category",
+    "audience",
+    "format",
+    "attendance",
+    "satisfaction",
+    "responses",
+    "scale_max",
+    "volunteers",
+    "volunteer_hours",
+    "beneficiaries",
+    "planned",
+]
+SURVEYS_HEADER = ["respondent_id", "date", "branch", "question", "score", "scale_max", "audience"]
+MEASURES_HEADER = ["month", "branch", "measure", "value"]
+TARGETS_HEADER = ["year", "branch", "metric", "target"]
 COMMUNITY_FILE_PATTERN = "社区图书室到馆人次_{year}.csv"
 COMMUNITY_HEADER = ["馆名", *[f"{m}月" for m in range(1, 13)], "合计"]
 DONT_KNOW_CODE = "9"
@@ -120,19 +164,10 @@ SPRING_FESTIVAL = {
     2025: date(2025, 1, 29),
     2026: date(2026, 2, 17),
     2027: date(2027, 2, 6),
-    2028: date(2028, 1, 26),
 }
 
 # 2021 is still depressed by COVID-19 rules; afterwards the network grows ~4-6% a year.
-YEAR_LEVEL = {
-    2021: 0.72,
-    2022: 0.95,
-    2023: 1.0,
-    2024: 1.06,
-    2025: 1.11,
-    2026: 1.16,
-    2027: 1.21,
-}
+YEAR_LEVEL = {2021: 0.72, 2022: 0.95, 2023: 1.0, 2024: 1.06, 2025: 1.11, 2026: 1.16, 2027: 1.21}
 # School holidays (late Jan, Jul-Aug) are busy; February loses the Spring Festival week.
 # fmt: off
 MONTH_LEVEL = {
@@ -249,10 +284,7 @@ SITES: list[Site] = [
 # fmt: on
 
 # CLOSED_ROOM is a room from the table above; its closing date is set here so it stays visible.
-SITES = [
-    replace(s, closed_on=CLOSED_ROOM_CLOSED_ON) if s.branch_id == CLOSED_ROOM else s
-    for s in SITES
-]
+SITES = [replace(s, closed_on=CLOSED_ROOM_CLOSED_ON) if s.branch_id == CLOSED_ROOM else s for s in SITES]
 SITE_BY_ID = {s.branch_id: s for s in SITES}
 SITE_ORDER = {s.branch_id: i for i, s in enumerate(SITES)}
 SITE_ID_BY_NAME = {s.name: s.branch_id for s in SITES}
@@ -323,9 +355,7 @@ def in_service(site: Site, day: date) -> bool:
         return False
     if site.closed_on and day > site.closed_on:
         return False
-    return not (
-        site.branch_id == RENOVATION_BRANCH and month_of(day) in RENOVATION_MONTHS
-    )
+    return not (site.branch_id == RENOVATION_BRANCH and month_of(day) in RENOVATION_MONTHS)
 
 
 def is_open(site: Site, day: date) -> bool:
@@ -357,9 +387,7 @@ def ramp_up(site: Site, day: date) -> float:
     """A new branch takes a few months to reach its normal level."""
     if site.opened_on is None or site.opened_on.year < START_YEAR:
         return 1.0
-    months_open = (
-        (day.year - site.opened_on.year) * 12 + day.month - site.opened_on.month
-    )
+    months_open = (day.year - site.opened_on.year) * 12 + day.month - site.opened_on.month
     return min(1.0, 0.7 + 0.1 * months_open)
 
 
@@ -459,9 +487,7 @@ def make_visits_daily(end: str, actuals: Actuals) -> list[Row]:
                 if site.branch_id == ZERO_WEEK_BRANCH and day in zero_week:
                     visits = 0  # the counter was broken; the rows are still exported
                 actuals.add("visits", site.branch_id, day.year, visits)
-                rows.append(
-                    [day.isoformat(), visits_spelling(site, day), str(visits), method]
-                )
+                rows.append([day.isoformat(), visits_spelling(site, day), str(visits), method])
     return rows
 
 
@@ -474,9 +500,7 @@ def check_planted_days(end: str) -> None:
     for k in range(7):
         day = ZERO_WEEK_START + timedelta(days=k)
         if day <= last and not is_open(SITE_BY_ID[ZERO_WEEK_BRANCH], day):
-            raise ValueError(
-                f"zero-week day {day} is not an open day of {ZERO_WEEK_BRANCH}"
-            )
+            raise ValueError(f"zero-week day {day} is not an open day of {ZERO_WEEK_BRANCH}")
 
 
 def make_museum_monthly(end: str, actuals: Actuals) -> list[Row]:
@@ -487,11 +511,7 @@ def make_museum_monthly(end: str, actuals: Actuals) -> list[Row]:
     for month in months_between(f"{START_YEAR}-01", end):
         total = round(noisy(rng, museum.monthly_visits * level(month), 0.07))
         # School trips and summer holidays push the share of minors up.
-        share = (
-            0.27
-            + (0.05 if month[5:] in ("07", "08") else 0.0)
-            + rng.uniform(-0.02, 0.02)
-        )
+        share = 0.27 + (0.05 if month[5:] in ("07", "08") else 0.0) + rng.uniform(-0.02, 0.02)
         actuals.add("visits", museum.branch_id, int(month[:4]), total)
         rows.append([month, museum.name, "all", str(total)])
         rows.append([month, museum.name, "minors", str(round(total * share))])
@@ -521,9 +541,7 @@ def format_count(value: int, year: int) -> str:
     return f"{value:,}" if year in THOUSANDS_SEPARATOR_YEARS else str(value)
 
 
-def make_community_sheet(
-    year: int, values: dict[tuple[str, str], int | None]
-) -> list[Row]:
+def make_community_sheet(year: int, values: dict[tuple[str, str], int | None]) -> list[Row]:
     """One year's wide sheet: a row per room, a 合计 totals row and a footnote row."""
     rows = []
     column_totals: list[int | None] = [None] * 12
@@ -577,9 +595,7 @@ def make_circulation_monthly(end: str, actuals: Actuals) -> list[Row]:
 def service_time(rng: random.Random, day: date) -> datetime:
     """A moment within a mobile route's two stops (morning and afternoon)."""
     start = 9 * 3600 if rng.random() < 0.5 else 14 * 3600
-    return datetime(day.year, day.month, day.day) + timedelta(
-        seconds=start + rng.randrange(150 * 60)
-    )
+    return datetime(day.year, day.month, day.day) + timedelta(seconds=start + rng.randrange(150 * 60))
 
 
 def make_mobile_transactions(end: str, actuals: Actuals) -> list[Row]:
@@ -606,16 +622,8 @@ def make_mobile_transactions(end: str, actuals: Actuals) -> list[Row]:
                     for _ in range(count):
                         when = service_time(rng, day)
                         item, patron = weighted(rng, items), weighted(rng, patrons)
-                        records.append(
-                            (
-                                when,
-                                SITE_ORDER[site.branch_id],
-                                site.name,
-                                action,
-                                item,
-                                patron,
-                            )
-                        )
+                        order = SITE_ORDER[site.branch_id]
+                        records.append((when, order, site.name, action, item, patron))
     records.sort()
     return [
         [when.strftime("%Y-%m-%d %H:%M:%S"), name, action, item, patron]
@@ -631,28 +639,16 @@ EVENT_TEMPLATES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("Weekend Family Storytime", "周末亲子故事会", ("families",)),
     ],
     "reading": [
-        (
-            'Reading Club: "The Old Man and the Sea"',
-            "读书会：《老人与海》",
-            ("adults", "teens_12_18"),
-        ),
+        ('Reading Club: "The Old Man and the Sea"', "读书会：《老人与海》", ("adults", "teens_12_18")),
         ("Classic Poetry Reading", "经典诗词诵读", ("adults", "seniors")),
         ("Teen Book Club", "青少年读书会", ("teens_12_18",)),
         ("Large-Print Reading Circle", "大字本阅读沙龙", ("seniors", "disabilities")),
         ("Reading Month: Books, Tea and Talk", "读书月：书、茶与对话", ("general",)),
     ],
     "lecture": [
-        (
-            "Qinghe Local History Lecture",
-            "清河地方史讲座",
-            ("adults", "seniors", "general"),
-        ),
+        ("Qinghe Local History Lecture", "清河地方史讲座", ("adults", "seniors", "general")),
         ("Health Talk for Seniors", "老年健康讲座", ("seniors",)),
-        (
-            "Science, Technology and Society",
-            "科学、技术与社会",
-            ("adults", "teens_12_18"),
-        ),
+        ("Science, Technology and Society", "科学、技术与社会", ("adults", "teens_12_18")),
         ("Career Planning for Teens", "青少年职业规划讲座", ("teens_12_18",)),
     ],
     "exhibition": [
@@ -669,19 +665,11 @@ EVENT_TEMPLATES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "performance": [
         ("Tea, Poetry and Song", "茶、诗与歌", ("general", "adults")),
         ("Spring Festival Folk Concert", "新春民乐音乐会", ("general", "families")),
-        (
-            "Children's Puppet Theatre",
-            "儿童木偶剧",
-            ("children_0_5", "children_6_11", "families"),
-        ),
+        ("Children's Puppet Theatre", "儿童木偶剧", ("children_0_5", "children_6_11", "families")),
         ("Peking Opera Appreciation", "京剧赏析", ("seniors", "adults")),
     ],
     "volunteer_service": [
-        (
-            "Reading Companions for Left-behind Children",
-            "留守儿童阅读陪伴",
-            ("children_6_11",),
-        ),
+        ("Reading Companions for Left-behind Children", "留守儿童阅读陪伴", ("children_6_11",)),
         ("Book Delivery for Homebound Seniors", "送书上门助老服务", ("seniors",)),
         ("Accessible Reading Assistance", "无障碍阅读助残服务", ("disabilities",)),
         ("Community Library Shelving Day", "社区图书室整理志愿日", ("general",)),
@@ -690,21 +678,8 @@ EVENT_TEMPLATES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
 
 # The programme mix of each kind of service point (category weights).
 CATEGORY_MIX: dict[str, dict[str, float]] = {
-    "main": {
-        "lecture": 3,
-        "exhibition": 1,
-        "reading": 3,
-        "training": 2,
-        "performance": 1,
-        "storytime": 3,
-    },
-    "branch": {
-        "storytime": 4,
-        "reading": 3,
-        "lecture": 2,
-        "training": 2,
-        "exhibition": 0.5,
-    },
+    "main": {"lecture": 3, "exhibition": 1, "reading": 3, "training": 2, "performance": 1, "storytime": 3},
+    "branch": {"storytime": 4, "reading": 3, "lecture": 2, "training": 2, "exhibition": 0.5},
     "community": {"storytime": 3, "reading": 3, "training": 1},
     "museum": {"exhibition": 3, "lecture": 3, "training": 1, "storytime": 0.5},
     "culture": {"performance": 4, "training": 3, "lecture": 1, "exhibition": 1},
@@ -761,9 +736,7 @@ def survey_columns(rng: random.Random, attendance: int, fmt: str) -> tuple[str, 
     return f"{satisfaction:.2f}", str(responses)
 
 
-def volunteer_columns(
-    rng: random.Random, category: str, attendance: int
-) -> tuple[str, str, str]:
+def volunteer_columns(rng: random.Random, category: str, attendance: int) -> tuple[str, str, str]:
     """(volunteers, volunteer_hours, beneficiaries); mostly blank outside volunteer service."""
     if category == "volunteer_service":
         volunteers = rng.randint(5, 40)
@@ -775,9 +748,7 @@ def volunteer_columns(
     return "", "", ""
 
 
-def draw_event(
-    rng: random.Random, site: Site, day: date, status: str
-) -> tuple[date, int, Row]:
+def draw_event(rng: random.Random, site: Site, day: date, status: str) -> tuple[date, int, Row]:
     """One event row without its id; status is ``held``, ``not_held`` or ``future``."""
     category = weighted(rng, event_mix(site))
     title, title_zh, audiences = rng.choice(EVENT_TEMPLATES[category])
@@ -786,19 +757,11 @@ def draw_event(
     attendance = event_attendance(rng, category, fmt)
     satisfaction, responses = survey_columns(rng, attendance, fmt)
     volunteers, hours, beneficiaries = volunteer_columns(rng, category, attendance)
-    if (
-        status != "held"
-    ):  # nothing happened (yet): no attendance, survey or volunteer effort
-        attendance_cell, satisfaction, responses, volunteers, hours, beneficiaries = (
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-        )
-    else:
-        attendance_cell = str(attendance)
+    attendance_cell = str(attendance)
+    if status != "held":
+        # Nothing happened (yet): no attendance, survey or volunteer effort to report.
+        attendance_cell = satisfaction = responses = ""
+        volunteers = hours = beneficiaries = ""
     row = [
         day.isoformat(),
         site.name,
@@ -819,6 +782,13 @@ def draw_event(
     return day, SITE_ORDER[site.branch_id], row
 
 
+def event_status(rng: random.Random, in_future: bool) -> str:
+    """``future`` after END_MONTH; else ``held``, or ~3% ``not_held`` (cancelled plans)."""
+    if in_future:
+        return "future"
+    return "not_held" if rng.random() < 0.03 else "held"
+
+
 def make_events(end: str, actuals: Actuals) -> list[Row]:
     """Events held, planned-but-not-held, and planned for the two months after END_MONTH."""
     rng = stream_rng("events")
@@ -834,11 +804,7 @@ def make_events(end: str, actuals: Actuals) -> list[Row]:
             if month in future:
                 mean *= 0.5  # only part of the programme is on the calendar yet
             for _ in range(poisson(rng, mean)):
-                status = (
-                    "future"
-                    if month in future
-                    else ("not_held" if rng.random() < 0.03 else "held")
-                )
+                status = event_status(rng, month in future)
                 drafts.append(draw_event(rng, site, rng.choice(days), status))
     drafts.sort(key=lambda d: (d[0], d[1], d[2][2]))
     rows, sequence = [], defaultdict(int)
@@ -852,70 +818,47 @@ def make_events(end: str, actuals: Actuals) -> list[Row]:
     return rows
 
 
+def survey_score(rng: random.Random, mean: float) -> str:
+    """One answer on the 1-5 scale, or the "don't know" code about 2% of the time."""
+    if rng.random() < 0.02:
+        return DONT_KNOW_CODE
+    return str(min(5, max(1, round(rng.gauss(mean, 0.8)))))
+
+
+def survey_site(rng: random.Random, sites: list[Site], month: str) -> Site:
+    """A site open in that month, picked in proportion to its footfall."""
+    # The museum has no daily figure; ~1,000 a day matches its monthly total.
+    weights = [s.daily_visits or 1000 for s in sites]
+    site = rng.choices(sites, weights=weights)[0]
+    while not open_days(site, month):  # renovation or not yet open: ask elsewhere
+        site = rng.choice(sites)
+    return site
+
+
 def make_surveys(end: str) -> list[Row]:
     """Respondent-level answers to two questions, about 2,700 respondents a year."""
     rng = stream_rng("surveys")
-    surveyed = [
-        s
-        for s in SITES
-        if s.kind in ("main", "branch", "museum") or s.branch_id == "culture"
-    ]
+    kinds = ("main", "branch", "museum")
+    sites = [s for s in SITES if s.kind in kinds or s.branch_id == "culture"]
     # Each site has its own level of service; the spread shows up in branch comparisons.
-    quality = {s.branch_id: rng.uniform(4.0, 4.6) for s in surveyed}
-    audiences = {
-        "adults": 0.6,
-        "seniors": 0.2,
-        "teens_12_18": 0.16,
-        "disabilities": 0.04,
-    }
+    quality = {s.branch_id: rng.uniform(4.0, 4.6) for s in sites}
+    audiences = {"adults": 0.6, "seniors": 0.2, "teens_12_18": 0.16, "disabilities": 0.04}
     rows = []
     for year in range(START_YEAR, int(end[:4]) + 1):
         respondents = []
         for month in months_between(f"{year}-01", min(end, f"{year}-12")):
-            for _ in range(round(rng.gauss(225, 20))):
-                site = rng.choices(
-                    surveyed, weights=[s.daily_visits or 1000 for s in surveyed]
-                )[0]
-                days = open_days(site, month)
-                while (
-                    not days
-                ):  # closed all month (renovation, not yet open): ask elsewhere
-                    site = rng.choice(surveyed)
-                    days = open_days(site, month)
-                respondents.append(
-                    (
-                        rng.choice(days),
-                        SITE_ORDER[site.branch_id],
-                        site,
-                        weighted(rng, audiences),
-                    )
-                )
+            for _ in range(round(rng.gauss(230, 20))):
+                site = survey_site(rng, sites, month)
+                day = rng.choice(open_days(site, month))
+                audience = weighted(rng, audiences)
+                respondents.append((day, SITE_ORDER[site.branch_id], site, audience))
         respondents.sort(key=lambda r: (r[0], r[1]))
         for n, (day, _, site, audience) in enumerate(respondents, start=1):
+            respondent_id = f"R{year % 100:02d}-{n:05d}"
+            # Staff are rated a little higher than the service overall.
             for question, offset in (("overall", 0.0), ("staff", 0.15)):
-                if rng.random() < 0.02:
-                    score = DONT_KNOW_CODE
-                else:
-                    score = str(
-                        min(
-                            5,
-                            max(
-                                1,
-                                round(rng.gauss(quality[site.branch_id] + offset, 0.8)),
-                            ),
-                        )
-                    )
-                rows.append(
-                    [
-                        f"R{year % 100:02d}-{n:05d}",
-                        day.isoformat(),
-                        site.name,
-                        question,
-                        score,
-                        "5",
-                        audience,
-                    ]
-                )
+                score = survey_score(rng, quality[site.branch_id] + offset)
+                rows.append([respondent_id, day.isoformat(), site.name, question, score, "5", audience])
     return rows
 
 
@@ -928,12 +871,9 @@ def make_measures(end: str, actuals: Actuals) -> list[Row]:
         for site in registering:
             if not active_in_month(site, month):
                 continue
-            per_10k = (
-                REGISTRATIONS_PER_10K[site.kind]
-                * (site.service_population or 0)
-                / 10000
-            )
-            value = round(noisy(rng, per_10k * level(month), 0.15))
+            residents = (site.service_population or 0) / 10000
+            expected = REGISTRATIONS_PER_10K[site.kind] * residents * level(month)
+            value = round(noisy(rng, expected, 0.15))
             if site.opened_on == first_day(month):
                 value *= 3  # opening month: a sign-up drive
             if (site.branch_id, month) == REAL_ZERO_CELL:
@@ -960,29 +900,16 @@ def nice_round(value: float) -> int:
 def make_targets(year: int, actuals: Actuals) -> list[Row]:
     """Targets for ``year``: last year's actuals plus ~5%, network-wide and per branch."""
     base_year, growth = year - 1, 1.05
-    rows = []
-    for metric in ("visits", "loans", "events", "attendance"):
-        rows.append(
-            [
-                str(year),
-                "",
-                metric,
-                str(nice_round(actuals.get(metric, "", base_year) * growth)),
-            ]
-        )
-    rows.append([str(year), "", "satisfaction", "95"])
-    rows.append(
-        [
-            str(year),
-            "",
-            "new_registrations",
-            str(nice_round(actuals.get("new_registrations", "", base_year) * growth)),
-        ]
-    )
+
+    def target(metric: str, branch_id: str = "") -> str:
+        return str(nice_round(actuals.get(metric, branch_id, base_year) * growth))
+
+    rows = [[str(year), "", m, target(m)] for m in ("visits", "loans", "events", "attendance")]
+    rows.append([str(year), "", "satisfaction", "95"])  # 0-100 scale
+    rows.append([str(year), "", "new_registrations", target("new_registrations")])
     for site in sites_of("main", "branch"):
         for metric in ("visits", "loans"):
-            target = nice_round(actuals.get(metric, site.branch_id, base_year) * growth)
-            rows.append([str(year), site.name, metric, str(target)])
+            rows.append([str(year), site.name, metric, target(metric, site.branch_id)])
     return rows
 
 
@@ -996,12 +923,7 @@ dont_know_codes = ["9"]
 
 
 def write_csv(
-    path: Path,
-    header: Sequence[str],
-    rows: Iterable[Row],
-    *,
-    encoding: str = "utf-8",
-    crlf: bool = False,
+    path: Path, header: Sequence[str], rows: Iterable[Row], *, encoding: str = "utf-8", crlf: bool = False
 ) -> int:
     """Write a CSV file with a fixed line ending and return its data row count."""
     count = 0
@@ -1021,14 +943,11 @@ def validate_end_month(value: str) -> str:
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"not a YYYY-MM month: {value!r}") from error
     # Targets need a previous full year; future events need the holiday table two months on.
-    if not (
-        START_YEAR + 1 <= parsed.year
-        and add_months(value, 2)[:4] in map(str, YEAR_LEVEL)
-    ):
-        raise argparse.ArgumentTypeError(
-            f"end month must be between {START_YEAR + 1}-01 and 2027-10"
-        )
-    return f"{parsed.year:04d}-{parsed.month:02d}"
+    month = f"{parsed.year:04d}-{parsed.month:02d}"
+    last_allowed = f"{max(YEAR_LEVEL)}-10"
+    if not f"{START_YEAR + 1}-01" <= month <= last_allowed:
+        raise argparse.ArgumentTypeError(f"end month must be between {START_YEAR + 1}-01 and {last_allowed}")
+    return month
 
 
 def generate(out: Path, end: str = END_MONTH) -> list[tuple[str, int, int]]:
@@ -1038,111 +957,28 @@ def generate(out: Path, end: str = END_MONTH) -> list[tuple[str, int, int]]:
     actuals = Actuals()
     written: list[tuple[str, int]] = []
 
-    def emit(
-        name: str,
-        header: Sequence[str],
-        rows: list[Row],
-        encoding: str = "utf-8",
-        crlf: bool = False,
-    ) -> None:
-        written.append(
-            (name, write_csv(out / name, header, rows, encoding=encoding, crlf=crlf))
-        )
+    def emit(name: str, header: Sequence[str], rows: list[Row], encoding: str = "utf-8", crlf: bool = False) -> None:
+        written.append((name, write_csv(out / name, header, rows, encoding=encoding, crlf=crlf)))
 
-    emit(
-        "branches.csv",
-        [
-            "branch_id",
-            "name",
-            "name_zh",
-            "kind",
-            "parent_id",
-            "district",
-            "service_population",
-            "opened_on",
-            "closed_on",
-            "aliases",
-        ],
-        make_branches(),
-    )
-    emit(
-        "visits_daily.csv",
-        ["date", "branch", "visits", "method"],
-        make_visits_daily(end, actuals),
-    )
-    emit(
-        "museum_visits_monthly.csv",
-        ["month", "branch", "audience", "visits"],
-        make_museum_monthly(end, actuals),
-    )
+    emit("branches.csv", BRANCHES_HEADER, make_branches())
+    emit("visits_daily.csv", VISITS_HEADER, make_visits_daily(end, actuals))
+    emit("museum_visits_monthly.csv", MUSEUM_HEADER, make_museum_monthly(end, actuals))
     room_values = community_visits(end, actuals)
     for year in range(START_YEAR, int(end[:4]) + 1):
-        emit(
-            COMMUNITY_FILE_PATTERN.format(year=year),
-            COMMUNITY_HEADER,
-            make_community_sheet(year, room_values),
-            encoding="gb18030",
-            crlf=True,
-        )
-    emit(
-        "circulation_monthly.csv",
-        ["month", "branch", "checkouts", "renewals", "returns"],
-        make_circulation_monthly(end, actuals),
-    )
-    emit(
-        "circulation_transactions_mobile.csv",
-        ["timestamp", "branch", "action", "item_type", "patron_category"],
-        make_mobile_transactions(end, actuals),
-        crlf=True,
-    )
-    emit(
-        "events.csv",
-        [
-            "event_id",
-            "date",
-            "branch",
-            "title",
-            "title_zh",
-            "category",
-            "audience",
-            "format",
-            "attendance",
-            "satisfaction",
-            "responses",
-            "scale_max",
-            "volunteers",
-            "volunteer_hours",
-            "beneficiaries",
-            "planned",
-        ],
-        make_events(end, actuals),
-    )
-    emit(
-        "surveys.csv",
-        [
-            "respondent_id",
-            "date",
-            "branch",
-            "question",
-            "score",
-            "scale_max",
-            "audience",
-        ],
-        make_surveys(end),
-    )
+        sheet = make_community_sheet(year, room_values)
+        name = COMMUNITY_FILE_PATTERN.format(year=year)
+        emit(name, COMMUNITY_HEADER, sheet, encoding="gb18030", crlf=True)
+    circulation = make_circulation_monthly(end, actuals)
+    emit("circulation_monthly.csv", CIRCULATION_HEADER, circulation)
+    mobile = make_mobile_transactions(end, actuals)
+    emit("circulation_transactions_mobile.csv", MOBILE_HEADER, mobile, crlf=True)
+    emit("events.csv", EVENTS_HEADER, make_events(end, actuals))
+    emit("surveys.csv", SURVEYS_HEADER, make_surveys(end))
     (out / "surveys.mapping.toml").write_bytes(SURVEY_MAPPING.encode("utf-8"))
     written.append(("surveys.mapping.toml", 2))
-    emit(
-        "measures_monthly.csv",
-        ["month", "branch", "measure", "value"],
-        make_measures(end, actuals),
-    )
+    emit("measures_monthly.csv", MEASURES_HEADER, make_measures(end, actuals))
     year = int(end[:4])
-    emit(
-        f"targets_{year}.csv",
-        ["year", "branch", "metric", "target"],
-        make_targets(year, actuals),
-    )
+    emit(f"targets_{year}.csv", TARGETS_HEADER, make_targets(year, actuals))
     return [(name, rows, (out / name).stat().st_size) for name, rows in written]
 
 

@@ -69,8 +69,18 @@ def load(path: Path | None) -> Mapping:
 
 
 def _from_dict(raw: dict, path: Path) -> Mapping:
-    known = {"kind", "year", "encoding", "branch", "missing_codes", "dont_know_codes", "scale_max",
-             "date_order", "columns", "branches"}
+    known = {
+        "kind",
+        "year",
+        "encoding",
+        "branch",
+        "missing_codes",
+        "dont_know_codes",
+        "scale_max",
+        "date_order",
+        "columns",
+        "branches",
+    }
     unknown = sorted(set(raw) - known)
     if unknown:
         raise MappingError(f"{path}: unknown keys {unknown}; known keys are {sorted(known)}")

@@ -12,12 +12,34 @@ _SPACES = re.compile(r"\s+")
 
 # Rows whose name says they are not a service point: totals and system-wide lines.
 _TOTAL_NAMES = {
-    "total", "totals", "grand total", "sum", "all", "all branches", "all locations", "system total",
-    "system wide", "systemwide", "合计", "总计", "小计", "共计", "总数", "全馆合计", "全部", "汇总",
+    "total",
+    "totals",
+    "grand total",
+    "sum",
+    "all",
+    "all branches",
+    "all locations",
+    "system total",
+    "system wide",
+    "systemwide",
+    "合计",
+    "总计",
+    "小计",
+    "共计",
+    "总数",
+    "全馆合计",
+    "全部",
+    "汇总",
 }
 _NOT_A_BRANCH = {
-    "online renewals", "downloadable media", "talking book and braille", "renewals online",
-    "virtual library", "phone renewals", "线上续借", "数字资源",
+    "online renewals",
+    "downloadable media",
+    "talking book and braille",
+    "renewals online",
+    "virtual library",
+    "phone renewals",
+    "线上续借",
+    "数字资源",
 }
 
 

@@ -13,8 +13,11 @@ LINES_PER_SKIP = 8
 def _lines(lines: list[int]) -> str:
     shown = ", ".join(str(n) for n in sorted(lines)[:LINES_PER_SKIP])
     more = len(lines) - LINES_PER_SKIP
-    return f"line {shown}" + (f" and {more} more" if more > 0 else "") if len(lines) == 1 else \
-        f"lines {shown}" + (f" and {more} more" if more > 0 else "")
+    return (
+        f"line {shown}" + (f" and {more} more" if more > 0 else "")
+        if len(lines) == 1
+        else f"lines {shown}" + (f" and {more} more" if more > 0 else "")
+    )
 
 
 def describe(report: FileReport) -> str:
@@ -28,17 +31,26 @@ def describe(report: FileReport) -> str:
     if report.status == "unchanged":
         return "\n".join(out)
     if report.kind:
-        out.append(f"  rows read {report.rows_read:,}; accepted {report.rows_accepted:,}; "
-                   f"skipped {report.rows_skipped:,}; rejected {report.rows_rejected:,}; "
-                   f"stored {report.rows_stored:,} {report.kind} rows")
+        out.append(
+            f"  rows read {report.rows_read:,}; accepted {report.rows_accepted:,}; "
+            f"skipped {report.rows_skipped:,}; rejected {report.rows_rejected:,}; "
+            f"stored {report.rows_stored:,} {report.kind} rows"
+        )
     for reason, lines in sorted(report.skipped.items()):
         out.append(f"  skipped {len(lines):,}: {reason} ({_lines(lines)})")
     if report.blank_cells:
         out.append(f"  blank cells (not reported, stored as missing): {report.blank_cells:,}")
     if report.ok and report.kind:
-        out.append(f"  branches: {len(report.branches_matched)} matched, {len(report.branches_new)} new"
-                   + (f" ({', '.join(sorted(report.branches_new)[:10])}"
-                      + (", ..." if len(report.branches_new) > 10 else "") + ")" if report.branches_new else ""))
+        out.append(
+            f"  branches: {len(report.branches_matched)} matched, {len(report.branches_new)} new"
+            + (
+                f" ({', '.join(sorted(report.branches_new)[:10])}"
+                + (", ..." if len(report.branches_new) > 10 else "")
+                + ")"
+                if report.branches_new
+                else ""
+            )
+        )
         if report.date_min:
             out.append(f"  dates: {report.date_min} .. {report.date_max}")
     for note in report.notes:
@@ -62,7 +74,9 @@ def _problem_lines(report: FileReport) -> list[str]:
         out.append(f"  problem ({count:,} row{'s' if count != 1 else ''}): {reason}")
         for (column, value, detail), lines in list(cases.items())[:PROBLEMS_PER_GROUP]:
             where = f"{report.path}:{_lines(lines).split(' ', 1)[1]}" if lines[0] else str(report.path)
-            text = where + (f", column {column!r}" if column else "") + (f", value {value!r}" if value is not None else "")
+            text = (
+                where + (f", column {column!r}" if column else "") + (f", value {value!r}" if value is not None else "")
+            )
             out.append(f"    {text}" + (f" ({detail})" if detail else ""))
         if len(cases) > PROBLEMS_PER_GROUP:
             out.append(f"    ... and {len(cases) - PROBLEMS_PER_GROUP:,} more")

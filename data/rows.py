@@ -15,7 +15,7 @@ from pathlib import Path
 from data import values
 from data.headers import BRANCH_FILE_RENAMES, field_for, header_key, is_total_column, month_column
 from data.mapping import Mapping
-from data.names import clean_display, non_branch_reason
+from data.names import clean_display
 from data.reading import Table
 
 # Fields whose presence says what a file holds, in the order ambiguity is settled.
@@ -27,8 +27,17 @@ KIND_FIELDS = {
     "circulation": {"checkouts", "circulation", "renewals", "returns", "action"},
     "events": {"attendance", "sessions", "event_id", "title", "satisfaction", "volunteer_hours", "beneficiaries"},
 }
-BRANCH_FILE_FIELDS = {"name_zh", "name_en", "kind", "parent", "district", "service_population", "opened_on",
-                      "closed_on", "aliases"}
+BRANCH_FILE_FIELDS = {
+    "name_zh",
+    "name_en",
+    "kind",
+    "parent",
+    "district",
+    "service_population",
+    "opened_on",
+    "closed_on",
+    "aliases",
+}
 FILENAME_KINDS = (
     ("visits", ("visit", "footfall", "door count", "gate count", "到馆", "入馆", "进馆", "客流", "参观")),
     ("circulation", ("circulation", "loan", "checkout", "借阅", "外借", "流通", "借还")),
@@ -46,23 +55,49 @@ _FORMAT_KEYS = {header_key(s): fmt for fmt, spellings in FORMATS.items() for s i
 BRANCH_KINDS = {
     "main": ("main", "main library", "central", "central library", "总馆", "中心馆"),
     "branch": ("branch", "branch library", "分馆", "区馆"),
-    "community": ("community", "community reading room", "reading room", "village", "社区", "社区图书室",
-                  "村图书室", "农家书屋", "图书室"),
+    "community": (
+        "community",
+        "community reading room",
+        "reading room",
+        "village",
+        "社区",
+        "社区图书室",
+        "村图书室",
+        "农家书屋",
+        "图书室",
+    ),
     "mobile": ("mobile", "bookmobile", "mobile service point", "流动", "流动服务点", "流动图书车"),
     "museum": ("museum", "博物馆"),
-    "centre": ("centre", "center", "cultural centre", "cultural center", "volunteer centre", "文化馆", "文化中心",
-               "志愿服务中心"),
+    "centre": (
+        "centre",
+        "center",
+        "cultural centre",
+        "cultural center",
+        "volunteer centre",
+        "文化馆",
+        "文化中心",
+        "志愿服务中心",
+    ),
     "other": ("other", "其他"),
 }
 _KIND_KEYS = {header_key(s): k for k, spellings in BRANCH_KINDS.items() for s in spellings}
-METHODS = {"counted": ("counted", "count", "actual", "计数", "实测", "统计"), "estimated": ("estimated", "estimate", "估算", "估计")}
+METHODS = {
+    "counted": ("counted", "count", "actual", "计数", "实测", "统计"),
+    "estimated": ("estimated", "estimate", "估算", "估计"),
+}
 _METHOD_KEYS = {header_key(s): m for m, spellings in METHODS.items() for s in spellings}
 DONT_KNOW = {"don't know", "dont know", "dk", "不知道", "不清楚", "说不清"}
 MEASURE_SYNONYMS = {
-    "新增持证读者": "new_registrations", "新增读者": "new_registrations", "新增注册读者": "new_registrations",
-    "new registered users": "new_registrations", "new registrations": "new_registrations",
-    "收到投诉": "complaints_received", "投诉受理": "complaints_received", "投诉数": "complaints_received",
-    "投诉办结": "complaints_resolved", "已解决投诉": "complaints_resolved",
+    "新增持证读者": "new_registrations",
+    "新增读者": "new_registrations",
+    "新增注册读者": "new_registrations",
+    "new registered users": "new_registrations",
+    "new registrations": "new_registrations",
+    "收到投诉": "complaints_received",
+    "投诉受理": "complaints_received",
+    "投诉数": "complaints_received",
+    "投诉办结": "complaints_resolved",
+    "已解决投诉": "complaints_resolved",
 }
 
 
@@ -99,7 +134,9 @@ class Parsed:
     cells_blank: int = 0
 
 
-def _column_fields(table: Table, mapping: Mapping) -> tuple[dict[str, int], list[tuple[int, int | None, int]], list[str]]:
+def _column_fields(
+    table: Table, mapping: Mapping
+) -> tuple[dict[str, int], list[tuple[int, int | None, int]], list[str]]:
     fields: dict[str, int] = {}
     months: list[tuple[int, int | None, int]] = []
     ignored: list[str] = []
@@ -221,8 +258,10 @@ def _wide_plan(kind, fields, months, ignored, notes, mapping, table, path) -> Pl
     if year is None and "year" not in fields and any(y is None for _, y, _ in months):
         found = re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", path.name)
         if not found:
-            raise PlanError("wide monthly file without a year: add a Year column, a year to the file name, "
-                            "or year = YYYY in a mapping file")
+            raise PlanError(
+                "wide monthly file without a year: add a Year column, a year to the file name, "
+                "or year = YYYY in a mapping file"
+            )
         year = int(found[0])
         notes.append(f"year {year} taken from the file name")
     resolved = []
@@ -310,8 +349,21 @@ def row_date(cells: RowCells, slash_order: str) -> tuple[dt.date, str] | None:
 
 def event_id_for(record: dict) -> str:
     """A stable id for an event without one: the same event, in any file, always gets the same id."""
-    parts = [str(record.get(k)) for k in ("branch_id", "date", "grain", "title", "category", "audience", "format",
-                                          "sessions", "attendance", "planned")]
+    parts = [
+        str(record.get(k))
+        for k in (
+            "branch_id",
+            "date",
+            "grain",
+            "title",
+            "category",
+            "audience",
+            "format",
+            "sessions",
+            "attendance",
+            "planned",
+        )
+    ]
     return "h" + hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:15]
 
 

@@ -1,0 +1,48 @@
+"""Shared fixtures: real DuckDB files built by the real importer, never mocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from data import db
+from data.importer import Options, import_file
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TODAY = dt.date(2026, 11, 21)  # fixed so that "future date" checks do not drift with the calendar
+
+
+@pytest.fixture
+def fresh_db(tmp_path):
+    """An empty database file with the schema."""
+    con = db.connect(tmp_path / "kpi.duckdb")
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def branches_db(fresh_db):
+    """A database holding the small hand-made branch list of tests/fixtures/import/branches.csv."""
+    report = import_file(fresh_db, FIXTURES / "import" / "branches.csv", Options(today=TODAY))
+    assert report.status == "loaded", report.problems
+    return fresh_db
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8", newline: str = "\n") -> Path:
+    """Write a small export for one test, with the encoding and line endings it needs."""
+    path = tmp_path / name
+    path.write_bytes(text.replace("\n", newline).encode(encoding))
+    return path
+
+
+def load(con, path: Path, **options) -> object:
+    """Import one file with a fixed today; returns the report."""
+    return import_file(con, path, Options(today=TODAY, quarantine_dir=path.parent / "rejected", **options))
+
+
+def table_snapshot(con) -> dict:
+    """Every table's full content, to prove that a rejected import changed nothing."""
+    tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+    return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
