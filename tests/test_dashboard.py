@@ -42,6 +42,6 @@ def test_router_runs_and_data_page_lists_loaded_tables(app_env):
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=30).run()
     assert not at.exception
     status = at.dataframe[0].value
-    rows = dict(zip(status["table"], status["rows"]))
+    rows = dict(zip(status["table"], status["rows"], strict=True))
     assert rows["branches"] == 31 and rows["visits"] > 20_000 and rows["events"] > 5_000
     assert len(at.dataframe[1].value) == 15  # one import per sample CSV
