@@ -24,7 +24,7 @@ from data import kinds, values
 from data import mapping as mapping_mod
 from data.names import clean_display, name_key, non_branch_reason, slug
 from data.reading import FileError, Table, read_table
-from data.rows import Parsed, Plan, PlanError, Problem, RowCells, event_id_for, plan_columns
+from data.rows import Parsed, Plan, PlanError, Problem, RowCells, plan_columns
 
 KIND_ORDER = ("branches", "targets", "visits", "circulation", "events", "surveys", "measures")
 # Kinds whose facts must not overlap those of another file: the same branch and period twice is double counting.
@@ -137,7 +137,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) ->
         report.status = "unchanged"
         report.message = f"already imported ({previous}); nothing changed"
         return report
-    parsed = parse_rows(table, plan, source_mapping)
+    parsed = parse_rows(table, plan, source_mapping, options.today)
     _apply(report, parsed)
     if plan.kind == "branches":
         return _import_branches(con, report, parsed, plan, table, content_hash, options)
@@ -181,10 +181,10 @@ def _skip(skipped: dict[str, list[int]], reason: str, line: int) -> None:
     skipped.setdefault(reason, []).append(line)
 
 
-def parse_rows(table: Table, plan: Plan, source_mapping: mapping_mod.Mapping) -> Parsed:
+def parse_rows(table: Table, plan: Plan, source_mapping: mapping_mod.Mapping, today: dt.date) -> Parsed:
     """Every data row to records, skips (with reasons) or problems."""
     order = source_mapping.date_order or _slash_order(table, plan)
-    parsed = Parsed([], [], Counter(), {})
+    parsed = Parsed([], [], Counter(), {}, today=today)
     rollup: dict[tuple, dict] = {}
     for line, cells in table.rows:
         if not any(c.strip() for c in cells):
@@ -268,6 +268,9 @@ def _wide_records(rc: RowCells, plan: Plan, parsed: Parsed) -> list[dict]:
         when_year = row_year or year
         if when_year is None:
             rc.problems.append(Problem(rc.line, header, raw, "no year for this month"))
+            continue
+        if number == 0 and (when_year, month) >= (parsed.today.year, parsed.today.month):
+            parsed.cells_blank += 1  # months not over yet, exported as 0 in a partial year: not reported
             continue
         record = {
             "date": dt.date(when_year, month, 1),
@@ -389,8 +392,13 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
 def _dedupe(report: FileReport, records: list[dict], kind: str) -> list[dict]:
     if kind == "events":
         for record in records:
-            if not record.get("event_id"):
-                record["event_id"] = event_id_for(record)
+            if not record.get("event_id"):  # wide count files: one group per branch, month and column
+                record["event_id"] = (
+                    "h"
+                    + hashlib.sha1(
+                        f"{record['branch_id']}|{record['date']}|{record.get('_column')}".encode()
+                    ).hexdigest()[:15]
+                )
     key_columns = kinds.KEYS[kind]
     value_columns = [c for c in kinds.COLUMNS[kind] if c not in key_columns]
     seen: dict[tuple, dict] = {}

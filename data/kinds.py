@@ -23,6 +23,7 @@ from data.rows import (
     label,
     normalise_choice,
     row_date,
+    row_id,
 )
 
 # Table columns written for each kind, in table order (the `source_file` column is added on write).
@@ -161,7 +162,7 @@ def events(cells: RowCells, order: str) -> list[dict]:
     category, audience = cells.text("category"), cells.text("audience")
     record.update(
         fields,
-        event_id=cells.text("event_id"),
+        event_id=cells.text("event_id") or row_id(cells.cells),
         title=cells.text("title"),
         title_zh=cells.text("title_zh"),
         category=label(category) if category else "other",

@@ -132,6 +132,7 @@ class Parsed:
     skipped: Counter
     skipped_lines: dict[str, list[int]]
     cells_blank: int = 0
+    today: dt.date | None = None
 
 
 def _column_fields(
@@ -347,24 +348,11 @@ def row_date(cells: RowCells, slash_order: str) -> tuple[dt.date, str] | None:
     return None
 
 
-def event_id_for(record: dict) -> str:
-    """A stable id for an event without one: the same event, in any file, always gets the same id."""
-    parts = [
-        str(record.get(k))
-        for k in (
-            "branch_id",
-            "date",
-            "grain",
-            "title",
-            "category",
-            "audience",
-            "format",
-            "sessions",
-            "attendance",
-            "planned",
-        )
-    ]
-    return "h" + hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:15]
+def row_id(cells: list[str]) -> str:
+    """An id for an event row without one, from the whole row: an exact duplicate row (in this file or
+    another) gets the same id, so it is caught rather than counted twice."""
+    text = "\x1f".join(values.normalise_cell(c) for c in cells).rstrip("\x1f")
+    return "h" + hashlib.sha1(text.encode()).hexdigest()[:15]
 
 
 def normalise_choice(raw: str, table: dict[str, str], what: str) -> str:

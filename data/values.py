@@ -82,6 +82,8 @@ _ZH = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?(?:\s*\d{1,2}[:：]\d{2}(
 _SLASH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?$")
 _MONTH = re.compile(r"^(\d{4})(?:[-/.]|年)(\d{1,2})月?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_NAMED_MDY = re.compile(r"^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
+_NAMED_DMY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[ -]([a-z]+)\.?,?[ -](\d{4})$")
 _PERIOD = re.compile(r"^(\d{4}-\d{2}-\d{2})/P(1M|3M|1Y|1D)$")
 _PERIOD_GRAIN = {"1D": "day", "1M": "month", "3M": "quarter", "1Y": "year"}
 
@@ -128,11 +130,29 @@ def parse_date(raw: str, order: str = "mdy") -> tuple[dt.date, str]:
     m = _COMPACT.match(text)
     if m:
         return _make(int(m.group(1)), int(m.group(2)), int(m.group(3))), "day"
+    named = _named_date(text)
+    if named:
+        return named, "day"
     m = _PERIOD.match(text)
     if m:
         start, grain = dt.date.fromisoformat(m.group(1)), _PERIOD_GRAIN[m.group(2)]
         return start, grain
     raise ValueError("not a date (expected e.g. 2024-01-31, 2024/1/31, 2024年1月31日, 2024-01)")
+
+
+def _named_date(text: str) -> dt.date | None:
+    """`March 5, 2024`, `Mar 5 2024`, `5 March 2024`, `05-Mar-2024` (time of day dropped)."""
+    from data.headers import MONTH_WORDS
+
+    words = re.sub(r"\s+", " ", text.casefold().split(" at ")[0])
+    words = re.sub(r"[ t]\d{1,2}:\d{2}(:\d{2})?( ?[ap]m)?$", "", words).strip()
+    for pattern, order in ((_NAMED_MDY, "md"), (_NAMED_DMY, "dm")):
+        m = pattern.match(words)
+        if m:
+            month_word, day = (m.group(1), m.group(2)) if order == "md" else (m.group(2), m.group(1))
+            if month_word in MONTH_WORDS:
+                return _make(int(m.group(3)), MONTH_WORDS[month_word], int(day))
+    return None
 
 
 def _make(year: int, month: int, day: int) -> dt.date:
