@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import re
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -442,8 +443,8 @@ def _check_dates(report: FileReport, records: list[dict], today: dt.date) -> Non
             report.problems.append(Problem(record["_line"], "date", str(when), "date before 1900"))
 
 
-def _frame(records: list[dict], kind: str, source: str) -> pd.DataFrame:
-    columns = kinds.COLUMNS[kind]
+def _frame(records: list[dict], columns: list[str], source: str) -> pd.DataFrame:
+    """Records as a table of the given columns (missing values as NULL) plus their source file."""
     frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in records], columns=columns)
     frame = frame.astype(object).where(frame.notna(), None)
     frame["source_file"] = source
@@ -454,7 +455,7 @@ def _check_overlap(con, report: FileReport, records: list[dict], kind: str) -> N
     """Refuse facts that another file already gave for the same branch and period."""
     if not records or kind not in ("visits", "circulation", "measures", "events", "targets"):
         return
-    frame = _frame(records, kind, report.source)
+    frame = _frame(records, kinds.COLUMNS[kind], report.source)
     frame["_line"] = [r["_line"] for r in records]
     cursor = con.cursor()
     cursor.register("incoming", frame)
@@ -520,10 +521,58 @@ def _finish(
     new_aliases = [(k, alias, bid) for k, (alias, bid) in resolver.new_aliases.items() if bid in used]
     report.branches_new &= used
     replaced = _write(
-        con, report, plan.kind, _frame(keep, plan.kind, report.source), content_hash, new_rows, new_aliases, table
+        con,
+        report,
+        plan.kind,
+        _frame(keep, kinds.COLUMNS[plan.kind], report.source),
+        content_hash,
+        new_rows,
+        new_aliases,
     )
     report.status = "quarantined" if bad_lines else ("replaced" if replaced else "loaded")
     return report
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection):
+    """A cursor inside one transaction: committed when the block ends, rolled back on any error."""
+    cursor = con.cursor()
+    cursor.execute("BEGIN TRANSACTION")
+    try:
+        yield cursor
+        cursor.execute("COMMIT")
+    except BaseException:
+        cursor.execute("ROLLBACK")
+        raise
+    finally:
+        cursor.close()
+
+
+def _log_import(cursor, report: FileReport, kind: str, content_hash: str) -> None:
+    """The audit-log row for this file, and its quarantined problems."""
+    import_id = cursor.execute(
+        "INSERT INTO imports (source_file, path, content_hash, kind, layout, rows_read, rows_accepted, "
+        "rows_skipped, rows_rejected, date_min, date_max) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING import_id",
+        [
+            report.source,
+            str(report.path),
+            content_hash,
+            kind,
+            report.layout,
+            report.rows_read,
+            report.rows_accepted,
+            report.rows_skipped,
+            report.rows_rejected,
+            report.date_min,
+            report.date_max,
+        ],
+    ).fetchone()[0]
+    if report.problems:
+        cursor.executemany(
+            "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
+            [[import_id, p.line, p.column, p.value, p.reason] for p in report.problems],
+        )
 
 
 def _write(
@@ -534,13 +583,9 @@ def _write(
     content_hash: str,
     new_branches: list[dict],
     new_aliases: list[tuple],
-    table: Table | None = None,
-    branch_upserts: pd.DataFrame | None = None,
 ) -> bool:
     """Replace this source's rows in one transaction; True when an earlier version was replaced."""
-    cursor = con.cursor()
-    cursor.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con) as cursor:
         for row in new_branches:
             cursor.execute(
                 "INSERT INTO branches (branch_id, name, name_zh, kind, source_file) VALUES (?, ?, ?, 'branch', ?)",
@@ -548,45 +593,14 @@ def _write(
             )
         if new_aliases:
             cursor.executemany("INSERT INTO branch_aliases VALUES (?, ?, ?) ON CONFLICT DO NOTHING", new_aliases)
-        replaced = False
-        if kind != "branches":
-            replaced = (
-                cursor.execute(f"SELECT count(*) FROM {kind} WHERE source_file = ?", [report.source]).fetchone()[0] > 0
-            )
-            cursor.execute(f"DELETE FROM {kind} WHERE source_file = ?", [report.source])
-            cursor.register("incoming", frame)
-            columns = ", ".join(frame.columns)
-            cursor.execute(f"INSERT INTO {kind} ({columns}) SELECT {columns} FROM incoming")
-        import_id = cursor.execute(
-            "INSERT INTO imports (source_file, path, content_hash, kind, layout, rows_read, rows_accepted, "
-            "rows_skipped, rows_rejected, date_min, date_max) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "RETURNING import_id",
-            [
-                report.source,
-                str(report.path),
-                content_hash,
-                kind,
-                report.layout,
-                report.rows_read,
-                report.rows_accepted,
-                report.rows_skipped,
-                report.rows_rejected,
-                report.date_min,
-                report.date_max,
-            ],
-        ).fetchone()[0]
-        if report.problems:
-            cursor.executemany(
-                "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
-                [[import_id, p.line, p.column, p.value, p.reason] for p in report.problems],
-            )
-        cursor.execute("COMMIT")
-    except Exception:
-        cursor.execute("ROLLBACK")
-        raise
-    finally:
-        cursor.close()
-    return replaced
+        # The table name is one of the fixed kinds, never text from the export.
+        previous = cursor.execute(f"SELECT count(*) FROM {kind} WHERE source_file = ?", [report.source]).fetchone()
+        cursor.execute(f"DELETE FROM {kind} WHERE source_file = ?", [report.source])
+        cursor.register("incoming", frame)
+        columns = ", ".join(frame.columns)
+        cursor.execute(f"INSERT INTO {kind} ({columns}) SELECT {columns} FROM incoming")
+        _log_import(cursor, report, kind, content_hash)
+    return previous[0] > 0
 
 
 def _write_quarantine(report: FileReport, table: Table, bad_lines: set[int], options: Options) -> Path:
@@ -663,34 +677,11 @@ BRANCH_COLUMNS = [
 
 
 def _upsert_branches(con, report: FileReport, rows: list[dict], aliases: dict, content_hash: str) -> None:
-    frame = pd.DataFrame([{c: r.get(c) for c in BRANCH_COLUMNS} for r in rows], columns=BRANCH_COLUMNS)
-    frame = frame.astype(object).where(frame.notna(), None)
-    frame["source_file"] = report.source
-    # Parents first, so the order never matters to the reader of the file.
-    cursor = con.cursor()
-    cursor.execute("BEGIN TRANSACTION")
-    try:
+    frame = _frame(rows, BRANCH_COLUMNS, report.source)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in BRANCH_COLUMNS[1:] + ["source_file"])
+    with _transaction(con) as cursor:
         cursor.register("incoming", frame)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in BRANCH_COLUMNS[1:] + ["source_file"])
         cursor.execute(f"INSERT INTO branches SELECT * FROM incoming ON CONFLICT (branch_id) DO UPDATE SET {updates}")
         alias_rows = [(k, alias, bid) for k, (alias, bid) in aliases.items()]
         cursor.executemany("INSERT INTO branch_aliases VALUES (?, ?, ?) ON CONFLICT DO NOTHING", alias_rows)
-        cursor.execute(
-            "INSERT INTO imports (source_file, path, content_hash, kind, layout, rows_read, rows_accepted, "
-            "rows_skipped, rows_rejected) VALUES (?, ?, ?, 'branches', 'long', ?, ?, ?, ?)",
-            [
-                report.source,
-                str(report.path),
-                content_hash,
-                report.rows_read,
-                report.rows_accepted,
-                report.rows_skipped,
-                report.rows_rejected,
-            ],
-        )
-        cursor.execute("COMMIT")
-    except Exception:
-        cursor.execute("ROLLBACK")
-        raise
-    finally:
-        cursor.close()
+        _log_import(cursor, report, "branches", content_hash)
