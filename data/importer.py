@@ -625,23 +625,14 @@ def _import_branches(
     """Upsert the branch list and its aliases; parents may refer to branches in the same file."""
     existing = dict(con.execute("SELECT alias_key, branch_id FROM branch_aliases").fetchall())
     taken = set(r[0] for r in con.execute("SELECT branch_id FROM branches").fetchall())
-    rows, aliases = [], {}
+    rows = []
     for record in parsed.records:
         if not record["branch_id"]:
             record["branch_id"] = existing.get(name_key(record["name"])) or slug(record["name"], taken)
         taken.add(record["branch_id"])
         rows.append(record)
     ids = {r["branch_id"] for r in rows}
-    for record in rows:
-        spellings = [record["branch_id"], record["name"], record["name_zh"], *record["_aliases"]]
-        for spelling in filter(None, spellings):
-            key = name_key(spelling)
-            owner = aliases.get(key, (None, None))[1] or existing.get(key)
-            if owner and owner != record["branch_id"]:
-                report.problems.append(
-                    Problem(record["_line"], "aliases", spelling, f"this spelling already names branch {owner}")
-                )
-            aliases.setdefault(key, (clean_display(spelling), record["branch_id"]))
+    aliases = _branch_aliases(report, rows, existing, plan, table)
     lookup = {**existing, **{k: v[1] for k, v in aliases.items()}}
     for record in rows:
         parent = record.pop("_parent")
@@ -658,9 +649,43 @@ def _import_branches(
     report.rows_accepted = report.rows_stored = len(rows)
     report.branches_new = {r["branch_id"] for r in rows} - set(existing.values())
     report.branches_matched = {r["branch_id"] for r in rows} - report.branches_new
+    kept = {r["branch_id"] for r in rows}
+    aliases = {key: value for key, value in aliases.items() if value[1] in kept}
     _upsert_branches(con, report, rows, aliases, content_hash)
     report.status = "quarantined" if bad else "loaded"
     return report
+
+
+def _branch_aliases(report: FileReport, rows: list[dict], existing: dict, plan: Plan, table: Table) -> dict:
+    """alias key -> (spelling, branch id) for a branch list. Codes must be unambiguous (a problem
+    otherwise); a name several branches share is left out, with a note, so it can never pick one."""
+    claimed: dict[str, set[str]] = defaultdict(set)
+    for record in rows:
+        for spelling in filter(None, [record["name"], record["name_zh"], *record["_aliases"]]):
+            claimed[name_key(spelling)].add(record["branch_id"])
+    aliases: dict[str, tuple[str, str]] = {}
+    shared: dict[str, set[str]] = {}
+    for record in rows:
+        branch_id = record["branch_id"]
+        owner = existing.get(name_key(branch_id))
+        if owner and owner != branch_id:
+            column = table.header[plan.fields["branch_id"]] if "branch_id" in plan.fields else "branch_id"
+            report.problems.append(Problem(record["_line"], column, branch_id, f"this code already names {owner}"))
+        aliases[name_key(branch_id)] = (branch_id, branch_id)
+        for spelling in filter(None, [record["name"], record["name_zh"], *record["_aliases"]]):
+            key = name_key(spelling)
+            others = (claimed[key] | {existing.get(key, branch_id)}) - {branch_id}
+            if others:
+                shared.setdefault(clean_display(spelling), set()).update(others | {branch_id})
+            else:
+                aliases.setdefault(key, (clean_display(spelling), branch_id))
+    if shared:
+        listed = "; ".join(f"{name} ({', '.join(sorted(ids))})" for name, ids in sorted(shared.items())[:5])
+        more = f" and {len(shared) - 5} more" if len(shared) > 5 else ""
+        report.notes.append(
+            f"{len(shared)} name(s) shared by several branches are not aliases, use the codes: {listed}{more}"
+        )
+    return aliases
 
 
 BRANCH_COLUMNS = [

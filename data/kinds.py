@@ -157,8 +157,8 @@ def events(cells: RowCells, order: str) -> list[dict]:
     hours = cells.amount("volunteer_hours")
     if record is None:
         return []
-    if fields["sessions"] is None and "sessions" not in cells.plan.fields:
-        fields["sessions"] = 0 if planned else 1
+    if fields["sessions"] is None and "sessions" not in cells.plan.fields and record["grain"] == "day":
+        fields["sessions"] = 0 if planned else 1  # a dated row is one event; a monthly total is not
     category, audience = cells.text("category"), cells.text("audience")
     record.update(
         fields,

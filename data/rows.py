@@ -224,7 +224,7 @@ def plan_columns(table: Table, mapping: Mapping, kind: str | None, path: Path) -
 
 def _require_long(plan: Plan, mapping: Mapping) -> None:
     f = plan.fields
-    dated = f.keys() & {"date", "timestamp", "month", "period"} or ("year" in f)
+    dated = f.keys() & {"date", "timestamp", "month", "period"} or "year" in f or mapping.year is not None
     needs = {
         "visits": ["visits"],
         "circulation": [],

@@ -1,0 +1,356 @@
+"""The comparison engine: a metric by period (calendar or fiscal), optionally by a dimension, with
+year-over-year by date offset, partial periods, like-for-like branch sets, contribution and ranking.
+
+How a comparison is made:
+- The window runs from the filter's start (or the first data) to the filter's end, cut at the data's
+  end (the last day the metric's table covers, its "as of" date). A period the window cuts short is
+  `partial`, and it is compared with the same span one year earlier, never with a whole year.
+- The prior value of a period is computed from the rows of the window moved one year back, each row
+  moved forward by the same offset and assigned to a period: never the previous row (`lag`), so a
+  missing month never shifts the comparison. 29 February has no counterpart at day grain; at coarser
+  grains it simply belongs to its month. With `same_weekday`, the offset is 364 days (52 weeks).
+- Like-for-like keeps, per period, only branches with data in both the period and its prior; the
+  branches left out are listed with the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from metrics import periods
+from metrics.filters import Filter, branch_sql, fact_sql
+from metrics.registry import Metric, dimensions, get
+
+# What a --by value reads; identifiers come only from this allow-list.
+DIMENSION_SQL = {
+    "branch": "f.branch_id",
+    "district": "coalesce(b.district, '(none)')",
+    "kind": "b.kind",
+    "category": "f.category",
+    "audience": "f.audience",
+    "format": "f.format",
+    "item_type": "f.item_type",
+    "patron_category": "f.patron_category",
+}
+# Rows that count as reported data when finding where a table's data ends (future plans do not).
+REPORTED = {"events": "NOT f.planned", "visits": "true", "circulation": "true", "measures": "true"}
+GRAIN_DAYS = {"day": "0 days", "month": "1 month - 1 day", "quarter": "3 months - 1 day", "year": "1 year - 1 day"}
+
+
+@dataclass
+class Result:
+    """A metric table plus what a reader must know to trust it."""
+
+    metric: Metric
+    grain: str
+    by: str | None
+    table: pd.DataFrame  # period, period_start, period_end, [by], value, prior_value, change, yoy_pct, partial
+    as_of: dt.date | None
+    excluded: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # period -> {"new"|"gone": ids}
+    notes: list[str] = field(default_factory=list)
+
+
+def data_span(con, metric: Metric, grain: str = "year") -> tuple[dt.date | None, dt.date | None]:
+    """(first day, last day) covered by the metric's table, counting rows usable at this grain."""
+    table = _table(metric)
+    usable = periods.USABLE_ROW_GRAINS[grain]
+    sql = (
+        f"SELECT min(f.date), max(f.date + CAST(CASE f.grain WHEN 'day' THEN INTERVAL 0 DAY "
+        f"WHEN 'month' THEN INTERVAL 1 MONTH - INTERVAL 1 DAY WHEN 'quarter' THEN INTERVAL 3 MONTH - INTERVAL 1 DAY "
+        f"ELSE INTERVAL 1 YEAR - INTERVAL 1 DAY END AS INTERVAL)) FROM {table} f "
+        f"WHERE {REPORTED.get(table, 'true')} AND f.grain IN ({', '.join('?' for _ in usable)})"
+    )
+    cursor = con.cursor()
+    try:
+        first, last = cursor.execute(sql, list(usable)).fetchone()
+    finally:
+        cursor.close()
+    return first, (last.date() if isinstance(last, dt.datetime) else last)
+
+
+def _table(metric: Metric) -> str:
+    return get(metric.base).table if metric.base else metric.table
+
+
+def fetch(con, metric: Metric, flt: Filter, by: str | None, grain: str) -> pd.DataFrame:
+    """Rows of the metric's table summed per date, branch and `by` value: date, branch_id, dim, num, den."""
+    base = get(metric.base) if metric.base else metric
+    dim_sql = DIMENSION_SQL[by] if by else "NULL"
+    b_cond, b_params = branch_sql(flt, "b")
+    f_cond, f_params = fact_sql(flt, base.table, "f")
+    usable = periods.USABLE_ROW_GRAINS[grain]
+    conditions = [f"({base.where})", f"f.grain IN ({', '.join('?' for _ in usable)})", *b_cond, *f_cond]
+    sql = (
+        f"SELECT f.date, f.branch_id, {dim_sql} AS dim, sum({base.numerator}) AS num, "
+        f"sum({base.denominator or 'NULL'}) AS den FROM {base.table} f JOIN branches b ON b.branch_id = f.branch_id "
+        f"WHERE {' AND '.join(conditions)} GROUP BY ALL"
+    )
+    cursor = con.cursor()
+    try:
+        frame = cursor.execute(sql, [*usable, *b_params, *f_params]).df()
+    finally:
+        cursor.close()
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    return frame
+
+
+def _periodise(rows: pd.DataFrame, grain: str, fiscal_start: int) -> pd.DataFrame:
+    """Sum rows per period start, branch and dim (num stays missing when every row was missing)."""
+    if rows.empty:
+        return pd.DataFrame(columns=["period_start", "branch_id", "dim", "num", "den"])
+    rows = rows.assign(period_start=periods.starts(rows["date"], grain, fiscal_start))
+    grouped = rows.groupby(["period_start", "branch_id", "dim"], dropna=False)
+    return grouped[["num", "den"]].sum(min_count=1).reset_index()
+
+
+def _shift_forward(rows: pd.DataFrame, grain: str, same_weekday: bool) -> pd.DataFrame:
+    """Prior-year rows moved onto the dates they are compared with."""
+    if rows.empty:
+        return rows
+    if same_weekday:
+        return rows.assign(date=rows["date"].map(lambda d: d + dt.timedelta(days=364)))
+    if grain in ("day", "week"):
+        rows = rows[rows["date"].map(lambda d: not (d.month == 2 and d.day == 29))]
+    return rows.assign(date=rows["date"].map(lambda d: periods.add_months(d, 12)))
+
+
+def window(
+    con, metric: Metric, flt: Filter, grain: str, fiscal_start: int = 1
+) -> tuple[dt.date | None, dt.date | None, dt.date | None]:
+    """(from, to, as_of): the filter's dates, cut at the end of the data.
+
+    Only the end of the data makes a period partial: a series that starts mid-period simply has no
+    earlier data. Event and survey data run to the end of the month of their last held event.
+    """
+    first, last = data_span(con, metric, grain)
+    if first is None:
+        return None, None, None
+    if _table(metric) in ("events", "surveys"):
+        last = periods.period_end(last.replace(day=1), "month")
+    start = flt.date_from or periods.period_start(first, grain, fiscal_start)
+    end = min(flt.date_to, last) if flt.date_to else last
+    return start, end, last
+
+
+def compute(
+    con,
+    metric_id: str,
+    flt: Filter | None = None,
+    grain: str = "year",
+    by: str | None = None,
+    fiscal_start: int = 1,
+    compare: bool = False,
+    like_for_like: bool = False,
+    same_weekday: bool = False,
+) -> Result:
+    """The metric per period (and per `by`), with the year-over-year comparison when asked."""
+    metric = get(metric_id)
+    flt = flt or Filter()
+    if by and by not in dimensions(metric):
+        raise ValueError(f"{metric_id} cannot be broken down by {by}; choose from {', '.join(dimensions(metric))}")
+    if grain not in periods.GRAINS:
+        raise ValueError(f"unknown grain {grain!r}; choose from {', '.join(periods.GRAINS)}")
+    start, end, as_of = window(con, metric, flt, grain, fiscal_start)
+    result = Result(metric, grain, by, _empty(by), as_of)
+    if start is None or start > end:
+        return result
+    current = _periodise(fetch(con, metric, flt.with_dates(start, end), by, grain), grain, fiscal_start)
+    prior = None
+    if compare or like_for_like:
+        prior_rows = fetch(
+            con, metric, flt.with_dates(periods.one_year_earlier(start), periods.one_year_earlier(end)), by, grain
+        )
+        prior = _periodise(_shift_forward(prior_rows, grain, same_weekday), grain, fiscal_start)
+    if like_for_like and prior is not None:
+        current, prior, result.excluded = _like_for_like(current, prior, grain, fiscal_start)
+    result.table = _assemble(con, metric, current, prior, by, grain, fiscal_start, start, end)
+    if metric.compute in ("per_capita", "target"):
+        result.notes.append(_derived_note(metric))
+    return result
+
+
+def _empty(by: str | None) -> pd.DataFrame:
+    columns = [
+        "period",
+        "period_start",
+        "period_end",
+        *([by] if by else []),
+        "value",
+        "prior_value",
+        "change",
+        "yoy_pct",
+        "partial",
+    ]
+    return pd.DataFrame(columns=columns)
+
+
+def _like_for_like(current: pd.DataFrame, prior: pd.DataFrame, grain: str, fiscal_start: int):
+    """Keep only branches reporting in both a period and its prior; list the others per period."""
+    now = current.dropna(subset=["num"]).groupby("period_start")["branch_id"].agg(set)
+    before = prior.dropna(subset=["num"]).groupby("period_start")["branch_id"].agg(set)
+    excluded, keep = {}, {}
+    for start in now.index:
+        both = now[start] & before.get(start, set())
+        keep[start] = both
+        gone = before.get(start, set()) - now[start]
+        excluded[periods.label(start, grain, fiscal_start)] = {
+            "new": sorted(now[start] - both),
+            "gone": sorted(gone),
+        }
+
+    def mask(frame: pd.DataFrame) -> pd.Series:
+        return [row.branch_id in keep.get(row.period_start, set()) for row in frame.itertuples()]
+
+    return current[mask(current)], prior[mask(prior)] if not prior.empty else prior, excluded
+
+
+def _value(frame: pd.DataFrame, metric: Metric, keys: list[str]) -> pd.DataFrame:
+    """Per keys: the metric's value from summed numerator and denominator."""
+    if frame.empty:
+        return pd.DataFrame(columns=[*keys, "value"])
+    sums = frame.groupby(keys, dropna=False)[["num", "den"]].sum(min_count=1).reset_index()
+    if metric.is_ratio:
+        den = sums["den"].where(sums["den"] != 0)
+        sums["value"] = sums["num"] / den * metric.scale
+    else:
+        sums["value"] = sums["num"] * metric.scale
+    return sums[[*keys, "value"]]
+
+
+def _assemble(con, metric, current, prior, by, grain, fiscal_start, start, end) -> pd.DataFrame:
+    """The output table: one row per period (and by value) with data in the current window."""
+    keys = ["period_start", "dim"]
+    rule = _value_rule(metric)
+    if metric.compute == "per_capita":
+        current = _per_capita(con, current)
+        prior = _per_capita(con, prior) if prior is not None else None
+    table = _value(current.dropna(subset=["num"]), rule, keys)
+    if metric.compute == "target":
+        table = _attainment(con, metric, table, by)
+    table = table.dropna(subset=["value"])
+    if prior is not None:
+        before = _value(prior.dropna(subset=["num"]), rule, keys)
+        if metric.compute == "target":
+            before = _attainment(con, metric, before, by)
+        table = table.merge(before.rename(columns={"value": "prior_value"}), on=keys, how="left")
+    else:
+        table["prior_value"] = float("nan")
+    table["change"] = table["value"] - table["prior_value"]
+    denominator = table["prior_value"].where(table["prior_value"] != 0)
+    table["yoy_pct"] = table["change"] / denominator * 100
+    table["period_end"] = [min(periods.period_end(s, grain), end) for s in table["period_start"]]
+    table["partial"] = [
+        s < start or e < periods.period_end(s, grain)
+        for s, e in zip(table["period_start"], table["period_end"], strict=True)
+    ]
+    table["period_start"] = [max(s, start) for s in table["period_start"]]
+    table["period"] = [
+        periods.label(periods.period_start(s, grain, fiscal_start), grain, fiscal_start) for s in table["period_start"]
+    ]
+    table = table.rename(columns={"dim": by}) if by else table.drop(columns=["dim"])
+    if by == "branch":
+        names = branch_names(con)
+        table[by] = table[by].map(lambda b: names.get(b, b))
+    order = [
+        "period",
+        "period_start",
+        "period_end",
+        *([by] if by else []),
+        "value",
+        "prior_value",
+        "change",
+        "yoy_pct",
+        "partial",
+    ]
+    return table[order].sort_values(["period_start", *([by] if by else [])]).reset_index(drop=True)
+
+
+PER_CAPITA = Metric("per_capita", "", "", "", "", "", "", "dec2", True, "", "num", "den", compute="ratio")
+
+
+def _value_rule(metric: Metric) -> Metric:
+    """The metric whose numerator/denominator rule turns sums into values."""
+    if metric.compute == "per_capita":
+        return PER_CAPITA  # numerator over the population put in `den` by _per_capita
+    return get(metric.base) if metric.base else metric
+
+
+def _per_capita(con, frame: pd.DataFrame) -> pd.DataFrame:
+    """Numerator per branch and period, with the branch's service population as denominator."""
+    if frame.empty:
+        return frame
+    cursor = con.cursor()
+    try:
+        population = dict(
+            cursor.execute("SELECT branch_id, service_population FROM branches WHERE service_population > 0").fetchall()
+        )
+    finally:
+        cursor.close()
+    frame = frame[frame["branch_id"].isin(population)]
+    return frame.assign(den=frame["branch_id"].map(population).astype(float))
+
+
+def _attainment(con, metric: Metric, table: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """Value as a percent of the year's target (network-wide target when no branch breakdown)."""
+    if table.empty:
+        return table
+    target_metric = metric.base
+    cursor = con.cursor()
+    rows = cursor.execute(
+        "SELECT year, coalesce(branch_id, '') AS branch_id, target FROM targets WHERE metric = ?", [target_metric]
+    ).fetchall()
+    cursor.close()
+    targets = {(year, branch): target for year, branch, target in rows}
+
+    def target_for(row) -> float | None:
+        year = row.period_start.year
+        branch = row.dim if by == "branch" else ""
+        if by not in (None, "branch"):
+            return None
+        return targets.get((year, branch))
+
+    found = [target_for(row) for row in table.itertuples()]
+    table = table.assign(value=[v / t * 100 if t else None for v, t in zip(table["value"], found, strict=True)])
+    return table
+
+
+def _derived_note(metric: Metric) -> str:
+    if metric.compute == "per_capita":
+        return "per capita: only branches with a service population are counted"
+    return f"attainment of the year's {metric.base} target; periods shorter than a year are compared with it too"
+
+
+def branch_names(con, lang: str = "en") -> dict[str, str]:
+    """branch_id -> display name (Chinese name in Chinese when the data has one)."""
+    column = "coalesce(name_zh, name)" if lang == "zh" else "name"
+    cursor = con.cursor()
+    try:
+        return dict(cursor.execute(f"SELECT branch_id, {column} FROM branches").fetchall())
+    finally:
+        cursor.close()
+
+
+def contribution(result: Result) -> pd.DataFrame:
+    """Each `by` value's share of the total change, per period (needs compare=True and a `by`)."""
+    table = result.table.dropna(subset=["change"]).copy()
+    if table.empty or not result.by:
+        return table.assign(share_of_change=pd.Series(dtype=float))
+    totals = table.groupby("period")["change"].transform("sum")
+    table["share_of_change"] = table["change"] / totals.where(totals != 0) * 100
+    return table
+
+
+def ranking(result: Result, period: str | None = None) -> pd.DataFrame:
+    """The `by` values of one period (the last by default) ranked by value, with their share of the total."""
+    table = result.table
+    if table.empty:
+        return table
+    period = period or table["period"].iloc[-1]
+    rows = table[table["period"] == period].sort_values("value", ascending=not result.metric.higher_is_better)
+    rows = rows.assign(rank=range(1, len(rows) + 1))
+    if not result.metric.is_ratio and result.metric.compute == "sum":
+        rows["share"] = rows["value"] / rows["value"].sum() * 100
+    return rows.reset_index(drop=True)
