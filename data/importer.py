@@ -104,10 +104,17 @@ def import_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], options: Opt
 
 
 def _guess_order(path: Path) -> int:
-    name = path.name.casefold()
-    if "branch" in name or "分馆" in name or "馆点" in name or "网点" in name:
-        return 0
-    return 1
+    """0 for a branch list (imported first, so that facts can name its branches), else 1."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(65536)
+        sidecar = mapping_mod.sidecar(path)
+        source_mapping = mapping_mod.load(sidecar if sidecar.exists() else None)
+        head = head[: head.rfind(b"\n") + 1] or head  # whole lines only
+        plan = plan_columns(read_table(path, head, source_mapping.encoding), source_mapping, None, path)
+    except (OSError, FileError, PlanError, mapping_mod.MappingError):
+        return 1
+    return 0 if plan.kind == "branches" else 1
 
 
 def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> FileReport:

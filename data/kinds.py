@@ -60,7 +60,17 @@ COLUMNS = {
         "beneficiaries",
         "planned",
     ],
-    "surveys": ["date", "branch_id", "respondent_id", "question", "score", "scale_max", "audience", "category"],
+    "surveys": [
+        "date",
+        "branch_id",
+        "grain",
+        "respondent_id",
+        "question",
+        "score",
+        "scale_max",
+        "audience",
+        "category",
+    ],
     "measures": ["date", "branch_id", "measure", "value", "grain"],
     "targets": ["year", "branch_id", "metric", "target"],
 }

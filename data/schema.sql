@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS surveys (
     date DATE NOT NULL CHECK (date BETWEEN DATE '1900-01-01' AND DATE '2100-12-31'),
     branch_id VARCHAR NOT NULL REFERENCES branches (branch_id),
+    grain VARCHAR NOT NULL DEFAULT 'day' CHECK (grain IN ('day', 'month', 'quarter', 'year')),
     respondent_id VARCHAR,
     question VARCHAR NOT NULL DEFAULT 'overall',
     score DOUBLE CHECK (score >= 0 AND score <= scale_max),

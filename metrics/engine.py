@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from metrics import periods
+from metrics import periods, satisfaction
 from metrics.filters import Filter, branch_sql, fact_sql
 from metrics.registry import Metric, dimensions, get
+from metrics.satisfaction import UNSPECIFIED
 
 # What a --by value reads; identifiers come only from this allow-list.
 DIMENSION_SQL = {
     "branch": "f.branch_id",
-    "district": "coalesce(b.district, '(none)')",
+    "district": f"coalesce(b.district, '{UNSPECIFIED}')",
     "kind": "b.kind",
     "category": "f.category",
     "audience": "f.audience",
@@ -36,8 +37,7 @@ DIMENSION_SQL = {
     "patron_category": "f.patron_category",
 }
 # Rows that count as reported data when finding where a table's data ends (future plans do not).
-REPORTED = {"events": "NOT f.planned", "visits": "true", "circulation": "true", "measures": "true"}
-GRAIN_DAYS = {"day": "0 days", "month": "1 month - 1 day", "quarter": "3 months - 1 day", "year": "1 year - 1 day"}
+REPORTED = {"events": "NOT f.planned"}
 
 
 @dataclass
@@ -50,25 +50,34 @@ class Result:
     table: pd.DataFrame  # period, period_start, period_end, [by], value, prior_value, change, yoy_pct, partial
     as_of: dt.date | None
     excluded: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # period -> {"new"|"gone": ids}
+    gone: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows with a prior value and no current one
     notes: list[str] = field(default_factory=list)
 
 
 def data_span(con, metric: Metric, grain: str = "year") -> tuple[dt.date | None, dt.date | None]:
-    """(first day, last day) covered by the metric's table, counting rows usable at this grain."""
-    table = _table(metric)
+    """(first day, last day) covered by the metric's data, counting rows usable at this grain."""
     usable = periods.USABLE_ROW_GRAINS[grain]
-    sql = (
-        f"SELECT min(f.date), max(f.date + CAST(CASE f.grain WHEN 'day' THEN INTERVAL 0 DAY "
-        f"WHEN 'month' THEN INTERVAL 1 MONTH - INTERVAL 1 DAY WHEN 'quarter' THEN INTERVAL 3 MONTH - INTERVAL 1 DAY "
-        f"ELSE INTERVAL 1 YEAR - INTERVAL 1 DAY END AS INTERVAL)) FROM {table} f "
-        f"WHERE {REPORTED.get(table, 'true')} AND f.grain IN ({', '.join('?' for _ in usable)})"
-    )
+    tables = ("surveys", "events") if metric.compute == "satisfaction" else (_table(metric),)
+    spans = []
     cursor = con.cursor()
     try:
-        first, last = cursor.execute(sql, list(usable)).fetchone()
+        for table in tables:
+            # Table names come from the registry; the reported-row conditions are constants above.
+            sql = (
+                f"SELECT min(f.date), max(f.date + CAST(CASE f.grain WHEN 'day' THEN INTERVAL 0 DAY "
+                f"WHEN 'month' THEN INTERVAL 1 MONTH - INTERVAL 1 DAY "
+                f"WHEN 'quarter' THEN INTERVAL 3 MONTH - INTERVAL 1 DAY ELSE INTERVAL 1 YEAR - INTERVAL 1 DAY END "
+                f"AS INTERVAL)) FROM {table} f WHERE {REPORTED.get(table, 'true')} "
+                f"AND f.grain IN ({', '.join('?' for _ in usable)})"
+            )
+            first, last = cursor.execute(sql, list(usable)).fetchone()
+            if first is not None:
+                spans.append((first, last.date() if isinstance(last, dt.datetime) else last))
     finally:
         cursor.close()
-    return first, (last.date() if isinstance(last, dt.datetime) else last)
+    if not spans:
+        return None, None
+    return min(f for f, _ in spans), max(last for _, last in spans)
 
 
 def _table(metric: Metric) -> str:
@@ -157,19 +166,78 @@ def compute(
     result = Result(metric, grain, by, _empty(by), as_of)
     if start is None or start > end:
         return result
-    current = _periodise(fetch(con, metric, flt.with_dates(start, end), by, grain), grain, fiscal_start)
-    prior = None
-    if compare or like_for_like:
-        prior_rows = fetch(
-            con, metric, flt.with_dates(periods.one_year_earlier(start), periods.one_year_earlier(end)), by, grain
+    comparing = compare or like_for_like
+    if metric.compute == "satisfaction":
+        current, prior = _satisfaction_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing)
+        if like_for_like:
+            result.notes.append("like-for-like does not apply to satisfaction; all responses are used")
+    else:
+        current, prior, result.excluded = _sum_values(
+            con, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday
         )
-        prior = _periodise(_shift_forward(prior_rows, grain, same_weekday), grain, fiscal_start)
-    if like_for_like and prior is not None:
-        current, prior, result.excluded = _like_for_like(current, prior, grain, fiscal_start)
-    result.table = _assemble(con, metric, current, prior, by, grain, fiscal_start, start, end)
+    result.table, result.gone = _assemble(con, current, prior, by, grain, fiscal_start, start, end)
     if metric.compute in ("per_capita", "target"):
         result.notes.append(_derived_note(metric))
     return result
+
+
+def _prior_window(start: dt.date, end: dt.date, same_weekday: bool = False) -> tuple[dt.date, dt.date]:
+    """The window one year earlier (52 weeks earlier when weekdays are aligned)."""
+    if same_weekday:
+        return start - dt.timedelta(days=364), end - dt.timedelta(days=364)
+    return periods.one_year_earlier(start), periods.one_year_earlier(end)
+
+
+def _sum_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday):
+    """(current values, prior values or None, like-for-like exclusions) for sum, ratio and derived metrics."""
+    current = _periodise(fetch(con, metric, flt.with_dates(start, end), by, grain), grain, fiscal_start)
+    prior, excluded = None, {}
+    if comparing:
+        prior_rows = fetch(con, metric, flt.with_dates(*_prior_window(start, end, same_weekday)), by, grain)
+        prior = _periodise(_shift_forward(prior_rows, grain, same_weekday), grain, fiscal_start)
+    if like_for_like and prior is not None:
+        current, prior, excluded = _like_for_like(current, prior, grain, fiscal_start)
+    return _values(con, metric, current, by), (_values(con, metric, prior, by) if prior is not None else None), excluded
+
+
+def _values(con, metric: Metric, frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """period_start, dim, value from periodised sums."""
+    if metric.compute == "per_capita":
+        frame = _per_capita(con, frame)
+    table = _value(frame.dropna(subset=["num"]), _value_rule(metric), ["period_start", "dim"])
+    if metric.compute == "target":
+        table = _attainment(con, metric, table, by)
+    return table
+
+
+SATISFACTION_VALUE = {"satisfaction": "mean", "satisfied_share": "satisfied_share", "responses": "n"}
+
+
+def _satisfaction_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing):
+    """(current, prior or None) values of a satisfaction metric; the prior is moved a year forward."""
+    column = SATISFACTION_VALUE[metric.id]
+
+    def values(window_flt: Filter, shift: bool) -> pd.DataFrame:
+        trend = satisfaction.trend(con, window_flt, grain, fiscal_start, by)
+        dim = trend[by] if by else None
+        frame = pd.DataFrame({"period_start": trend["period_start"], "dim": dim, "value": trend[column]})
+        if shift and not frame.empty:
+            moved = frame["period_start"].map(lambda d: _moved(d, grain))
+            frame = frame.assign(period_start=moved).dropna(subset=["period_start"])
+        return frame.dropna(subset=["value"])
+
+    current = values(flt.with_dates(start, end), shift=False)
+    prior = values(flt.with_dates(*_prior_window(start, end)), shift=True) if comparing else None
+    return current, prior
+
+
+def _moved(start: dt.date, grain: str) -> dt.date | None:
+    """A prior-year period's start moved onto the period it is compared with."""
+    if grain == "week":
+        return start + dt.timedelta(days=364)
+    if grain == "day" and start.month == 2 and start.day == 29:
+        return None
+    return periods.add_months(start, 12)
 
 
 def _empty(by: str | None) -> pd.DataFrame:
@@ -220,24 +288,29 @@ def _value(frame: pd.DataFrame, metric: Metric, keys: list[str]) -> pd.DataFrame
     return sums[[*keys, "value"]]
 
 
-def _assemble(con, metric, current, prior, by, grain, fiscal_start, start, end) -> pd.DataFrame:
-    """The output table: one row per period (and by value) with data in the current window."""
+def _assemble(con, current, prior, by, grain, fiscal_start, start, end) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(table, gone): one row per period and `by` value with data in the current window, and the rows
+    that had data only in the prior year (a branch that closed), which contribution() needs."""
     keys = ["period_start", "dim"]
-    rule = _value_rule(metric)
-    if metric.compute == "per_capita":
-        current = _per_capita(con, current)
-        prior = _per_capita(con, prior) if prior is not None else None
-    table = _value(current.dropna(subset=["num"]), rule, keys)
-    if metric.compute == "target":
-        table = _attainment(con, metric, table, by)
-    table = table.dropna(subset=["value"])
+    table = current.dropna(subset=["value"])
+    gone = pd.DataFrame(columns=[*keys, "value", "prior_value"])
     if prior is not None:
-        before = _value(prior.dropna(subset=["num"]), rule, keys)
-        if metric.compute == "target":
-            before = _attainment(con, metric, before, by)
-        table = table.merge(before.rename(columns={"value": "prior_value"}), on=keys, how="left")
+        before = prior.dropna(subset=["value"]).rename(columns={"value": "prior_value"})
+        merged = table.merge(before, on=keys, how="outer", indicator=True)
+        gone = merged[merged["_merge"] == "right_only"].drop(columns=["_merge"])
+        table = merged[merged["_merge"] != "right_only"].drop(columns=["_merge"])
     else:
-        table["prior_value"] = float("nan")
+        table = table.assign(prior_value=float("nan"))
+    return _finish(con, table, by, grain, fiscal_start, start, end), _finish(
+        con, gone.assign(value=0.0), by, grain, fiscal_start, start, end
+    )
+
+
+def _finish(con, table: pd.DataFrame, by, grain, fiscal_start, start, end) -> pd.DataFrame:
+    """Change, YoY percent, clipped period span, partial flag, label and display names."""
+    table = table.copy()
+    table["value"] = table["value"].astype(float)
+    table["prior_value"] = table["prior_value"].astype(float)
     table["change"] = table["value"] - table["prior_value"]
     denominator = table["prior_value"].where(table["prior_value"] != 0)
     table["yoy_pct"] = table["change"] / denominator * 100
@@ -335,7 +408,7 @@ def branch_names(con, lang: str = "en") -> dict[str, str]:
 
 def contribution(result: Result) -> pd.DataFrame:
     """Each `by` value's share of the total change, per period (needs compare=True and a `by`)."""
-    table = result.table.dropna(subset=["change"]).copy()
+    table = pd.concat([result.table, result.gone], ignore_index=True).dropna(subset=["change"])
     if table.empty or not result.by:
         return table.assign(share_of_change=pd.Series(dtype=float))
     totals = table.groupby("period")["change"].transform("sum")

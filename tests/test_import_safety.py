@@ -6,8 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import load, table_snapshot, write
+from conftest import TODAY, load, table_snapshot, write
 
+from data.importer import Options, import_paths
 from data.report import describe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,3 +180,10 @@ def test_cli_exit_codes_summary_and_status(tmp_path):
     assert result.returncode == 1 and f"{bad}:2, column 'visits', value 'oops'" in result.stdout
     result = run_cli("status", "--db", str(db_file), cwd=tmp_path)
     assert result.returncode == 0 and "visits" in result.stdout and "2024-01-01" in result.stdout
+
+
+def test_folder_import_takes_branch_lists_first_whatever_their_name(fresh_db, tmp_path):
+    write(tmp_path, "a_visits.csv", "date,branch,visits\n2024-01-01,Harbour,3\n")
+    write(tmp_path, "z_services.csv", "code,name,district\nH1,Harbour,Bay\n")
+    reports = import_paths(fresh_db, [tmp_path], Options(today=TODAY))
+    assert [(r.source, r.status) for r in reports] == [("z_services.csv", "loaded"), ("a_visits.csv", "loaded")]

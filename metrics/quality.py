@@ -1,0 +1,446 @@
+"""Data-quality findings: gaps, zero runs, spikes and impossible values in the imported facts.
+
+Each finding names a table, a branch, a period and the numbers behind it, for the Data page. Series are
+fetched with one simple query per table (date, branch, grain, value); the run and baseline logic is pandas.
+The value of a series is visits (total audience ``all`` only) or loans (``circulation``, else checkouts +
+renewals), summed per branch and date over item types and patron categories. Only day and month grains are
+examined; quarterly and yearly rows are left alone.
+
+Rules (thresholds are the module constants named in capitals):
+
+1. ``missing_days`` (warning). For each branch's daily series: the days between its first and last reported
+   day with no row, grouped into runs; a run of at least GAP_MIN_DAYS days is one finding. Days that do not
+   count (they neither extend nor break a run): days outside the branch's opened_on..closed_on; weekdays
+   the branch normally does not open (reported on fewer than CLOSED_WEEKDAY_SHARE times as many days as its
+   busiest weekday, e.g. a museum's Mondays or a mobile route's off days); and network-wide closures, days
+   on which fewer than NETWORK_OPEN_SHARE of the other branches expected that day have a row (holidays).
+   A long run covering whole months (a renovation) is still reported.
+   ``missing_months`` (warning): for each monthly series, the months between its first and last reported
+   month with no row (a month entirely outside opened_on..closed_on does not count), one finding per run.
+2. ``zero_run`` (warning). At least ZERO_RUN_MIN_DAYS consecutive reported days with value 0 on days the
+   branch normally has visits: the median for that weekday over the ZERO_WINDOW_WEEKS weeks before the run
+   and the ZERO_WINDOW_WEEKS weeks after it (the surrounding 8 weeks) is above 0. Zeros on normally-closed
+   weekdays do not count towards the run but do not break it. The baseline is the median of those medians.
+3. ``spike`` (warning). A day above SPIKE_FACTOR times the median of the same weekday over the previous
+   SPIKE_DAY_WEEKS weeks (at least SPIKE_DAY_MIN_HISTORY of them reported), consecutive spike days grouped
+   into one finding; or a month above SPIKE_FACTOR times the branch's median month over the previous
+   SPIKE_MONTHS months (at least SPIKE_MONTH_MIN_HISTORY reported). The median must be at least
+   SPIKE_MIN_BASELINE, so that tiny counts do not raise alarms.
+4. ``negative`` (error): any negative count (the schema forbids them; checked anyway), one finding per
+   branch and column. ``impossible`` (error), per event: satisfaction above its scale_max, responses above
+   attendance, or volunteer_hours above MAX_HOURS_PER_VOLUNTEER x volunteers.
+
+A Filter's branch conditions choose which branches are reported, but holidays are always judged against the
+whole network. Its dates choose the findings whose period overlaps them; baselines may look further back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, fields, replace
+
+import duckdb
+import pandas as pd
+
+from metrics.filters import Filter, branch_sql, fact_sql
+
+KINDS = ("missing_days", "missing_months", "zero_run", "spike", "negative", "impossible")
+DEFAULT_TABLES = ("visits", "circulation", "events")
+
+GAP_MIN_DAYS = 3
+CLOSED_WEEKDAY_SHARE = 0.2
+NETWORK_OPEN_SHARE = 0.5
+ZERO_RUN_MIN_DAYS = 3
+ZERO_WINDOW_WEEKS = 4
+SPIKE_FACTOR = 3.0
+SPIKE_MIN_BASELINE = 20.0
+SPIKE_DAY_WEEKS = 8
+SPIKE_DAY_MIN_HISTORY = 4
+SPIKE_MONTHS = 12
+SPIKE_MONTH_MIN_HISTORY = 6
+MAX_HOURS_PER_VOLUNTEER = 24.0
+# How far before a Filter's date_from the series are read, so that baselines exist at its start.
+HISTORY_MARGIN = dt.timedelta(days=400)
+AFTER_MARGIN = dt.timedelta(weeks=ZERO_WINDOW_WEEKS)
+
+# Series tables: value expression, unit word, and an optional (column, value) restriction.
+SERIES = {
+    "visits": ("f.visits", "visits", ("audience", "all")),
+    "circulation": ("coalesce(f.circulation, f.checkouts + coalesce(f.renewals, 0), f.renewals)", "loans", None),
+}
+SERIES_GRAINS = ("day", "month")
+NEGATIVE_COLUMNS = {
+    "visits": ("visits",),
+    "circulation": ("checkouts", "renewals", "returns", "circulation"),
+    "events": ("sessions", "attendance", "responses", "volunteers", "volunteer_hours", "beneficiaries", "satisfaction"),
+    "measures": ("value",),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One suspicious stretch of data, with the numbers that make it suspicious."""
+
+    table: str
+    branch_id: str
+    branch_name: str
+    kind: str  # one of KINDS
+    period_start: dt.date
+    period_end: dt.date
+    evidence: str
+    value: float | None
+    baseline: float | None
+    severity: str  # warning | error
+
+
+def findings(
+    con: duckdb.DuckDBPyConnection, flt: Filter | None = None, tables: tuple[str, ...] = DEFAULT_TABLES
+) -> list[Finding]:
+    """All findings for the chosen tables, sorted by table, branch and period_start."""
+    flt = flt or Filter()
+    unknown = set(tables) - set(NEGATIVE_COLUMNS)
+    if unknown:
+        raise ValueError(f"no quality rules for table(s) {', '.join(sorted(unknown))}")
+    spans = _branch_spans(con)
+    found: list[Finding] = []
+    for table in tables:
+        if table in SERIES:
+            found += _series_findings(table, _fetch_series(con, table, flt), spans)
+        found += _negative_findings(con, table, flt)
+        if table == "events":
+            found += _event_findings(con, flt)
+    wanted = _branch_ids(con, flt)
+    names = dict(zip(spans.index, spans["name"], strict=True))
+    kept = [
+        replace(f, branch_name=names.get(f.branch_id, f.branch_id))
+        for f in found
+        if f.branch_id in wanted and _overlaps(f, flt)
+    ]
+    return sorted(kept, key=lambda f: (f.table, f.branch_id, f.period_start, f.kind))
+
+
+def findings_frame(
+    con: duckdb.DuckDBPyConnection, flt: Filter | None = None, tables: tuple[str, ...] = DEFAULT_TABLES
+) -> pd.DataFrame:
+    """The findings as a table, one row each, columns in Finding's field order."""
+    columns = [f.name for f in fields(Finding)]
+    return pd.DataFrame([asdict(f) for f in findings(con, flt, tables)], columns=columns)
+
+
+# --- reading -------------------------------------------------------------------------------------------------
+
+
+def _branch_spans(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every branch's name, opened_on and closed_on (as Timestamps or NaT), indexed by branch_id."""
+    frame = con.execute("SELECT branch_id, name, opened_on, closed_on FROM branches").fetchdf()
+    for column in ("opened_on", "closed_on"):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame.set_index("branch_id")
+
+
+def _branch_ids(con: duckdb.DuckDBPyConnection, flt: Filter) -> set[str]:
+    """Ids of the branches the filter's branch, district and kind conditions select."""
+    conditions, params = branch_sql(flt, "b")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return {row[0] for row in con.execute(f"SELECT b.branch_id FROM branches b{where}", params).fetchall()}
+
+
+def _fetch_window(flt: Filter) -> Filter:
+    """The filter's dates widened so that baselines before date_from and after date_to can be read."""
+    start = flt.date_from - HISTORY_MARGIN if flt.date_from else None
+    end = flt.date_to + AFTER_MARGIN if flt.date_to else None
+    return flt.with_dates(start, end)
+
+
+def _fetch_series(con: duckdb.DuckDBPyConnection, table: str, flt: Filter) -> pd.DataFrame:
+    """date, branch_id, grain, value for every branch (holidays need the whole network), day and month grains."""
+    expression, _, restriction = SERIES[table]
+    conditions, params = fact_sql(_fetch_window(flt), table, "f")
+    conditions = [f"f.grain IN ({', '.join('?' for _ in SERIES_GRAINS)})", *conditions]
+    params = [*SERIES_GRAINS, *params]
+    if restriction:
+        conditions.append(f"f.{restriction[0]} = ?")
+        params.append(restriction[1])
+    sql = (
+        f"SELECT f.date, f.branch_id, f.grain, sum({expression}) AS value FROM {table} f "
+        f"WHERE {' AND '.join(conditions)} GROUP BY f.date, f.branch_id, f.grain"
+    )
+    frame = con.execute(sql, params).fetchdf()
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame.sort_values(["branch_id", "date"], ignore_index=True)
+
+
+def _series_findings(table: str, series: pd.DataFrame, spans: pd.DataFrame) -> list[Finding]:
+    """Gap, zero-run and spike findings of one table's daily and monthly series."""
+    daily = _calendar(series[series["grain"] == "day"], "D")
+    monthly = _calendar(series[series["grain"] == "month"], "MS")
+    unit = SERIES[table][1]
+    return [
+        *_daily_gaps(table, daily, spans),
+        *_monthly_gaps(table, monthly, spans),
+        *_zero_runs(table, daily, unit),
+        *_daily_spikes(table, daily, unit),
+        *_monthly_spikes(table, monthly, unit),
+    ]
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+
+def _runs(frame: pd.DataFrame, flag: str) -> pd.DataFrame:
+    """Runs of consecutive rows (per branch, in date order) where `flag` is true: branch_id, start, end, n."""
+    frame = frame.sort_values(["branch_id", "date"])
+    flags = frame[flag].astype(bool)
+    breaks = (flags != flags.groupby(frame["branch_id"]).shift()) | (frame["branch_id"] != frame["branch_id"].shift())
+    run_id = breaks.cumsum()[flags]
+    runs = (
+        frame[flags]
+        .groupby(run_id)
+        .agg(branch_id=("branch_id", "first"), start=("date", "min"), end=("date", "max"), n=("date", "size"))
+    )
+    return runs.reset_index(drop=True)
+
+
+def _finding(
+    table: str,
+    branch_id: str,
+    kind: str,
+    start: dt.date | pd.Timestamp,
+    end: dt.date | pd.Timestamp,
+    evidence: str,
+    value: float | None = None,
+    baseline: float | None = None,
+) -> Finding:
+    """A Finding with dates as dt.date and numbers as float; branch_name is filled in by findings()."""
+    return Finding(
+        table=table,
+        branch_id=branch_id,
+        branch_name="",
+        kind=kind,
+        period_start=pd.Timestamp(start).date(),
+        period_end=pd.Timestamp(end).date(),
+        evidence=evidence,
+        value=None if value is None else float(value),
+        baseline=None if baseline is None else float(baseline),
+        severity="error" if kind in ("negative", "impossible") else "warning",
+    )
+
+
+def _overlaps(finding: Finding, flt: Filter) -> bool:
+    """Whether a finding's period overlaps the filter's dates."""
+    if flt.date_from and finding.period_end < flt.date_from:
+        return False
+    return not (flt.date_to and finding.period_start > flt.date_to)
+
+
+def _open_mask(calendar: pd.DataFrame, spans: pd.DataFrame, period_end: pd.Series) -> pd.Series:
+    """Rows of a calendar whose period (date..period_end) overlaps the branch's opened_on..closed_on."""
+    known = spans.reindex(calendar["branch_id"])
+    opened = known["opened_on"].to_numpy()
+    closed = known["closed_on"].to_numpy()
+    after_open = pd.isna(opened) | (period_end.to_numpy() >= opened)
+    before_close = pd.isna(closed) | (calendar["date"].to_numpy() <= closed)
+    return pd.Series(after_open & before_close, index=calendar.index)
+
+
+def _calendar(series: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Every day ("D") or month ("MS") from each branch's first to last row: branch_id, date, value, present."""
+    parts = [
+        pd.DataFrame({"branch_id": branch_id, "date": pd.date_range(dates.min(), dates.max(), freq=freq)})
+        for branch_id, dates in series.groupby("branch_id")["date"]
+    ]
+    if not parts:
+        return pd.DataFrame({"branch_id": [], "date": pd.to_datetime([]), "value": [], "present": []})
+    calendar = pd.concat(parts, ignore_index=True)
+    calendar = calendar.merge(series[["branch_id", "date", "value"]], on=["branch_id", "date"], how="left")
+    keys = pd.MultiIndex.from_frame(series[["branch_id", "date"]])
+    calendar["present"] = pd.MultiIndex.from_frame(calendar[["branch_id", "date"]]).isin(keys)
+    return calendar
+
+
+def _span_text(start: dt.date, end: dt.date) -> str:
+    """`2024-03-01..2024-07-31`, or one date when start == end."""
+    return start.isoformat() if start == end else f"{start.isoformat()}..{end.isoformat()}"
+
+
+# --- rule 1: gaps --------------------------------------------------------------------------------------------
+
+
+def _expected_days(calendar: pd.DataFrame, spans: pd.DataFrame) -> pd.DataFrame:
+    """The open-span days of a daily calendar on weekdays the branch normally opens."""
+    grid = calendar[_open_mask(calendar, spans, calendar["date"])].copy()
+    grid["weekday"] = grid["date"].dt.day_of_week
+    per_weekday = grid.groupby(["branch_id", "weekday"])["present"].transform("sum")
+    busiest = per_weekday.groupby(grid["branch_id"]).transform("max")
+    return grid[per_weekday >= CLOSED_WEEKDAY_SHARE * busiest]
+
+
+def _daily_gaps(table: str, calendar: pd.DataFrame, spans: pd.DataFrame) -> list[Finding]:
+    """missing_days: runs of at least GAP_MIN_DAYS unreported days a branch was expected to open."""
+    grid = _expected_days(calendar, spans)
+    present = grid["present"].astype(int)
+    others = grid.groupby("date")["branch_id"].transform("size") - present
+    others_present = grid.groupby("date")["present"].transform("sum") - present
+    closure = ~grid["present"] & (others > 0) & (others_present < NETWORK_OPEN_SHARE * others)
+    grid = grid[~closure].assign(missing=lambda g: ~g["present"])
+    out = []
+    for run in _runs(grid, "missing").itertuples():
+        if run.n >= GAP_MIN_DAYS:
+            days = (run.end - run.start).days + 1
+            note = "" if days == run.n else f"; {run.n} of them normally open days"
+            text = f"no rows for {_span_text(run.start.date(), run.end.date())} ({days} days{note})"
+            out.append(_finding(table, run.branch_id, "missing_days", run.start, run.end, text, run.n))
+    return out
+
+
+def _monthly_gaps(table: str, calendar: pd.DataFrame, spans: pd.DataFrame) -> list[Finding]:
+    """missing_months: months between a branch's first and last reported month with no row."""
+    month_end = calendar["date"] + pd.offsets.MonthEnd(0)
+    grid = calendar[_open_mask(calendar, spans, month_end)].assign(missing=lambda g: ~g["present"])
+    out = []
+    for run in _runs(grid, "missing").itertuples():
+        end = run.end + pd.offsets.MonthEnd(0)
+        label = run.start.strftime("%Y-%m") + ("" if run.n == 1 else ".." + run.end.strftime("%Y-%m"))
+        text = f"no rows for {label} ({run.n} month{'s' if run.n > 1 else ''})"
+        out.append(_finding(table, run.branch_id, "missing_months", run.start, end, text, run.n))
+    return out
+
+
+# --- rule 2: zero runs ---------------------------------------------------------------------------------------
+
+
+def _zero_runs(table: str, daily: pd.DataFrame, unit: str) -> list[Finding]:
+    """zero_run: at least ZERO_RUN_MIN_DAYS reported zeros in a row on days the branch normally opens."""
+    reported = daily.dropna(subset=["value"]).assign(zero=lambda d: d["value"] == 0)
+    out = []
+    for run in _runs(reported, "zero").itertuples():
+        if run.n < ZERO_RUN_MIN_DAYS:
+            continue
+        rows = reported[reported["branch_id"] == run.branch_id]
+        found = _zero_run_finding(table, rows, run.start, run.end, unit)
+        if found:
+            out.append(found)
+    return out
+
+
+def _zero_run_finding(table: str, rows: pd.DataFrame, start, end, unit: str) -> Finding | None:
+    """The finding for one run of zeros, judged against the same weekdays in the surrounding weeks."""
+    window = pd.Timedelta(weeks=ZERO_WINDOW_WEEKS)
+    around = rows[
+        ((rows["date"] >= start - window) & (rows["date"] < start))
+        | ((rows["date"] > end) & (rows["date"] <= end + window))
+    ]
+    medians = around.groupby(around["date"].dt.day_of_week)["value"].median()
+    run = rows[(rows["date"] >= start) & (rows["date"] <= end)]
+    baselines = run["date"].dt.day_of_week.map(medians)
+    open_days = run[baselines > 0]
+    if len(open_days) < ZERO_RUN_MIN_DAYS:
+        return None
+    baseline = baselines[baselines > 0].median()
+    first, last = open_days["date"].min(), open_days["date"].max()
+    text = f"{len(open_days)} open days in a row with 0 {unit} (same-weekday median {baseline:,.0f})"
+    return _finding(table, rows["branch_id"].iloc[0], "zero_run", first, last, text, 0.0, baseline)
+
+
+# --- rule 3: spikes ------------------------------------------------------------------------------------------
+
+
+def _history_median(calendar: pd.DataFrame, step: int, count: int, minimum: int) -> pd.Series:
+    """Per branch, the median of the `count` earlier values `step` calendar rows apart (NaN with fewer than
+    `minimum` of them reported)."""
+    grouped = calendar.groupby("branch_id")["value"]
+    history = pd.concat([grouped.shift(step * k) for k in range(1, count + 1)], axis=1)
+    return history.median(axis=1).where(history.notna().sum(axis=1) >= minimum)
+
+
+def _spikes(calendar: pd.DataFrame, step: int, count: int, minimum: int) -> pd.DataFrame:
+    """The calendar with its baseline `median` and a `spike` flag (value > SPIKE_FACTOR x median)."""
+    median = _history_median(calendar, step, count, minimum)
+    spike = (calendar["value"] > SPIKE_FACTOR * median) & (median >= SPIKE_MIN_BASELINE)
+    return calendar.assign(median=median, spike=spike)
+
+
+def _daily_spikes(table: str, calendar: pd.DataFrame, unit: str) -> list[Finding]:
+    """spike: days above SPIKE_FACTOR x the same-weekday median of the previous weeks; runs grouped."""
+    frame = _spikes(calendar, 7, SPIKE_DAY_WEEKS, SPIKE_DAY_MIN_HISTORY)
+    out = []
+    for run in _runs(frame, "spike").itertuples():
+        rows = frame[(frame["branch_id"] == run.branch_id) & frame["date"].between(run.start, run.end)]
+        peak = rows.loc[rows["value"].idxmax()]
+        ratio = peak["value"] / peak["median"]
+        days = f"{run.n} days in a row, peak " if run.n > 1 else ""
+        text = (
+            f"{days}{peak['value']:,.0f} {unit} on {peak['date'].date()}, {ratio:.1f}x the same-weekday median "
+            f"of the previous {SPIKE_DAY_WEEKS} weeks ({peak['median']:,.0f})"
+        )
+        out.append(_finding(table, run.branch_id, "spike", run.start, run.end, text, peak["value"], peak["median"]))
+    return out
+
+
+def _monthly_spikes(table: str, calendar: pd.DataFrame, unit: str) -> list[Finding]:
+    """spike: months above SPIKE_FACTOR x the branch's median month over the previous SPIKE_MONTHS."""
+    frame = _spikes(calendar, 1, SPIKE_MONTHS, SPIKE_MONTH_MIN_HISTORY)
+    out = []
+    for row in frame[frame["spike"]].itertuples():
+        text = (
+            f"{row.value:,.0f} {unit} in {row.date.strftime('%Y-%m')}, {row.value / row.median:.1f}x the median "
+            f"month of the previous {SPIKE_MONTHS} ({row.median:,.0f})"
+        )
+        end = row.date + pd.offsets.MonthEnd(0)
+        out.append(_finding(table, row.branch_id, "spike", row.date, end, text, row.value, row.median))
+    return out
+
+
+# --- rule 4: negative and impossible values ------------------------------------------------------------------
+
+
+def _negative_findings(con: duckdb.DuckDBPyConnection, table: str, flt: Filter) -> list[Finding]:
+    """negative: one finding per branch and column holding values below zero."""
+    out = []
+    conditions, params = fact_sql(flt, table, "f")
+    for column in NEGATIVE_COLUMNS[table]:
+        where = " AND ".join([f"f.{column} < 0", *conditions])
+        sql = (
+            f"SELECT f.branch_id, min(f.date), max(f.date), count(*), min(f.{column}) "
+            f"FROM {table} f WHERE {where} GROUP BY f.branch_id"
+        )
+        for branch_id, first, last, n, lowest in con.execute(sql, params).fetchall():
+            text = f"{n} row{'s' if n > 1 else ''} with negative {column} (lowest {lowest:,g})"
+            out.append(_finding(table, branch_id, "negative", first, last, text, lowest))
+    return out
+
+
+def _event_findings(con: duckdb.DuckDBPyConnection, flt: Filter) -> list[Finding]:
+    """impossible: events whose satisfaction, responses or volunteer hours cannot be true."""
+    conditions, params = fact_sql(flt, "events", "f")
+    where = " AND ".join(
+        [
+            "(f.satisfaction > f.scale_max OR f.responses > f.attendance OR f.volunteer_hours > ? * f.volunteers)",
+            *conditions,
+        ]
+    )
+    sql = (
+        "SELECT f.event_id, f.date, f.branch_id, f.satisfaction, f.scale_max, f.responses, f.attendance, "
+        f"f.volunteers, f.volunteer_hours FROM events f WHERE {where}"
+    )
+    out = []
+    for row in con.execute(sql, [MAX_HOURS_PER_VOLUNTEER, *params]).fetchall():
+        out += _impossible_event(row)
+    return out
+
+
+def _impossible_event(row: tuple) -> list[Finding]:
+    """The impossible findings of one event row, as _event_findings selects it (it may break several rules)."""
+    event_id, date, branch_id, satisfaction, scale_max, responses, attendance, volunteers, hours = row
+    out = []
+    if satisfaction is not None and scale_max is not None and satisfaction > scale_max:
+        text = f"event {event_id}: satisfaction {satisfaction:g} above its scale maximum {scale_max:g}"
+        out.append(_finding("events", branch_id, "impossible", date, date, text, satisfaction, scale_max))
+    if responses is not None and attendance is not None and responses > attendance:
+        text = f"event {event_id}: {responses} survey responses but attendance {attendance}"
+        out.append(_finding("events", branch_id, "impossible", date, date, text, responses, attendance))
+    if hours is not None and volunteers is not None and hours > MAX_HOURS_PER_VOLUNTEER * volunteers:
+        limit = MAX_HOURS_PER_VOLUNTEER * volunteers
+        text = f"event {event_id}: {hours:g} volunteer hours from {volunteers} volunteers (at most {limit:g})"
+        out.append(_finding("events", branch_id, "impossible", date, date, text, hours, limit))
+    return out

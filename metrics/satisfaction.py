@@ -1,0 +1,275 @@
+"""Satisfaction statistics (DESIGN.md section 3): mean score normalised to 0-100, share satisfied
+(top two boxes, 满意率), response count, 95% confidence intervals and a low-confidence flag.
+
+Two sources feed it. Respondent-level survey answers (`surveys`) give one observation per answer.
+Events (`events`) only report a mean score and a response count, so each held event is one observation
+weighted by its responses; a mean cannot say how many answers were in the top two boxes, so the share
+satisfied comes from survey answers alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import pandas as pd
+
+from metrics.filters import Filter, branch_sql, fact_sql
+from metrics.periods import USABLE_ROW_GRAINS, label, starts
+
+LOW_CONFIDENCE_N = 30  # fewer responses than this: the point is shown as low-confidence
+Z_95 = 1.96  # two-sided 95% normal quantile, as in the usual textbook formula
+DEFAULT_QUESTION = "overall"
+UNSPECIFIED = "unspecified"  # group label for a row without the `by` value (e.g. a survey without category)
+
+OBSERVATION_COLUMNS = ["date", "branch_id", "category", "audience", "format", "source", "weight", "score_100", "top2"]
+SUMMARY_KEYS = [
+    "n",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "satisfied_share",
+    "satisfied_ci_low",
+    "satisfied_ci_high",
+    "satisfied_n",
+    "low_confidence",
+    "sources",
+]
+BY_CHOICES = ("branch", "district", "kind", "category", "audience", "source")
+_BRANCH_COLUMNS = {"branch": "name", "district": "district", "kind": "kind"}
+
+# Top two boxes: 4-5 on a 5-point scale, 9-10 on 0-10; on a longer scale (e.g. 0-100) the top fifth.
+_TOP_TWO_SQL = (
+    "CASE WHEN s.scale_max <= 10 AND s.scale_max = floor(s.scale_max) "
+    "THEN s.score >= s.scale_max - 1 ELSE s.score >= 0.8 * s.scale_max END"
+)
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFrame:
+    """Run one query on its own cursor; dates come back as datetime.date, not Timestamps."""
+    cursor = con.cursor()
+    try:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        columns = [d[0] for d in cursor.description]
+    finally:
+        cursor.close()
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _where(conditions: list[str]) -> str:
+    return " AND ".join(conditions) if conditions else "true"
+
+
+def _survey_conditions(flt: Filter, question: str | None) -> tuple[list[str], list]:
+    """Answered survey scores (a "don't know" is stored as NULL) matching the filter and question."""
+    facts, fact_params = fact_sql(flt, "surveys", "s")
+    places, place_params = branch_sql(flt, "b")
+    conditions = ["s.score IS NOT NULL", *facts, *places]
+    params = [*fact_params, *place_params]
+    if question is not None:
+        conditions.append("s.question = ?")
+        params.append(question)
+    return conditions, params
+
+
+def _event_conditions(flt: Filter, row_grains: tuple[str, ...] | None) -> tuple[list[str], list]:
+    """Held events with a rated mean and at least one response, matching the filter."""
+    facts, fact_params = fact_sql(flt, "events", "e")
+    places, place_params = branch_sql(flt, "b")
+    conditions = ["NOT e.planned", "e.satisfaction IS NOT NULL", "e.responses > 0", *facts, *places]
+    params = [*fact_params, *place_params]
+    if row_grains is not None:
+        conditions.append(f"e.grain IN ({', '.join('?' for _ in row_grains)})")
+        params.extend(row_grains)
+    return conditions, params
+
+
+def observations(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter,
+    *,
+    question: str | None = DEFAULT_QUESTION,
+    row_grains: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """One row per observation: columns OBSERVATION_COLUMNS, ordered by date, branch and source.
+
+    A survey answer has weight 1, `top2` True/False and no format; an event has weight = its responses,
+    its mean as `score_100` and `top2` None. `score_100` is score / scale_max * 100.
+    flt: dates, places and dimensions; a dimension a table lacks (format on surveys) does not apply to it.
+    question: the survey question counted ("overall" by default, so a respondent who also rated e.g. the
+        staff is not counted twice); None takes every question.
+    row_grains: event row grains to keep (a monthly event row cannot be placed in a week); None keeps all.
+    """
+    survey_where, survey_params = _survey_conditions(flt, question)
+    event_where, event_params = _event_conditions(flt, row_grains)
+    sql = f"""
+        SELECT s.date, s.branch_id, s.category, s.audience, CAST(NULL AS VARCHAR) AS format,
+               'survey' AS source, CAST(1 AS BIGINT) AS weight,
+               s.score / s.scale_max * 100 AS score_100, {_TOP_TWO_SQL} AS top2
+        FROM surveys s JOIN branches b ON b.branch_id = s.branch_id
+        WHERE {_where(survey_where)}
+        UNION ALL
+        SELECT e.date, e.branch_id, e.category, e.audience, e.format,
+               'event' AS source, CAST(e.responses AS BIGINT) AS weight,
+               e.satisfaction / e.scale_max * 100 AS score_100, CAST(NULL AS BOOLEAN) AS top2
+        FROM events e JOIN branches b ON b.branch_id = e.branch_id
+        WHERE {_where(event_where)}
+        ORDER BY date, branch_id, source
+    """
+    return _query(con, sql, [*survey_params, *event_params])
+
+
+def wilson_interval(successes: float, trials: float, z: float = Z_95) -> tuple[float, float]:
+    """Wilson score interval for a proportion, as fractions in [0, 1]; trials must be > 0.
+
+    centre = (p + z²/2m) / (1 + z²/m), half-width = z·√(p(1-p)/m + z²/4m²) / (1 + z²/m), p = k/m.
+    """
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _mean_interval(mean: float, squares: float, n: float) -> tuple[float | None, float | None]:
+    """95% normal-approximation interval mean ± z·s/√n, clipped to 0-100; None below two responses.
+
+    squares: Σ weight·(score_100 - mean)², so s² = squares / (n - 1) is the sample variance with each
+    observation counted `weight` times. An event row stands for `weight` responses all equal to its mean,
+    which hides the spread within the event, so for event data s (and the interval) is understated.
+    """
+    if n < 2:
+        return None, None
+    half = Z_95 * math.sqrt(squares / (n - 1) / n)
+    return max(0.0, mean - half), min(100.0, mean + half)
+
+
+def _satisfied(successes: float, trials: float) -> dict:
+    """Share of survey answers in the top two boxes, in percent, with its Wilson interval."""
+    if trials == 0:
+        return {"satisfied_share": None, "satisfied_ci_low": None, "satisfied_ci_high": None, "satisfied_n": 0}
+    low, high = wilson_interval(successes, trials)
+    return {
+        "satisfied_share": 100.0 * successes / trials,
+        "satisfied_ci_low": 100.0 * low,
+        "satisfied_ci_high": 100.0 * high,
+        "satisfied_n": int(trials),
+    }
+
+
+def _group_sums(obs: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
+    """Per group (sorted): responses `n`, Σw·score `weighted`, Σw·(score - group mean)² `squares`,
+    survey answers `trials`, those in the top two boxes `successes`, and the sorted `sources`."""
+    weight = obs["weight"].astype(float)
+    score = obs["score_100"].astype(float)
+    answered = obs["top2"].notna()
+    keys = [obs[g] for g in groups]
+    group_mean = (weight * score).groupby(keys).transform("sum") / weight.groupby(keys).transform("sum")
+    parts = pd.DataFrame(
+        {
+            "n": weight,
+            "weighted": weight * score,
+            "squares": weight * (score - group_mean) ** 2,
+            "trials": weight.where(answered, 0.0),
+            "successes": weight.where(obs["top2"].where(answered, False).astype(bool), 0.0),
+        }
+    )
+    sums = parts.groupby(keys, sort=True).sum()
+    sums["sources"] = obs["source"].groupby(keys, sort=True).agg(lambda s: sorted(set(s)))
+    return sums
+
+
+def _statistics(sums: dict) -> dict:
+    """The SUMMARY_KEYS dict of one _group_sums() row (n > 0)."""
+    n = int(sums["n"])
+    mean = sums["weighted"] / n
+    ci_low, ci_high = _mean_interval(mean, sums["squares"], n)
+    return {
+        "n": n,
+        "mean": mean,
+        "ci_low": ci_low,
+        "ci_high": ci_high,
+        **_satisfied(sums["successes"], sums["trials"]),
+        "low_confidence": n < LOW_CONFIDENCE_N,
+        "sources": sums["sources"],
+    }
+
+
+def summarise(obs: pd.DataFrame) -> dict:
+    """Headline statistics of observations() rows (keys SUMMARY_KEYS); pure, no database.
+
+    n is the number of responses (sum of weights); mean is the response-weighted mean of score_100,
+    so an event rated by 30 people counts three times one rated by 10 (not a mean of event means).
+    satisfied_*: survey answers only (events give no top-two-box counts); None without survey answers.
+    No observations: n = 0, every statistic None, low_confidence True.
+    """
+    if not len(obs) or obs["weight"].sum() == 0:
+        empty = dict.fromkeys(SUMMARY_KEYS)
+        return {**empty, "n": 0, "satisfied_n": 0, "low_confidence": True, "sources": []}
+    sums = _group_sums(obs.assign(_all=0), ["_all"])
+    return _statistics(sums.to_dict("records")[0])
+
+
+def _with_group_column(con: duckdb.DuckDBPyConnection, obs: pd.DataFrame, by: str) -> pd.DataFrame:
+    """obs with a column named `by` holding each row's group (branch name, district, kind, ...)."""
+    if by in _BRANCH_COLUMNS:
+        places = _query(con, f"SELECT branch_id, {_BRANCH_COLUMNS[by]} AS {by} FROM branches", [])
+        obs = obs.merge(places, on="branch_id", how="left")
+    return obs.assign(**{by: obs[by].astype(object).where(obs[by].notna(), UNSPECIFIED)})
+
+
+def trend(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter,
+    grain: str = "month",
+    fiscal_start: int = 1,
+    by: str | None = None,
+    *,
+    question: str | None = DEFAULT_QUESTION,
+) -> pd.DataFrame:
+    """summarise() per period (and per `by` group): columns period, period_start, [by], SUMMARY_KEYS.
+
+    grain: day, week, month, quarter or year; fiscal_start: first month of the (fiscal) year.
+    by: None or one of BY_CHOICES; `branch` is shown by name, a missing value as "unspecified".
+    A period without responses has no row (it is absent, not zero). Sorted by period_start, then `by`.
+    """
+    if grain not in USABLE_ROW_GRAINS:
+        raise ValueError(f"unknown grain {grain!r}; expected one of {', '.join(USABLE_ROW_GRAINS)}")
+    if by is not None and by not in BY_CHOICES:
+        raise ValueError(f"cannot group satisfaction by {by!r}; expected one of {', '.join(BY_CHOICES)}")
+    groups = ["period_start", *([by] if by else [])]
+    obs = observations(con, flt, question=question, row_grains=USABLE_ROW_GRAINS[grain])
+    if obs.empty:
+        return pd.DataFrame(columns=["period", *groups, *SUMMARY_KEYS])
+    if by:
+        obs = _with_group_column(con, obs, by)
+    obs = obs.assign(period_start=starts(obs["date"], grain, fiscal_start))
+    sums = _group_sums(obs, groups)
+    rows = []
+    for key, part in zip(sums.index, sums.to_dict("records"), strict=True):
+        row = dict(zip(groups, key if isinstance(key, tuple) else (key,), strict=True))
+        rows.append({"period": label(row["period_start"], grain, fiscal_start), **row, **_statistics(part)})
+    return pd.DataFrame(rows).sort_values(groups, kind="stable", ignore_index=True)
+
+
+def distribution(
+    con: duckdb.DuckDBPyConnection, flt: Filter, *, question: str | None = DEFAULT_QUESTION
+) -> pd.DataFrame:
+    """Answered survey scores for a histogram: columns scale_max, score, answers, top2 (the box is one
+    of the top two), one row per (scale_max, score) present, ordered by scale then score."""
+    conditions, params = _survey_conditions(flt, question)
+    sql = f"""
+        SELECT s.scale_max, s.score, count(*) AS answers, bool_and({_TOP_TWO_SQL}) AS top2
+        FROM surveys s JOIN branches b ON b.branch_id = s.branch_id
+        WHERE {_where(conditions)}
+        GROUP BY s.scale_max, s.score
+        ORDER BY s.scale_max, s.score
+    """
+    return _query(con, sql, params)
+
+
+def questions(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The survey questions with at least one answered score, for a question picker."""
+    found = _query(con, "SELECT DISTINCT question FROM surveys WHERE score IS NOT NULL ORDER BY 1", [])
+    return found["question"].tolist()
