@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                 same_weekday=args.same_weekday,
             )
         except (KeyError, ValueError) as exc:
-            print(str(exc).strip("'\""), file=sys.stderr)
+            print(exc.args[0] if exc.args else exc, file=sys.stderr)
             return 2
     rows = output_rows(result, compare=args.compare == "yoy" or args.like_for_like)
     if args.format == "json":
