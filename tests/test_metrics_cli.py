@@ -103,11 +103,12 @@ def test_quarters_fiscal_labels_branch_names_and_json(monthly_file):
     # Like-for-like: the quarters of 2023 have no prior year, so the first row is January-March 2024.
     assert periods[0] == "FY2023/24-Q3" and periods[-1] == "FY2024/25-Q4"
     assert data["excluded"]["FY2022/23-Q3"] == {"new": ["albany"], "gone": []}
+    # April 2025: albany 120 + its reading room riverside 10, against 110 + 10.
     assert data["rows"][-1] == {
         "period": "FY2024/25-Q4",
-        "value": 120,
-        "prior_value": 110,
-        "yoy_pct": 9.090909,
+        "value": 130,
+        "prior_value": 120,
+        "yoy_pct": 8.333333,
         "partial": True,
     }
 
