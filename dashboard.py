@@ -1,9 +1,17 @@
-"""The router: page config, navigation over the one page list, then the chosen page."""
+"""The router: page config, the shared sidebar, navigation over the one page list, then the chosen page."""
 
 import streamlit as st
 
-from pages import PAGES
+from pages import PAGES, _data, _sidebar
+from pages._i18n import t
 
 st.set_page_config(page_title="Public service KPIs", page_icon=":material/monitoring:", layout="wide")
-page = st.navigation([st.Page(path, title=title, icon=icon) for path, title, icon in PAGES])
+path, con, version = _data.current()
+if con is None:
+    st.warning(t("no_database"))
+    st.stop()
+_sidebar.render(path, version)
+page = st.navigation(
+    [st.Page(file, title=t(key), icon=icon, url_path=url) for file, key, icon, url in PAGES], position="top"
+)
 page.run()

@@ -36,6 +36,7 @@ DIMENSION_SQL = {
     "item_type": "f.item_type",
     "patron_category": "f.patron_category",
 }
+WINDOW = "window"  # a pseudo-grain: the whole filter window as one period, for headline figures
 # Rows that count as reported data when finding where a table's data ends (future plans do not).
 REPORTED = {"events": "NOT f.planned"}
 
@@ -106,10 +107,17 @@ def fetch(con, metric: Metric, flt: Filter, by: str | None, grain: str) -> pd.Da
     return frame
 
 
-def _periodise(rows: pd.DataFrame, grain: str, fiscal_start: int) -> pd.DataFrame:
+def _periodise(rows: pd.DataFrame, grain: str, fiscal_start: int, window_start: dt.date) -> pd.DataFrame:
     """Sum rows per period start, branch and dim (num stays missing when every row was missing)."""
     if rows.empty:
         return pd.DataFrame(columns=["period_start", "branch_id", "dim", "num", "den"])
+    if grain == WINDOW:
+        return (
+            rows.assign(period_start=window_start)
+            .groupby(["period_start", "branch_id", "dim"], dropna=False)[["num", "den"]]
+            .sum(min_count=1)
+            .reset_index()
+        )
     rows = rows.assign(period_start=periods.starts(rows["date"], grain, fiscal_start))
     grouped = rows.groupby(["period_start", "branch_id", "dim"], dropna=False)
     return grouped[["num", "den"]].sum(min_count=1).reset_index()
@@ -160,7 +168,7 @@ def compute(
     flt = flt or Filter()
     if by and by not in dimensions(metric):
         raise ValueError(f"{metric_id} cannot be broken down by {by}; choose from {', '.join(dimensions(metric))}")
-    if grain not in periods.GRAINS:
+    if grain not in periods.GRAINS and grain != WINDOW:
         raise ValueError(f"unknown grain {grain!r}; choose from {', '.join(periods.GRAINS)}")
     start, end, as_of = window(con, metric, flt, grain, fiscal_start)
     result = Result(metric, grain, by, _empty(by), as_of)
@@ -175,7 +183,7 @@ def compute(
         current, prior, result.excluded = _sum_values(
             con, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday
         )
-    result.table, result.gone = _assemble(con, current, prior, by, grain, fiscal_start, start, end)
+    result.table, result.gone = _assemble(con, current, prior, by, grain, fiscal_start, start, end, flt.date_to)
     if metric.compute in ("per_capita", "target"):
         result.notes.append(_derived_note(metric))
     return result
@@ -190,23 +198,30 @@ def _prior_window(start: dt.date, end: dt.date, same_weekday: bool = False) -> t
 
 def _sum_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday):
     """(current values, prior values or None, like-for-like exclusions) for sum, ratio and derived metrics."""
-    current = _periodise(fetch(con, metric, flt.with_dates(start, end), by, grain), grain, fiscal_start)
+    current = _periodise(fetch(con, metric, flt.with_dates(start, end), by, grain), grain, fiscal_start, start)
     prior, excluded = None, {}
     if comparing:
         prior_rows = fetch(con, metric, flt.with_dates(*_prior_window(start, end, same_weekday)), by, grain)
-        prior = _periodise(_shift_forward(prior_rows, grain, same_weekday), grain, fiscal_start)
+        prior = _periodise(_shift_forward(prior_rows, grain, same_weekday), grain, fiscal_start, start)
     if like_for_like and prior is not None:
         current, prior, excluded = _like_for_like(current, prior, grain, fiscal_start)
-    return _values(con, metric, current, by), (_values(con, metric, prior, by) if prior is not None else None), excluded
+    prior_values = _values(con, metric, prior, by, years_back=1) if prior is not None else None
+    return _values(con, metric, current, by), prior_values, excluded
 
 
-def _values(con, metric: Metric, frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
-    """period_start, dim, value from periodised sums."""
+def _values(con, metric: Metric, frame: pd.DataFrame, by: str | None, years_back: int = 0) -> pd.DataFrame:
+    """period_start, dim, value from periodised sums.
+
+    A ratio counts a branch in a period only when it has both numerator and denominator there (a
+    resolved count without the received count cannot be combined with the others). years_back: 1 for
+    prior-year rows moved onto this year's periods, so that attainment uses the prior year's target.
+    """
     if metric.compute == "per_capita":
         frame = _per_capita(con, frame)
-    table = _value(frame.dropna(subset=["num"]), _value_rule(metric), ["period_start", "dim"])
+    rule = _value_rule(metric)
+    table = _value(frame.dropna(subset=["num", "den"] if rule.is_ratio else ["num"]), rule, ["period_start", "dim"])
     if metric.compute == "target":
-        table = _attainment(con, metric, table, by)
+        table = _attainment(con, metric, table, by, years_back)
     return table
 
 
@@ -218,10 +233,14 @@ def _satisfaction_values(con, metric, flt, by, grain, fiscal_start, start, end, 
     column = SATISFACTION_VALUE[metric.id]
 
     def values(window_flt: Filter, shift: bool) -> pd.DataFrame:
-        trend = satisfaction.trend(con, window_flt, grain, fiscal_start, by)
+        if grain == WINDOW:
+            trend = satisfaction.trend(con, window_flt, "year", fiscal_start, by, whole_window=True)
+            trend["period_start"] = start
+        else:
+            trend = satisfaction.trend(con, window_flt, grain, fiscal_start, by)
         dim = trend[by] if by else None
         frame = pd.DataFrame({"period_start": trend["period_start"], "dim": dim, "value": trend[column]})
-        if shift and not frame.empty:
+        if shift and not frame.empty and grain != WINDOW:
             moved = frame["period_start"].map(lambda d: _moved(d, grain))
             frame = frame.assign(period_start=moved).dropna(subset=["period_start"])
         return frame.dropna(subset=["value"])
@@ -288,7 +307,9 @@ def _value(frame: pd.DataFrame, metric: Metric, keys: list[str]) -> pd.DataFrame
     return sums[[*keys, "value"]]
 
 
-def _assemble(con, current, prior, by, grain, fiscal_start, start, end) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _assemble(
+    con, current, prior, by, grain, fiscal_start, start, end, requested_end=None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(table, gone): one row per period and `by` value with data in the current window, and the rows
     that had data only in the prior year (a branch that closed), which contribution() needs."""
     keys = ["period_start", "dim"]
@@ -301,12 +322,12 @@ def _assemble(con, current, prior, by, grain, fiscal_start, start, end) -> tuple
         table = merged[merged["_merge"] != "right_only"].drop(columns=["_merge"])
     else:
         table = table.assign(prior_value=float("nan"))
-    return _finish(con, table, by, grain, fiscal_start, start, end), _finish(
-        con, gone.assign(value=0.0), by, grain, fiscal_start, start, end
+    return _finish(con, table, by, grain, fiscal_start, start, end, requested_end), _finish(
+        con, gone.assign(value=0.0), by, grain, fiscal_start, start, end, requested_end
     )
 
 
-def _finish(con, table: pd.DataFrame, by, grain, fiscal_start, start, end) -> pd.DataFrame:
+def _finish(con, table: pd.DataFrame, by, grain, fiscal_start, start, end, requested_end=None) -> pd.DataFrame:
     """Change, YoY percent, clipped period span, partial flag, label and display names."""
     table = table.copy()
     table["value"] = table["value"].astype(float)
@@ -314,15 +335,21 @@ def _finish(con, table: pd.DataFrame, by, grain, fiscal_start, start, end) -> pd
     table["change"] = table["value"] - table["prior_value"]
     denominator = table["prior_value"].where(table["prior_value"] != 0)
     table["yoy_pct"] = table["change"] / denominator * 100
-    table["period_end"] = [min(periods.period_end(s, grain), end) for s in table["period_start"]]
-    table["partial"] = [
-        s < start or e < periods.period_end(s, grain)
-        for s, e in zip(table["period_start"], table["period_end"], strict=True)
-    ]
-    table["period_start"] = [max(s, start) for s in table["period_start"]]
-    table["period"] = [
-        periods.label(periods.period_start(s, grain, fiscal_start), grain, fiscal_start) for s in table["period_start"]
-    ]
+    if grain == WINDOW:
+        table["period_end"] = end
+        table["partial"] = requested_end is not None and end < requested_end
+        table["period"] = f"{start.isoformat()}..{end.isoformat()}"
+    else:
+        table["period_end"] = [min(periods.period_end(s, grain), end) for s in table["period_start"]]
+        table["partial"] = [
+            s < start or e < periods.period_end(s, grain)
+            for s, e in zip(table["period_start"], table["period_end"], strict=True)
+        ]
+        table["period_start"] = [max(s, start) for s in table["period_start"]]
+        table["period"] = [
+            periods.label(periods.period_start(s, grain, fiscal_start), grain, fiscal_start)
+            for s in table["period_start"]
+        ]
     table = table.rename(columns={"dim": by}) if by else table.drop(columns=["dim"])
     if by == "branch":
         names = branch_names(con)
@@ -366,8 +393,9 @@ def _per_capita(con, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(den=frame["branch_id"].map(population).astype(float))
 
 
-def _attainment(con, metric: Metric, table: pd.DataFrame, by: str | None) -> pd.DataFrame:
-    """Value as a percent of the year's target (network-wide target when no branch breakdown)."""
+def _attainment(con, metric: Metric, table: pd.DataFrame, by: str | None, years_back: int = 0) -> pd.DataFrame:
+    """Value as a percent of the year's target (network-wide target when no branch breakdown); the
+    target is that of the period's year minus years_back."""
     if table.empty:
         return table
     target_metric = metric.base
@@ -379,7 +407,7 @@ def _attainment(con, metric: Metric, table: pd.DataFrame, by: str | None) -> pd.
     targets = {(year, branch): target for year, branch, target in rows}
 
     def target_for(row) -> float | None:
-        year = row.period_start.year
+        year = row.period_start.year - years_back
         branch = row.dim if by == "branch" else ""
         if by not in (None, "branch"):
             return None
@@ -408,12 +436,18 @@ def branch_names(con, lang: str = "en") -> dict[str, str]:
 
 def contribution(result: Result) -> pd.DataFrame:
     """Each `by` value's share of the total change, per period (needs compare=True and a `by`)."""
-    table = pd.concat([result.table, result.gone], ignore_index=True).dropna(subset=["change"])
-    if table.empty or not result.by:
-        return table.assign(share_of_change=pd.Series(dtype=float))
-    totals = table.groupby("period")["change"].transform("sum")
-    table["share_of_change"] = table["change"] / totals.where(totals != 0) * 100
-    return table
+    if not result.by:
+        return result.table.assign(share_of_change=pd.Series(dtype=float)).iloc[0:0]
+    return contribution_of(result.table, result.gone)
+
+
+def contribution_of(table: pd.DataFrame, gone: pd.DataFrame) -> pd.DataFrame:
+    """contribution() from a result's table and its gone rows (values that only existed a year earlier)."""
+    rows = pd.concat([table, gone], ignore_index=True).dropna(subset=["change"])
+    if rows.empty:
+        return rows.assign(share_of_change=pd.Series(dtype=float))
+    totals = rows.groupby("period")["change"].transform("sum")
+    return rows.assign(share_of_change=rows["change"] / totals.where(totals != 0) * 100)
 
 
 def ranking(result: Result, period: str | None = None) -> pd.DataFrame:

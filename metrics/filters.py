@@ -4,7 +4,7 @@ category, audience and format. It becomes SQL conditions with bound parameters, 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 # Columns of the fact tables each dimension filter may apply to; a dimension a table lacks is skipped.
 EVENT_DIMENSIONS = ("category", "audience", "format")
@@ -27,7 +27,6 @@ class Filter:
     categories: tuple[str, ...] = ()
     audiences: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def with_dates(self, date_from: dt.date | None, date_to: dt.date | None) -> Filter:
         return replace(self, date_from=date_from, date_to=date_to)

@@ -19,6 +19,7 @@ USABLE_ROW_GRAINS = {
     "month": ("day", "month"),
     "quarter": ("day", "month", "quarter"),
     "year": ("day", "month", "quarter", "year"),
+    "window": ("day", "month", "quarter", "year"),  # the whole filter window as one period (KPI cards)
 }
 
 

@@ -227,8 +227,11 @@ def trend(
     by: str | None = None,
     *,
     question: str | None = DEFAULT_QUESTION,
+    whole_window: bool = False,
 ) -> pd.DataFrame:
     """summarise() per period (and per `by` group): columns period, period_start, [by], SUMMARY_KEYS.
+
+    whole_window: one period for everything the filter's dates hold (labelled by the year of its start).
 
     grain: day, week, month, quarter or year; fiscal_start: first month of the (fiscal) year.
     by: None or one of BY_CHOICES; `branch` is shown by name, a missing value as "unspecified".
@@ -239,12 +242,13 @@ def trend(
     if by is not None and by not in BY_CHOICES:
         raise ValueError(f"cannot group satisfaction by {by!r}; expected one of {', '.join(BY_CHOICES)}")
     groups = ["period_start", *([by] if by else [])]
-    obs = observations(con, flt, question=question, row_grains=USABLE_ROW_GRAINS[grain])
+    obs = observations(con, flt, question=question, row_grains=USABLE_ROW_GRAINS["window" if whole_window else grain])
     if obs.empty:
         return pd.DataFrame(columns=["period", *groups, *SUMMARY_KEYS])
     if by:
         obs = _with_group_column(con, obs, by)
-    obs = obs.assign(period_start=starts(obs["date"], grain, fiscal_start))
+    first = obs["date"].min()
+    obs = obs.assign(period_start=first if whole_window else starts(obs["date"], grain, fiscal_start))
     sums = _group_sums(obs, groups)
     rows = []
     for key, part in zip(sums.index, sums.to_dict("records"), strict=True):

@@ -4,7 +4,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# (file, title, icon); the first page is the default.
+# (file, title key in pages/_i18n.py, icon, url path); the first page is the default.
 PAGES = [
-    (HERE / "data_status.py", "Data", ":material/database:"),
+    (HERE / "overview.py", "overview", ":material/dashboard:", "overview"),
+    (HERE / "branches.py", "branches", ":material/account_tree:", "branches"),
+    (HERE / "events.py", "events", ":material/event:", "events"),
+    (HERE / "satisfaction.py", "satisfaction", ":material/sentiment_satisfied:", "satisfaction"),
+    (HERE / "data_status.py", "data", ":material/database:", "data"),
 ]

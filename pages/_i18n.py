@@ -1,0 +1,156 @@
+"""English and Simplified Chinese: every UI string, and numbers in each language's convention (万 in Chinese)."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from metrics.registry import Metric
+
+LANGS = {"en": "English", "zh": "简体中文"}
+
+# key -> (English, 中文). Every visible string of the dashboard lives here.
+STRINGS: dict[str, tuple[str, str]] = {
+    "app_title": ("Public service KPIs", "公共文化服务指标"),
+    "overview": ("Overview", "总览"),
+    "branches": ("Branches", "分馆"),
+    "events": ("Events & programmes", "活动"),
+    "satisfaction": ("Satisfaction", "满意度"),
+    "data": ("Data", "数据"),
+    "language": ("Language", "语言"),
+    "filters": ("Filters", "筛选"),
+    "period": ("Period", "时间范围"),
+    "this_year": ("This year", "本年"),
+    "last_year": ("Last full year", "上一完整年度"),
+    "ytd": ("Year to date", "年初至今"),
+    "last_12m": ("Last 12 months", "近12个月"),
+    "custom": ("Custom", "自定义"),
+    "from": ("From", "起"),
+    "to": ("To", "止"),
+    "fiscal_start": ("Year starts in", "年度起始月"),
+    "calendar_year": ("January (calendar year)", "1月（自然年）"),
+    "month_n": ("Month {n}", "{n}月"),
+    "comparison": ("Comparison", "对比"),
+    "yoy": ("Year over year", "同比"),
+    "none": ("None", "不对比"),
+    "kinds": ("Service point types", "服务点类型"),
+    "districts": ("Districts", "区域"),
+    "branch_pick": ("Branches (with their reading rooms)", "分馆（含下属图书室）"),
+    "categories": ("Event categories", "活动类别"),
+    "audiences": ("Audiences", "服务对象"),
+    "formats": ("Formats", "活动形式"),
+    "like_for_like": ("Like-for-like branches only", "仅同口径分馆"),
+    "reset": ("Reset filters", "重置筛选"),
+    "share_link": ("Link to this view", "本视图链接"),
+    "all": ("All", "全部"),
+    "as_of": ("Data as of {date}", "数据截至 {date}"),
+    "partial_note": (
+        "{period} is partial (to {end}); it is compared with the same dates a year earlier.",
+        "{period} 为不完整周期（截至 {end}），与上年同期对比。",
+    ),
+    "no_data": ("No data for this selection.", "当前筛选条件下没有数据。"),
+    "no_database": (
+        "No database yet. Import exports on the Data page or with `python -m data import`.",
+        "尚无数据库。请在“数据”页面或用 `python -m data import` 导入。",
+    ),
+    "vs_prior": ("vs same period last year", "较上年同期"),
+    "target_reached": ("{pct} of this year's target", "已完成年度目标的 {pct}"),
+    "trend_metric": ("Indicator", "指标"),
+    "monthly_trend": ("{metric} by month: this period and a year earlier", "{metric}逐月：本期与上年同期"),
+    "this_period": ("This period", "本期"),
+    "prior_period": ("A year earlier", "上年同期"),
+    "month": ("Month", "月份"),
+    "satisfaction_trend": ("Satisfaction by month (95% confidence band)", "满意度逐月（95%置信区间）"),
+    "low_confidence": ("fewer than 30 responses", "回复少于30"),
+    "download_csv": ("CSV", "CSV"),
+    "download_xlsx": ("Excel", "Excel"),
+    "ranking": ("Ranking", "排名"),
+    "branch": ("Branch", "分馆"),
+    "value": ("Value", "数值"),
+    "prior_value": ("A year earlier", "上年同期"),
+    "yoy_pct": ("YoY %", "同比 %"),
+    "share": ("Share %", "占比 %"),
+    "per_capita": ("Per capita", "人均"),
+    "quality_flag": ("Data check", "数据核查"),
+    "contribution": ("Contribution to the change", "对变化的贡献"),
+    "change": ("Change", "变化"),
+    "small_multiples": ("Each branch by month", "各分馆逐月"),
+    "drill_down": ("One branch", "单馆详情"),
+    "choose_branch": ("Branch", "分馆"),
+    "its_events": ("Its events", "该馆活动"),
+    "by_category": ("By category", "按类别"),
+    "by_audience": ("By audience", "按服务对象"),
+    "by_format": ("By format", "按形式"),
+    "sessions": ("Sessions", "场次"),
+    "plan_completion_title": ("Plan completion", "计划完成率"),
+    "satisfaction_by": ("Satisfaction by {what}", "满意度：按{what}"),
+    "distribution": ("Scores given", "评分分布"),
+    "answers": ("Answers", "回答数"),
+    "score": ("Score", "得分"),
+    "upload": ("Import exports", "导入数据"),
+    "upload_help": (
+        "CSV exports; the same checks as `python -m data import`. A file with errors writes nothing.",
+        "CSV 导出文件；与 `python -m data import` 相同的检查。有错误的文件不会写入任何数据。",
+    ),
+    "allow_new": ("Create branches for unknown names", "为未知名称新建分馆"),
+    "quarantine": ("Load good rows, set bad rows aside", "导入正确行，隔离错误行"),
+    "import_button": ("Import", "导入"),
+    "loaded_tables": ("What is loaded", "已导入数据"),
+    "import_history": ("Import history", "导入记录"),
+    "rejected_rows": ("Rejected rows", "被拒绝的行"),
+    "quality": ("Data checks", "数据核查"),
+    "definitions": ("What each indicator means", "指标说明"),
+    "definition": ("Definition", "定义"),
+    "reference": ("Reference", "依据"),
+    "unit": ("Unit", "单位"),
+    "no_findings": ("No data problems found.", "未发现数据问题。"),
+    "flagged": ("flagged", "有核查提示"),
+    "responses": ("Responses", "回复数"),
+    "grain": ("By", "粒度"),
+    "grain_month": ("Month", "月"),
+    "grain_quarter": ("Quarter", "季度"),
+    "grain_year": ("Year", "年"),
+}
+
+
+def lang() -> str:
+    """The language chosen in the sidebar ('en' or 'zh')."""
+    return st.session_state.get("lang", "en")
+
+
+def t(key: str, **values) -> str:
+    """The string for `key` in the current language, with {placeholders} filled."""
+    english, chinese = STRINGS[key]
+    return (chinese if lang() == "zh" else english).format(**values)
+
+
+def metric_label(metric: Metric) -> str:
+    return metric.label_zh if lang() == "zh" else metric.label_en
+
+
+def metric_help(metric: Metric) -> str:
+    description = metric.description_zh if lang() == "zh" else metric.description_en
+    return f"{description} ({metric.reference})"
+
+
+def number(value, fmt: str = "int", language: str | None = None) -> str:
+    """A value for display: 1,234,567 in English; 123.5万 in Chinese; percentages with one decimal."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    language = language or lang()
+    if fmt == "pct1":
+        return f"{value:.1f}%"
+    if fmt in ("dec1", "dec2"):
+        return f"{value:,.{fmt[-1]}f}"
+    if language == "zh" and abs(value) >= 100_000_000:
+        return f"{value / 100_000_000:.2f}亿"
+    if language == "zh" and abs(value) >= 10_000:
+        return f"{value / 10_000:.1f}万"
+    return f"{value:,.0f}"
+
+
+def percent_change(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:+.1f}%"

@@ -1,0 +1,89 @@
+"""What every page starts from: the database, the data's as-of date and the current filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import streamlit as st
+
+from metrics.filters import Filter
+from metrics.registry import get
+from pages import _data, _state
+from pages._i18n import metric_label, number, t
+
+
+@dataclass(frozen=True)
+class Context:
+    path: str
+    version: int
+    as_of: dt.date | None
+    flt: Filter
+    key: tuple
+    fiscal_start: int
+    compare: bool
+    like_for_like: bool
+
+    def metric(self, metric_id: str, grain: str = "window", by: str | None = None, compare: bool | None = None):
+        """The cached engine result for this view."""
+        wanted = self.compare if compare is None else compare
+        return _data.metric(
+            self.path,
+            self.version,
+            metric_id,
+            self.key,
+            grain,
+            by,
+            self.fiscal_start,
+            wanted,
+            self.like_for_like and wanted,
+        )
+
+
+def for_branch(ctx: Context, branch_id: str) -> Context:
+    """The same view narrowed to one branch (and its reading rooms)."""
+    flt = replace(ctx.flt, branches=(branch_id,))
+    return replace(ctx, flt=flt, key=_state.filter_key(flt))
+
+
+def context() -> Context | None:
+    """The page's context, or None (with a message) when there is no data yet."""
+    path, con, version = _data.current()
+    as_of = _data.as_of(path, version) if con is not None else None
+    if as_of is None:
+        st.info(t("no_data"))
+        return None
+    flt = _state.current_filter(as_of)
+    state = st.session_state
+    return Context(
+        path, version, as_of, flt, _state.filter_key(flt), state["fy"], state["cmp"] == "yoy", bool(state["lfl"])
+    )
+
+
+def header(title_key: str, ctx: Context) -> None:
+    """Page title, the as-of stamp and the selected window."""
+    st.title(t(title_key))
+    st.caption(f"{t('as_of', date=ctx.as_of.isoformat())} · {ctx.flt.date_from} – {ctx.flt.date_to}")
+
+
+def partial_note(result: dict) -> None:
+    """Say when the last period is cut short by the data's end (it is compared like for like)."""
+    table = result["table"]
+    if not table.empty and bool(table["partial"].iloc[-1]):
+        row = table.iloc[-1]
+        st.info(t("partial_note", period=row["period"], end=row["period_end"]), icon=":material/info:")
+
+
+def value_text(metric_id: str, value) -> str:
+    return number(value, get(metric_id).fmt)
+
+
+def column_labels(metric_id: str) -> dict[str, str]:
+    """Display names for the engine's table columns."""
+    return {
+        "period": t("month"),
+        "value": metric_label(get(metric_id)),
+        "prior_value": t("prior_value"),
+        "yoy_pct": t("yoy_pct"),
+        "change": t("change"),
+    }

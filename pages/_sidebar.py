@@ -1,0 +1,71 @@
+"""The shared sidebar: language and the global filters, read from and written to the URL."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import _data, _state
+from pages._i18n import LANGS, t
+
+KIND_LABELS = {
+    "main": ("Main library", "总馆"),
+    "branch": ("Branch", "分馆"),
+    "community": ("Community reading room", "社区图书室"),
+    "mobile": ("Mobile service point", "流动服务点"),
+    "museum": ("Museum", "博物馆"),
+    "centre": ("Centre", "文化中心"),
+    "other": ("Other", "其他"),
+}
+
+
+def branch_label(row) -> str:
+    """A branch's name in the chosen language."""
+    if st.session_state.get("lang") == "zh" and isinstance(row["name_zh"], str) and row["name_zh"]:
+        return row["name_zh"]
+    return row["name"]
+
+
+def render(path: str, version: int) -> None:
+    """Draw the sidebar; the widgets' keys are the filter keys of pages/_state.py."""
+    branches = _data.branches(path, version)
+    options = _data.choices(path, version)
+    allowed = {
+        "lang": set(LANGS),
+        "period": set(_state.PERIODS),
+        "fy": set(range(1, 13)),
+        "cmp": {"yoy", "none"},
+        "kinds": set(options["kinds"]),
+        "districts": set(options["districts"]),
+        "branches": set(branches["branch_id"]),
+        "categories": set(options["categories"]),
+        "audiences": set(options["audiences"]),
+        "formats": set(options["formats"]),
+    }
+    _state.load_from_url(allowed)
+    names = {row["branch_id"]: branch_label(row) for _, row in branches.iterrows()}
+    zh = st.session_state.get("lang") == "zh"
+    with st.sidebar:
+        st.segmented_control(t("language"), list(LANGS), format_func=LANGS.get, key="lang", required=True)
+        st.header(t("filters"))
+        st.selectbox(t("period"), _state.PERIODS, format_func=t, key="period")
+        if st.session_state["period"] == "custom":
+            st.date_input(t("from"), key="date_from", value=None)
+            st.date_input(t("to"), key="date_to", value=None)
+        st.selectbox(
+            t("fiscal_start"),
+            range(1, 13),
+            key="fy",
+            format_func=lambda m: t("calendar_year") if m == 1 else t("month_n", n=m),
+        )
+        st.segmented_control(t("comparison"), ["yoy", "none"], format_func=t, key="cmp", required=True)
+        st.multiselect(
+            t("kinds"), options["kinds"], key="kinds", format_func=lambda k: KIND_LABELS.get(k, (k, k))[1 if zh else 0]
+        )
+        st.multiselect(t("districts"), options["districts"], key="districts")
+        st.multiselect(t("branch_pick"), list(names), key="branches", format_func=names.get)
+        st.multiselect(t("categories"), options["categories"], key="categories")
+        st.multiselect(t("audiences"), options["audiences"], key="audiences")
+        st.multiselect(t("formats"), options["formats"], key="formats")
+        st.toggle(t("like_for_like"), key="lfl")
+        st.button(t("reset"), on_click=_state.reset, icon=":material/restart_alt:", key="reset")
+    _state.write_to_url()

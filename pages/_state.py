@@ -1,0 +1,163 @@
+"""The global filters: their defaults, the URL query string (both ways) and the metrics Filter they make.
+
+Every filter is a widget key in st.session_state and a query parameter of the same name, so a link
+reproduces the view. Values read from a URL are checked against what exists; anything else is dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import streamlit as st
+
+from metrics import periods
+from metrics.filters import Filter
+
+PERIODS = ("this_year", "last_year", "ytd", "last_12m", "custom")
+
+
+@dataclass(frozen=True)
+class Field:
+    default: object
+    kind: str = "text"  # text | list | date | int | bool
+
+
+FIELDS: dict[str, Field] = {
+    "lang": Field("en"),
+    "period": Field("this_year"),
+    "date_from": Field(None, "date"),
+    "date_to": Field(None, "date"),
+    "fy": Field(1, "int"),
+    "cmp": Field("yoy"),
+    "kinds": Field((), "list"),
+    "districts": Field((), "list"),
+    "branches": Field((), "list"),
+    "categories": Field((), "list"),
+    "audiences": Field((), "list"),
+    "formats": Field((), "list"),
+    "lfl": Field(False, "bool"),
+    # Page choices that belong in a shared link too.
+    "metric": Field("visits"),
+    "drill": Field(""),
+    "sat_by": Field("category"),
+}
+
+
+def _parse(field: Field, raw: str):
+    if field.kind == "list":
+        return tuple(v for v in raw.split(",") if v)
+    if field.kind == "date":
+        return dt.date.fromisoformat(raw)
+    if field.kind == "int":
+        return int(raw)
+    if field.kind == "bool":
+        return raw in ("1", "true")
+    return raw
+
+
+def _dump(field: Field, value) -> str:
+    if field.kind == "list":
+        return ",".join(value)
+    if field.kind == "date":
+        return value.isoformat()
+    if field.kind == "bool":
+        return "1" if value else "0"
+    return str(value)
+
+
+def load_from_url(allowed: dict[str, set]) -> None:
+    """Once per session: fill the filter keys from the query string (checked against `allowed`)."""
+    if st.session_state.get("_state_loaded"):
+        return
+    for key, field in FIELDS.items():
+        value = field.default
+        raw = st.query_params.get(key)
+        if raw is not None:
+            try:
+                value = _parse(field, raw)
+            except ValueError:
+                value = field.default
+        st.session_state[key] = _checked(key, value, field, allowed)
+    st.session_state["_state_loaded"] = True
+
+
+def _checked(key: str, value, field: Field, allowed: dict[str, set]):
+    """A URL value kept only if it is one of the known choices."""
+    if key not in allowed:
+        return value
+    if field.kind == "list":
+        return tuple(v for v in value if v in allowed[key])
+    return value if value in allowed[key] else field.default
+
+
+def write_to_url() -> None:
+    """Mirror the current filters into the query string (defaults are left out, so links stay short)."""
+    wanted = {}
+    for key, field in FIELDS.items():
+        value = st.session_state.get(key, field.default)
+        if isinstance(value, list):
+            value = tuple(value)
+        if value != field.default and value not in (None, ""):
+            wanted[key] = _dump(field, value)
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def reset() -> None:
+    """Back to the defaults (the language is kept)."""
+    for key, field in FIELDS.items():
+        if key != "lang":
+            st.session_state[key] = field.default
+
+
+def period_window(preset: str, as_of: dt.date, fiscal_start: int, date_from=None, date_to=None):
+    """(from, to) of a period preset, relative to the data's as-of date."""
+    year_start = periods.period_start(as_of, "year", fiscal_start)
+    if preset == "this_year":
+        return year_start, periods.period_end(year_start, "year")
+    if preset == "ytd":
+        return year_start, as_of
+    if preset == "last_year":
+        previous = periods.add_months(year_start, -12)
+        return previous, year_start - dt.timedelta(days=1)
+    if preset == "last_12m":
+        return periods.add_months(as_of, -12) + dt.timedelta(days=1), as_of
+    return date_from or year_start, date_to or as_of
+
+
+def current_filter(as_of: dt.date | None) -> Filter:
+    """The metrics Filter for the sidebar's current choices."""
+    state = st.session_state
+    date_from = date_to = None
+    if as_of:
+        date_from, date_to = period_window(state["period"], as_of, state["fy"], state["date_from"], state["date_to"])
+    return Filter(
+        date_from=date_from,
+        date_to=date_to,
+        branches=tuple(state["branches"]),
+        districts=tuple(state["districts"]),
+        kinds=tuple(state["kinds"]),
+        categories=tuple(state["categories"]),
+        audiences=tuple(state["audiences"]),
+        formats=tuple(state["formats"]),
+    )
+
+
+def filter_key(flt: Filter) -> tuple:
+    """A plain, hashable form of a Filter for cache keys."""
+    return (
+        flt.date_from,
+        flt.date_to,
+        flt.branches,
+        flt.districts,
+        flt.kinds,
+        flt.include_children,
+        flt.categories,
+        flt.audiences,
+        flt.formats,
+    )
+
+
+def from_key(key: tuple) -> Filter:
+    return Filter(*key)

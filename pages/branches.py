@@ -1,0 +1,114 @@
+"""Branches, for supervisors: ranking, where the change came from, each branch by month, one branch in detail."""
+
+import streamlit as st
+
+from metrics.engine import contribution_of
+from metrics.registry import get
+from pages import _charts, _data
+from pages._export import downloads
+from pages._i18n import metric_label, t
+from pages._page import context, for_branch, header, partial_note
+from pages._sidebar import branch_label
+
+ctx = context()
+if ctx is None:
+    st.stop()
+header("branches", ctx)
+chosen = st.selectbox(
+    t("trend_metric"),
+    ["visits", "loans", "events", "attendance", "new_registrations"],
+    key="metric",
+    format_func=lambda m: metric_label(get(m)),
+)
+metric = get(chosen)
+result = ctx.metric(chosen, by="branch")
+ranked = result["table"].sort_values("value", ascending=not metric.higher_is_better).reset_index(drop=True)
+if ranked.empty:
+    st.info(t("no_data"))
+    st.stop()
+branches = _data.branches(ctx.path, ctx.version)
+display = {row["name"]: branch_label(row) for _, row in branches.iterrows()}
+ranked["share"] = ranked["value"] / ranked["value"].sum() * 100
+per_capita = {"visits": "visits_per_capita", "loans": "loans_per_capita"}.get(chosen)
+if per_capita:
+    capita = ctx.metric(per_capita, by="branch", compare=False)["table"].set_index("branch")["value"]
+    ranked["per_capita"] = ranked["branch"].map(capita)
+findings = _data.findings(ctx.path, ctx.version, ctx.key)
+ranked["quality_flag"] = ranked["branch"].isin(set(findings["branch_name"])).map({True: t("flagged"), False: ""})
+ranked["branch"] = ranked["branch"].map(lambda b: display.get(b, b))
+columns = [
+    "branch",
+    "value",
+    "prior_value",
+    "yoy_pct",
+    "share",
+    *(["per_capita"] if per_capita else []),
+    "quality_flag",
+]
+st.subheader(t("ranking"))
+st.dataframe(
+    ranked[columns],
+    hide_index=True,
+    key="ranking_table",
+    column_config={
+        c: st.column_config.NumberColumn(
+            t(c) if c != "value" else metric_label(metric), format="%.1f" if c in ("yoy_pct", "share") else None
+        )
+        for c in columns
+        if c != "branch"
+    }
+    | {"branch": t("branch"), "quality_flag": t("quality_flag")},
+)
+downloads(ranked[columns], f"{chosen}_ranking", "ranking")
+partial_note(result)
+
+if ctx.compare:
+    changes = contribution_of(result["table"], result["gone"])
+    changes["branch"] = changes["branch"].map(lambda b: display.get(b, b))
+    st.plotly_chart(_charts.contribution(changes, "branch", t("contribution"), t("change")), key="contribution")
+    downloads(
+        changes[["branch", "value", "prior_value", "change", "share_of_change"]],
+        f"{chosen}_contribution",
+        "contribution",
+    )
+
+monthly = ctx.metric(chosen, grain="month", by="branch", compare=False)["table"]
+monthly["branch"] = monthly["branch"].map(lambda b: display.get(b, b))
+st.plotly_chart(_charts.small_multiples(monthly, "branch", t("small_multiples")), key="multiples")
+downloads(monthly[["period", "branch", "value"]], f"{chosen}_by_branch_month", "multiples")
+
+st.subheader(t("drill_down"))
+ids = list(branches["branch_id"])
+names = dict(zip(branches["branch_id"], [branch_label(r) for _, r in branches.iterrows()], strict=True))
+if st.session_state.get("drill") not in ids:
+    st.session_state["drill"] = ids[0]
+drill = st.selectbox(t("choose_branch"), ids, key="drill", format_func=names.get)
+one = for_branch(ctx, drill)
+trend = one.metric(chosen, grain="month", compare=True)["table"]
+label = metric_label(metric)
+if not trend.empty:
+    st.plotly_chart(
+        _charts.trend(trend, f"{names[drill]} · {label}", label, t("month"), t("this_period"), t("prior_period")),
+        key="drill_trend",
+    )
+left, right = st.columns(2)
+events = one.metric("events", by="category", compare=False)["table"]
+with left:
+    st.markdown(f"**{t('its_events')}**")
+    st.dataframe(
+        events[["category", "value"]].rename(columns={"value": t("sessions")}), hide_index=True, key="drill_events"
+    )
+sat = _data.satisfaction_trend(one.path, one.version, one.key, "quarter", one.fiscal_start, None)
+with right:
+    if not sat.empty:
+        st.plotly_chart(
+            _charts.confidence_band(
+                sat,
+                t("satisfaction"),
+                metric_label(get("satisfaction")),
+                "",
+                metric_label(get("satisfaction")),
+                t("low_confidence"),
+            ),
+            key="drill_satisfaction",
+        )

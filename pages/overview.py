@@ -1,0 +1,78 @@
+"""Overview, for directors: headline KPIs against last year and target, the monthly trend, satisfaction."""
+
+import streamlit as st
+
+from metrics.registry import get
+from pages import _charts, _data
+from pages._export import downloads
+from pages._i18n import metric_help, metric_label, number, percent_change, t
+from pages._page import context, header, partial_note
+
+CARDS = ("visits", "loans", "events", "attendance", "satisfaction", "new_registrations")
+TARGETS = {"visits": "target_attainment", "loans": "loans_target_attainment"}
+
+ctx = context()
+if ctx is None:
+    st.stop()
+header("overview", ctx)
+columns = st.columns(len(CARDS))
+for column, metric_id in zip(columns, CARDS, strict=True):
+    metric = get(metric_id)
+    table = ctx.metric(metric_id)["table"]
+    monthly = ctx.metric(metric_id, grain="month", compare=False)["table"]
+    value = table["value"].iloc[0] if not table.empty else None
+    change = table["yoy_pct"].iloc[0] if not table.empty and ctx.compare else None
+    column.metric(
+        metric_label(metric),
+        number(value, metric.fmt),
+        percent_change(change) or None,
+        delta_color="normal" if metric.higher_is_better else "inverse",
+        help=metric_help(metric),
+        chart_data=list(monthly["value"]) or None,
+        border=True,
+        delta_description=t("vs_prior") if change else None,
+    )
+    if metric_id in TARGETS:
+        attained = ctx.metric(TARGETS[metric_id], grain="year", compare=False)["table"]
+        if not attained.empty:
+            column.caption(t("target_reached", pct=number(attained["value"].iloc[-1], "pct1")))
+
+chosen = st.selectbox(
+    t("trend_metric"),
+    [m for m in CARDS if m != "satisfaction"],
+    key="metric",
+    format_func=lambda m: metric_label(get(m)),
+)
+result = ctx.metric(chosen, grain="month", compare=True)
+partial_note(result)
+trend = result["table"]
+if trend.empty:
+    st.info(t("no_data"))
+else:
+    flagged = set()
+    findings = _data.findings(ctx.path, ctx.version, ctx.key)
+    if chosen in ("visits", "loans") and not findings.empty:
+        flagged = {d.strftime("%Y-%m") for d in findings["period_start"]}
+    label = metric_label(get(chosen))
+    st.plotly_chart(
+        _charts.trend(
+            trend, t("monthly_trend", metric=label), label, t("month"), t("this_period"), t("prior_period"), flagged
+        ),
+        key="trend_chart",
+    )
+    downloads(trend, f"{chosen}_by_month", "trend")
+
+sat = _data.satisfaction_trend(ctx.path, ctx.version, ctx.key, "month", ctx.fiscal_start, None)
+if not sat.empty:
+    st.plotly_chart(
+        _charts.confidence_band(
+            sat,
+            t("satisfaction_trend"),
+            metric_label(get("satisfaction")),
+            t("month"),
+            metric_label(get("satisfaction")),
+            t("low_confidence"),
+        ),
+        key="satisfaction_chart",
+    )
+    downloads(sat, "satisfaction_by_month", "sat")

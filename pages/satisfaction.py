@@ -1,0 +1,64 @@
+"""Satisfaction: the trend with its confidence band and low-sample markers, by branch, category or
+audience, and the distribution of scores."""
+
+import streamlit as st
+
+from metrics.registry import get
+from pages import _charts, _data
+from pages._export import downloads
+from pages._i18n import metric_label, number, t
+from pages._page import context, header
+from pages._sidebar import branch_label
+
+BREAKDOWNS = {"category": "categories", "audience": "audiences", "branch": "branch", "district": "districts"}
+
+ctx = context()
+if ctx is None:
+    st.stop()
+header("satisfaction", ctx)
+for column, metric_id in zip(st.columns(3), ("satisfaction", "satisfied_share", "responses"), strict=True):
+    table = ctx.metric(metric_id)["table"]
+    value = table["value"].iloc[0] if not table.empty else None
+    change = table["change"].iloc[0] if not table.empty and ctx.compare else None
+    delta = None if change is None or change != change else f"{change:+.1f}"
+    column.metric(metric_label(get(metric_id)), number(value, get(metric_id).fmt), delta, border=True)
+
+trend = _data.satisfaction_trend(ctx.path, ctx.version, ctx.key, "month", ctx.fiscal_start, None)
+if trend.empty:
+    st.info(t("no_data"))
+    st.stop()
+label = metric_label(get("satisfaction"))
+st.plotly_chart(
+    _charts.confidence_band(trend, t("satisfaction_trend"), label, t("month"), label, t("low_confidence")),
+    key="sat_trend",
+)
+downloads(trend, "satisfaction_by_month", "dl_sat_trend")
+
+by = st.segmented_control(
+    t("grain"), list(BREAKDOWNS), key="sat_by", required=True, format_func=lambda b: t(BREAKDOWNS[b])
+)
+parts = _data.satisfaction_trend(ctx.path, ctx.version, ctx.key, "year", ctx.fiscal_start, by)
+latest = parts[parts["period_start"] == parts["period_start"].max()].copy()
+if by == "branch":
+    branches = _data.branches(ctx.path, ctx.version)
+    names = {row["name"]: branch_label(row) for _, row in branches.iterrows()}
+    latest["branch"] = latest["branch"].map(lambda b: names.get(b, b))
+st.plotly_chart(
+    _charts.bars(
+        latest.sort_values("mean", ascending=False),
+        by,
+        "mean",
+        t("satisfaction_by", what=t(BREAKDOWNS[by])),
+        "",
+        label,
+        hover_format=".1f",
+        horizontal=True,
+    ),
+    key="sat_by_chart",
+)
+downloads(latest, f"satisfaction_by_{by}", "dl_sat_by")
+
+scores = _data.score_distribution(ctx.path, ctx.version, ctx.key)
+if not scores.empty:
+    st.plotly_chart(_charts.histogram(scores, t("distribution"), t("score"), t("answers")), key="histogram")
+    downloads(scores, "score_distribution", "dl_scores")
