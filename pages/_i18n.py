@@ -125,6 +125,22 @@ def t(key: str, **values) -> str:
     return (chinese if lang() == "zh" else english).format(**values)
 
 
+def labels(keys) -> dict:
+    """key -> string in the current language, for a widget's format_func.
+
+    A format_func must not read the language when called: AppTest (and Streamlit itself) may call it
+    outside the script run, where the session's language is not at hand. A dict's .get never does.
+    """
+    return {key: t(key) for key in keys}
+
+
+def metric_labels(metric_ids) -> dict:
+    """metric id -> label in the current language, for a widget's format_func."""
+    from metrics.registry import get
+
+    return {metric_id: metric_label(get(metric_id)) for metric_id in metric_ids}
+
+
 def metric_label(metric: Metric) -> str:
     return metric.label_zh if lang() == "zh" else metric.label_en
 

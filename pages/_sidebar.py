@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import _data, _state
-from pages._i18n import LANGS, t
+from pages._i18n import LANGS, labels, t
 
 KIND_LABELS = {
     "main": ("Main library", "总馆"),
@@ -47,7 +47,7 @@ def render(path: str, version: int) -> None:
     with st.sidebar:
         st.segmented_control(t("language"), list(LANGS), format_func=LANGS.get, key="lang", required=True)
         st.header(t("filters"))
-        st.selectbox(t("period"), _state.PERIODS, format_func=t, key="period")
+        st.selectbox(t("period"), _state.PERIODS, format_func=labels(_state.PERIODS).get, key="period")
         if st.session_state["period"] == "custom":
             st.date_input(t("from"), key="date_from", value=None)
             st.date_input(t("to"), key="date_to", value=None)
@@ -55,11 +55,16 @@ def render(path: str, version: int) -> None:
             t("fiscal_start"),
             range(1, 13),
             key="fy",
-            format_func=lambda m: t("calendar_year") if m == 1 else t("month_n", n=m),
+            format_func={m: t("calendar_year") if m == 1 else t("month_n", n=m) for m in range(1, 13)}.get,
         )
-        st.segmented_control(t("comparison"), ["yoy", "none"], format_func=t, key="cmp", required=True)
+        st.segmented_control(
+            t("comparison"), ["yoy", "none"], format_func=labels(("yoy", "none")).get, key="cmp", required=True
+        )
         st.multiselect(
-            t("kinds"), options["kinds"], key="kinds", format_func=lambda k: KIND_LABELS.get(k, (k, k))[1 if zh else 0]
+            t("kinds"),
+            options["kinds"],
+            key="kinds",
+            format_func={k: KIND_LABELS.get(k, (k, k))[1 if zh else 0] for k in options["kinds"]}.get,
         )
         st.multiselect(t("districts"), options["districts"], key="districts")
         st.multiselect(t("branch_pick"), list(names), key="branches", format_func=names.get)

@@ -6,9 +6,11 @@ from metrics.engine import contribution_of
 from metrics.registry import get
 from pages import _charts, _data
 from pages._export import downloads
-from pages._i18n import metric_label, t
+from pages._i18n import metric_label, metric_labels, t
 from pages._page import context, for_branch, header, partial_note
 from pages._sidebar import branch_label
+
+CHOICES = ("visits", "loans", "events", "attendance", "new_registrations")
 
 ctx = context()
 if ctx is None:
@@ -16,9 +18,9 @@ if ctx is None:
 header("branches", ctx)
 chosen = st.selectbox(
     t("trend_metric"),
-    ["visits", "loans", "events", "attendance", "new_registrations"],
+    CHOICES,
     key="metric",
-    format_func=lambda m: metric_label(get(m)),
+    format_func=metric_labels(CHOICES).get,
 )
 metric = get(chosen)
 result = ctx.metric(chosen, by="branch")

@@ -1,25 +1,74 @@
-"""Data page: what is loaded, table by table, and the import history."""
+"""Data: import exports (the same importer and messages as the command line), what is loaded, the
+import history, rejected rows, data-quality findings, and what each indicator means."""
+
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from data import db
-from pages._db import current_db
+from data.importer import Options, import_file
+from data.report import describe
+from metrics.filters import Filter
+from metrics.registry import METRICS
+from pages import _data
+from pages._export import downloads
+from pages._i18n import lang, metric_label, t
+from pages._state import filter_key
 
-st.title("Data loaded")
-con = current_db()
+path, con, version = _data.current()
+st.title(t("data"))
+
+with st.form("upload", clear_on_submit=True):
+    st.subheader(t("upload"))
+    files = st.file_uploader(t("upload_help"), type=["csv", "tsv", "txt"], accept_multiple_files=True)
+    allow_new = st.checkbox(t("allow_new"), key="upload_allow_new")
+    quarantine = st.checkbox(t("quarantine"), key="upload_quarantine")
+    submitted = st.form_submit_button(t("import_button"), icon=":material/upload:")
+if submitted and files and con is not None:
+    with tempfile.TemporaryDirectory() as folder:
+        for upload in files:
+            target = Path(folder) / Path(upload.name).name
+            target.write_bytes(upload.getvalue())
+            options = Options(
+                allow_new_branches=allow_new,
+                quarantine=quarantine,
+                quarantine_dir=Path(path).parent / f"{Path(path).stem}_rejected",
+            )
+            report = import_file(con, target, options)
+            (st.success if report.ok else st.error)(f"{upload.name}: {report.status}")
+            st.code(describe(report).replace(str(target), upload.name), language=None)
+    path, con, version = _data.current()
+
 if con is None:
-    st.warning(f"No database at {db.db_path()}. Import exports with `python -m data import PATH`.")
     st.stop()
-
-cursor = con.cursor()
-status = pd.DataFrame(db.status(cursor)).drop(columns=["aliases"], errors="ignore")
+st.subheader(t("loaded_tables"))
+status = _data.status(path, version)
 st.dataframe(status, hide_index=True)
+for name, title in (("imports", "import_history"), ("rejected", "rejected_rows")):
+    st.subheader(t(title))
+    listing = _data.table_query(path, version, name)
+    st.dataframe(listing, hide_index=True)
+    downloads(listing, name, f"dl_{name}")
 
-st.subheader("Import history")
-history = cursor.execute(
-    "SELECT imported_at, source_file, kind, layout, rows_read, rows_accepted, rows_skipped, rows_rejected, "
-    "date_min, date_max FROM imports ORDER BY import_id DESC LIMIT 200"
-).df()
-st.dataframe(history, hide_index=True)
-cursor.close()
+st.subheader(t("quality"))
+findings = _data.findings(path, version, filter_key(Filter()))  # the whole network: a steward's view
+if findings.empty:
+    st.success(t("no_findings"))
+else:
+    st.dataframe(findings.drop(columns=["branch_id"]), hide_index=True)
+    downloads(findings, "data_checks", "dl_findings")
+
+st.subheader(t("definitions"))
+zh = lang() == "zh"
+definitions = pd.DataFrame(
+    {
+        "id": [m.id for m in METRICS],
+        t("trend_metric"): [metric_label(m) for m in METRICS],
+        t("definition"): [m.description_zh if zh else m.description_en for m in METRICS],
+        t("reference"): [m.reference for m in METRICS],
+        t("unit"): [m.unit for m in METRICS],
+    }
+)
+st.dataframe(definitions, hide_index=True)
+downloads(definitions, "definitions", "dl_definitions")

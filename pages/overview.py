@@ -5,10 +5,11 @@ import streamlit as st
 from metrics.registry import get
 from pages import _charts, _data
 from pages._export import downloads
-from pages._i18n import metric_help, metric_label, number, percent_change, t
+from pages._i18n import metric_help, metric_label, metric_labels, number, percent_change, t
 from pages._page import context, header, partial_note
 
 CARDS = ("visits", "loans", "events", "attendance", "satisfaction", "new_registrations")
+CHOICES = tuple(m for m in CARDS if m != "satisfaction")
 TARGETS = {"visits": "target_attainment", "loans": "loans_target_attainment"}
 
 ctx = context()
@@ -39,9 +40,9 @@ for column, metric_id in zip(columns, CARDS, strict=True):
 
 chosen = st.selectbox(
     t("trend_metric"),
-    [m for m in CARDS if m != "satisfaction"],
+    CHOICES,
     key="metric",
-    format_func=lambda m: metric_label(get(m)),
+    format_func=metric_labels(CHOICES).get,
 )
 result = ctx.metric(chosen, grain="month", compare=True)
 partial_note(result)

@@ -35,7 +35,7 @@ st.plotly_chart(
 downloads(trend, "satisfaction_by_month", "dl_sat_trend")
 
 by = st.segmented_control(
-    t("grain"), list(BREAKDOWNS), key="sat_by", required=True, format_func=lambda b: t(BREAKDOWNS[b])
+    t("grain"), list(BREAKDOWNS), key="sat_by", required=True, format_func={b: t(k) for b, k in BREAKDOWNS.items()}.get
 )
 parts = _data.satisfaction_trend(ctx.path, ctx.version, ctx.key, "year", ctx.fiscal_start, by)
 latest = parts[parts["period_start"] == parts["period_start"].max()].copy()
