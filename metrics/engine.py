@@ -128,10 +128,12 @@ def _shift_forward(rows: pd.DataFrame, grain: str, same_weekday: bool) -> pd.Dat
     if rows.empty:
         return rows
     if same_weekday:
-        return rows.assign(date=rows["date"].map(lambda d: d + dt.timedelta(days=364)))
+        moved = {d: d + dt.timedelta(days=364) for d in pd.unique(rows["date"])}
+        return rows.assign(date=rows["date"].map(moved))
     if grain in ("day", "week"):
-        rows = rows[rows["date"].map(lambda d: not (d.month == 2 and d.day == 29))]
-    return rows.assign(date=rows["date"].map(lambda d: periods.add_months(d, 12)))
+        rows = rows[[not (d.month == 2 and d.day == 29) for d in rows["date"]]]
+    moved = {d: periods.add_months(d, 12) for d in pd.unique(rows["date"])}
+    return rows.assign(date=rows["date"].map(moved))
 
 
 def window(
@@ -193,7 +195,12 @@ def _prior_window(start: dt.date, end: dt.date, same_weekday: bool = False) -> t
     """The window one year earlier (52 weeks earlier when weekdays are aligned)."""
     if same_weekday:
         return start - dt.timedelta(days=364), end - dt.timedelta(days=364)
-    return periods.one_year_earlier(start), periods.one_year_earlier(end)
+    prior_end = periods.one_year_earlier(end)
+    if end == periods.period_end(end.replace(day=1), "month"):
+        # A window ending on a month's last day is compared with that whole month a year earlier:
+        # 28 February 2025 with 29 February 2024, or the leap day would be left out of February.
+        prior_end = periods.period_end(prior_end.replace(day=1), "month")
+    return periods.one_year_earlier(start), prior_end
 
 
 def _sum_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday):

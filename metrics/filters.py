@@ -78,3 +78,16 @@ def ignored_dimensions(flt: Filter, table: str) -> list[str]:
     allowed = DIMENSION_COLUMNS.get(table, set())
     chosen = {"category": flt.categories, "audience": flt.audiences, "format": flt.formats}
     return [name for name, values in chosen.items() if values and name not in allowed]
+
+
+def matching_branches(con, flt: Filter) -> set[str]:
+    """The ids of the branches the filter's branch, district and kind choices select."""
+    conditions, params = branch_sql(flt, "b")
+    where = " AND ".join(conditions) or "true"
+    cursor = con.cursor()
+    try:
+        return {
+            row[0] for row in cursor.execute(f"SELECT b.branch_id FROM branches b WHERE {where}", params).fetchall()
+        }
+    finally:
+        cursor.close()

@@ -11,6 +11,7 @@ import streamlit as st
 from data import db
 from data.cli import build_sample
 from metrics import engine, quality, satisfaction
+from metrics.filters import matching_branches
 from pages._state import from_key
 
 CACHE = {"ttl": 3600, "max_entries": 512, "show_spinner": False}
@@ -107,8 +108,22 @@ def choices(path: str, version: int) -> dict[str, list[str]]:
 
 
 @st.cache_data(**CACHE)
+def all_findings(path: str, version: int) -> pd.DataFrame:
+    """Every data-quality finding, computed once per data version."""
+    return quality.findings_frame(open_db(path))
+
+
+@st.cache_data(**CACHE)
 def findings(path: str, version: int, key: tuple) -> pd.DataFrame:
-    return quality.findings_frame(open_db(path), from_key(key))
+    """The findings for the filter's branches whose period overlaps the filter's dates."""
+    flt = from_key(key)
+    found = all_findings(path, version)
+    keep = found["branch_id"].isin(matching_branches(open_db(path), flt))
+    if flt.date_from:
+        keep &= found["period_end"] >= flt.date_from
+    if flt.date_to:
+        keep &= found["period_start"] <= flt.date_to
+    return found[keep].reset_index(drop=True)
 
 
 @st.cache_data(**CACHE)
