@@ -444,3 +444,20 @@ def _impossible_event(row: tuple) -> list[Finding]:
         text = f"event {event_id}: {hours:g} volunteer hours from {volunteers} volunteers (at most {limit:g})"
         out.append(_finding("events", branch_id, "impossible", date, date, text, hours, limit))
     return out
+
+
+def estimated_dates(con: duckdb.DuckDBPyConnection, flt: Filter | None = None) -> list[dt.date]:
+    """Dates on which any selected branch's visits are estimated rather than counted (chart markers)."""
+    flt = flt or Filter()
+    b_cond, b_params = branch_sql(flt, "b")
+    f_cond, f_params = fact_sql(flt, "visits", "f")
+    where = " AND ".join(["f.method = 'estimated'", *b_cond, *f_cond])
+    cursor = con.cursor()
+    try:
+        rows = cursor.execute(
+            f"SELECT DISTINCT f.date FROM visits f JOIN branches b ON b.branch_id = f.branch_id WHERE {where}",
+            [*b_params, *f_params],
+        ).fetchall()
+    finally:
+        cursor.close()
+    return sorted(row[0] for row in rows)

@@ -14,9 +14,24 @@ CURRENT, PRIOR, BAND, FLAG = PALETTE[0], "#9aa5b1", "rgba(31, 95, 139, 0.18)", "
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, Helvetica, Arial, sans-serif"
 
 
+def plain(values):
+    """Text from the data, escaped for Plotly's pseudo-HTML (so a name like `<a href=...>` stays text)."""
+
+    def escape(value):
+        return (
+            value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if isinstance(value, str) else value
+        )
+
+    if isinstance(values, pd.Series):
+        return values.map(escape)
+    if isinstance(values, list):
+        return [escape(v) for v in values]
+    return escape(values)
+
+
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "x": 0},
+        title={"text": plain(title), "x": 0},
         font={"family": FONT, "size": 13},
         xaxis_title=x_title,
         yaxis_title=y_title,
@@ -132,7 +147,9 @@ def bars(
         )
         fig.update_yaxes(autorange="reversed")
         return _layout(fig, title, y_title, x_title)
-    fig.add_bar(x=table[x], y=table[y], marker_color=CURRENT, hovertemplate=f"%{{y:{hover_format}}}<extra></extra>")
+    fig.add_bar(
+        x=plain(table[x]), y=table[y], marker_color=CURRENT, hovertemplate=f"%{{y:{hover_format}}}<extra></extra>"
+    )
     return _layout(fig, title, x_title, y_title)
 
 
@@ -159,7 +176,7 @@ def small_multiples(table: pd.DataFrame, label_column: str, title: str, columns:
     from plotly.subplots import make_subplots
 
     fig = make_subplots(
-        rows=rows, cols=columns, subplot_titles=names, shared_xaxes=True, vertical_spacing=min(0.08, 0.6 / rows)
+        rows=rows, cols=columns, subplot_titles=plain(names), shared_xaxes=True, vertical_spacing=min(0.08, 0.6 / rows)
     )
     for index, name in enumerate(names):
         part = table[table[label_column] == name]

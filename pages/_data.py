@@ -127,6 +127,11 @@ def findings(path: str, version: int, key: tuple) -> pd.DataFrame:
 
 
 @st.cache_data(**CACHE)
+def estimated_dates(path: str, version: int, key: tuple) -> list:
+    return quality.estimated_dates(open_db(path), from_key(key))
+
+
+@st.cache_data(**CACHE)
 def satisfaction_trend(path: str, version: int, key: tuple, grain: str, fiscal_start: int, by: str | None):
     return satisfaction.trend(open_db(path), from_key(key), grain, fiscal_start, by)
 

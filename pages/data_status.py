@@ -36,7 +36,7 @@ if submitted and files and con is not None:
                 quarantine_dir=Path(path).parent / f"{Path(path).stem}_rejected",
             )
             report = import_file(con, target, options)
-            (st.success if report.ok else st.error)(f"{upload.name}: {report.status}")
+            (st.success if report.ok else st.error)(report.status.upper())  # the file name stays in the code block
             st.code(describe(report).replace(str(target), upload.name), language=None)
     path, con, version = _data.current()
 

@@ -50,10 +50,13 @@ trend = result["table"]
 if trend.empty:
     st.info(t("no_data"))
 else:
+    # Months with a data-check finding, or (for visits) an estimated count, get a marker.
     flagged = set()
-    findings = _data.findings(ctx.path, ctx.version, ctx.key)
-    if chosen in ("visits", "loans") and not findings.empty:
+    if chosen in ("visits", "loans"):
+        findings = _data.findings(ctx.path, ctx.version, ctx.key)
         flagged = {d.strftime("%Y-%m") for d in findings["period_start"]}
+    if chosen == "visits":
+        flagged |= {d.strftime("%Y-%m") for d in _data.estimated_dates(ctx.path, ctx.version, ctx.key)}
     label = metric_label(get(chosen))
     st.plotly_chart(
         _charts.trend(
