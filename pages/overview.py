@@ -54,7 +54,8 @@ else:
     flagged = set()
     if chosen in ("visits", "loans"):
         findings = _data.findings(ctx.path, ctx.version, ctx.key)
-        flagged = {d.strftime("%Y-%m") for d in findings["period_start"]}
+        own = findings[findings["table"] == {"visits": "visits", "loans": "circulation"}[chosen]]
+        flagged = {d.strftime("%Y-%m") for d in own["period_start"]}
     if chosen == "visits":
         flagged |= {d.strftime("%Y-%m") for d in _data.estimated_dates(ctx.path, ctx.version, ctx.key)}
     label = metric_label(get(chosen))
