@@ -266,8 +266,9 @@ def _moved(start: dt.date, grain: str) -> dt.date | None:
     return periods.add_months(start, 12)
 
 
-def _empty(by: str | None) -> pd.DataFrame:
-    columns = [
+def _columns(by: str | None) -> list[str]:
+    """The result table's columns, in order."""
+    return [
         "period",
         "period_start",
         "period_end",
@@ -278,7 +279,10 @@ def _empty(by: str | None) -> pd.DataFrame:
         "yoy_pct",
         "partial",
     ]
-    return pd.DataFrame(columns=columns)
+
+
+def _empty(by: str | None) -> pd.DataFrame:
+    return pd.DataFrame(columns=_columns(by))
 
 
 def _like_for_like(current: pd.DataFrame, prior: pd.DataFrame, grain: str, fiscal_start: int):
@@ -361,17 +365,7 @@ def _finish(con, table: pd.DataFrame, by, grain, fiscal_start, start, end, reque
     if by == "branch":
         names = branch_names(con)
         table[by] = table[by].map(lambda b: names.get(b, b))
-    order = [
-        "period",
-        "period_start",
-        "period_end",
-        *([by] if by else []),
-        "value",
-        "prior_value",
-        "change",
-        "yoy_pct",
-        "partial",
-    ]
+    order = _columns(by)
     return table[order].sort_values(["period_start", *([by] if by else [])]).reset_index(drop=True)
 
 

@@ -6,8 +6,8 @@ import streamlit as st
 from metrics.registry import get
 from pages import _charts, _data
 from pages._export import downloads
-from pages._i18n import metric_label, number, percent_change, t
-from pages._page import context, header
+from pages._i18n import metric_label, t
+from pages._page import context, header, kpi_card
 
 HEADLINES = ("events", "attendance", "online_attendance", "attendance_per_event", "plan_completion", "volunteer_hours")
 
@@ -16,17 +16,7 @@ if ctx is None:
     st.stop()
 header("events", ctx)
 for column, metric_id in zip(st.columns(len(HEADLINES)), HEADLINES, strict=True):
-    metric = get(metric_id)
-    table = ctx.metric(metric_id)["table"]
-    value = table["value"].iloc[0] if not table.empty else None
-    change = table["yoy_pct"].iloc[0] if not table.empty and ctx.compare else None
-    column.metric(
-        metric_label(metric),
-        number(value, metric.fmt),
-        percent_change(change) or None,
-        delta_color="normal" if metric.higher_is_better else "inverse",
-        border=True,
-    )
+    kpi_card(column, ctx, metric_id)
 
 for dimension, title_key in (("category", "by_category"), ("audience", "by_audience"), ("format", "by_format")):
     sessions = ctx.metric("events", by=dimension)["table"]

@@ -5,8 +5,8 @@ import streamlit as st
 from metrics.registry import get
 from pages import _charts, _data
 from pages._export import downloads
-from pages._i18n import metric_help, metric_label, metric_labels, number, percent_change, t
-from pages._page import context, header, partial_note
+from pages._i18n import metric_label, metric_labels, number, t
+from pages._page import context, header, kpi_card, partial_note
 
 CARDS = ("visits", "loans", "events", "attendance", "satisfaction", "new_registrations")
 CHOICES = tuple(m for m in CARDS if m != "satisfaction")
@@ -18,21 +18,7 @@ if ctx is None:
 header("overview", ctx)
 columns = st.columns(len(CARDS))
 for column, metric_id in zip(columns, CARDS, strict=True):
-    metric = get(metric_id)
-    table = ctx.metric(metric_id)["table"]
-    monthly = ctx.metric(metric_id, grain="month", compare=False)["table"]
-    value = table["value"].iloc[0] if not table.empty else None
-    change = table["yoy_pct"].iloc[0] if not table.empty and ctx.compare else None
-    column.metric(
-        metric_label(metric),
-        number(value, metric.fmt),
-        percent_change(change) or None,
-        delta_color="normal" if metric.higher_is_better else "inverse",
-        help=metric_help(metric),
-        chart_data=list(monthly["value"]) or None,
-        border=True,
-        delta_description=t("vs_prior") if change else None,
-    )
+    kpi_card(column, ctx, metric_id, sparkline=True)
     if metric_id in TARGETS:
         attained = ctx.metric(TARGETS[metric_id], grain="year", compare=False)["table"]
         if not attained.empty:
