@@ -40,6 +40,9 @@ def render(path: str, version: int) -> None:
         "categories": set(options["categories"]),
         "audiences": set(options["audiences"]),
         "formats": set(options["formats"]),
+        "metric": set(_state.TREND_METRICS),
+        "sat_by": set(_state.SATISFACTION_BREAKDOWNS),
+        "drill": set(branches["branch_id"]),
     }
     _state.load_from_url(allowed)
     names = {row["branch_id"]: branch_label(row) for _, row in branches.iterrows()}
@@ -73,4 +76,3 @@ def render(path: str, version: int) -> None:
         st.multiselect(t("formats"), options["formats"], key="formats")
         st.toggle(t("like_for_like"), key="lfl")
         st.button(t("reset"), on_click=_state.reset, icon=":material/restart_alt:", key="reset")
-    _state.write_to_url()

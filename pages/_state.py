@@ -15,6 +15,9 @@ from metrics import periods
 from metrics.filters import Filter
 
 PERIODS = ("this_year", "last_year", "ytd", "last_12m", "custom")
+# Choices the pages offer (and a link may carry).
+TREND_METRICS = ("visits", "loans", "events", "attendance", "new_registrations")
+SATISFACTION_BREAKDOWNS = ("category", "audience", "branch", "district")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ FIELDS: dict[str, Field] = {
     "lfl": Field(False, "bool"),
     # Page choices that belong in a shared link too.
     "metric": Field("visits"),
-    "drill": Field(""),
+    "drill": Field(None),  # no branch chosen for the drill-down
     "sat_by": Field("category"),
 }
 

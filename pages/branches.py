@@ -5,12 +5,12 @@ import streamlit as st
 from metrics.engine import contribution_of
 from metrics.registry import get
 from pages import _charts, _data
+from pages._drill import drill_down
 from pages._export import downloads
 from pages._i18n import metric_label, metric_labels, t
 from pages._page import context, for_branch, header, partial_note
 from pages._sidebar import branch_label
-
-CHOICES = ("visits", "loans", "events", "attendance", "new_registrations")
+from pages._state import TREND_METRICS
 
 ctx = context()
 if ctx is None:
@@ -18,9 +18,9 @@ if ctx is None:
 header("branches", ctx)
 chosen = st.selectbox(
     t("trend_metric"),
-    CHOICES,
+    TREND_METRICS,
     key="metric",
-    format_func=metric_labels(CHOICES).get,
+    format_func=metric_labels(TREND_METRICS).get,
 )
 metric = get(chosen)
 result = ctx.metric(chosen, by="branch")
@@ -80,37 +80,11 @@ st.plotly_chart(_charts.small_multiples(monthly, "branch", t("small_multiples"))
 downloads(monthly[["period", "branch", "value"]], f"{chosen}_by_branch_month", "multiples")
 
 st.subheader(t("drill_down"))
-ids = list(branches["branch_id"])
-names = dict(zip(branches["branch_id"], [branch_label(r) for _, r in branches.iterrows()], strict=True))
-if st.session_state.get("drill") not in ids:
-    st.session_state["drill"] = ids[0]
-drill = st.selectbox(t("choose_branch"), ids, key="drill", format_func=names.get)
-one = for_branch(ctx, drill)
-trend = one.metric(chosen, grain="month", compare=True)["table"]
-label = metric_label(metric)
-if not trend.empty:
-    st.plotly_chart(
-        _charts.trend(trend, f"{names[drill]} · {label}", label, t("month"), t("this_period"), t("prior_period")),
-        key="drill_trend",
-    )
-left, right = st.columns(2)
-events = one.metric("events", by="category", compare=False)["table"]
-with left:
-    st.markdown(f"**{t('its_events')}**")
-    st.dataframe(
-        events[["category", "value"]].rename(columns={"value": t("sessions")}), hide_index=True, key="drill_events"
-    )
-sat = _data.satisfaction_trend(one.path, one.version, one.key, "quarter", one.fiscal_start, None)
-with right:
-    if not sat.empty:
-        st.plotly_chart(
-            _charts.confidence_band(
-                sat,
-                t("satisfaction"),
-                metric_label(get("satisfaction")),
-                "",
-                metric_label(get("satisfaction")),
-                t("low_confidence"),
-            ),
-            key="drill_satisfaction",
-        )
+names = {row["branch_id"]: branch_label(row) for _, row in branches.iterrows()}
+if st.session_state.get("drill") not in names:
+    st.session_state["drill"] = None
+drill = st.selectbox(
+    t("choose_branch"), list(names), key="drill", format_func=names.get, placeholder=t("choose_branch")
+)
+if drill is not None:
+    drill_down(for_branch(ctx, drill), chosen, names[drill])

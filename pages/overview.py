@@ -7,9 +7,9 @@ from pages import _charts, _data
 from pages._export import downloads
 from pages._i18n import metric_label, metric_labels, number, t
 from pages._page import context, header, kpi_card, partial_note
+from pages._state import TREND_METRICS
 
 CARDS = ("visits", "loans", "events", "attendance", "satisfaction", "new_registrations")
-CHOICES = tuple(m for m in CARDS if m != "satisfaction")
 TARGETS = {"visits": "target_attainment", "loans": "loans_target_attainment"}
 
 ctx = context()
@@ -26,9 +26,9 @@ for column, metric_id in zip(columns, CARDS, strict=True):
 
 chosen = st.selectbox(
     t("trend_metric"),
-    CHOICES,
+    TREND_METRICS,
     key="metric",
-    format_func=metric_labels(CHOICES).get,
+    format_func=metric_labels(TREND_METRICS).get,
 )
 result = ctx.metric(chosen, grain="month", compare=True)
 partial_note(result)

@@ -9,8 +9,9 @@ from pages._export import downloads
 from pages._i18n import metric_label, number, t
 from pages._page import context, header
 from pages._sidebar import branch_label
+from pages._state import SATISFACTION_BREAKDOWNS
 
-BREAKDOWNS = {"category": "categories", "audience": "audiences", "branch": "branch", "district": "districts"}
+BREAKDOWNS = dict(zip(SATISFACTION_BREAKDOWNS, ("categories", "audiences", "branch", "districts"), strict=True))
 
 ctx = context()
 if ctx is None:

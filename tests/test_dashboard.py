@@ -1,47 +1,401 @@
-"""Every page runs under AppTest against a real database built from the bundled sample."""
+"""The dashboard under AppTest, against a real database built from the bundled sample.
+
+Every number a page shows is checked against metrics.engine.compute for the same Filter, formatted the
+way the page formats it. The app is started from tests/app/entry.py (see there why) and pages are
+switched with their absolute paths, so every run goes through the router and its shared sidebar.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from data import db
 from data.cli import build_sample
-from pages import PAGES
+from metrics import engine
+from metrics.filters import Filter
+from metrics.registry import get
+from pages import PAGES, _data
+from pages._i18n import STRINGS, number, percent_change
+from pages._state import FIELDS, period_window
 
 ROOT = Path(__file__).resolve().parents[1]
+ENTRY = ROOT / "tests" / "app" / "entry.py"
+PAGE_FILE = {key: Path(file) for file, key, _, _ in PAGES}
+PAGE_URL = {key: url for _, key, _, url in PAGES}
+OVERVIEW_CARDS = ("visits", "loans", "events", "attendance", "satisfaction", "new_registrations")
+EVENT_CARDS = (
+    "events",
+    "attendance",
+    "online_attendance",
+    "attendance_per_event",
+    "plan_completion",
+    "volunteer_hours",
+)
+SIDEBAR_LISTS = ("kinds", "districts", "branches", "categories", "audiences", "formats")
 
 
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    """The database built from data/sample/ exactly as the run command builds it."""
-    path = tmp_path_factory.mktemp("sample") / "kpi.duckdb"
+# ---------------------------------------------------------------- fixtures and helpers
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> Path:
+    """The database built from data/sample/ exactly as the run command builds it (once per session)."""
+    path = tmp_path_factory.mktemp("dashboard") / "kpi.duckdb"
     assert build_sample(str(path)) == 0
     return path
 
 
 @pytest.fixture
 def app_env(sample_db, monkeypatch):
-    import streamlit as st
-
+    """$KPI_DB pointing at the sample, and empty Streamlit caches before and after each test."""
     monkeypatch.setenv("KPI_DB", str(sample_db))
-    st.cache_resource.clear()
     st.cache_data.clear()
-    yield
+    st.cache_resource.clear()
+    yield sample_db
+    st.cache_data.clear()
     st.cache_resource.clear()
 
 
-@pytest.mark.parametrize("page", [p[0] for p in PAGES], ids=[p[1] for p in PAGES])
-def test_page_runs(app_env, page):
-    at = AppTest.from_file(str(page), default_timeout=30).run()
-    assert not at.exception
+@pytest.fixture
+def con(app_env):
+    """A connection of our own to the same database, for the expected numbers."""
+    connection = db.connect(app_env)
+    yield connection
+    connection.close()
 
 
-def test_router_runs_and_data_page_lists_loaded_tables(app_env):
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=30).run()
-    assert not at.exception
-    status = at.dataframe[0].value
-    rows = dict(zip(status["table"], status["rows"], strict=True))
-    assert rows["branches"] == 31 and rows["visits"] > 20_000 and rows["events"] > 5_000
-    assert len(at.dataframe[1].value) == 15  # one import per sample CSV
+@pytest.fixture
+def as_of(con) -> dt.date:
+    """The data's as-of date: the last day the headline tables cover."""
+    return max(e for e in (engine.data_span(con, get(m), "year")[1] for m in _data.HEADLINE) if e)
+
+
+def open_app(page: str = "overview", query: dict[str, str] | None = None) -> AppTest:
+    """A fresh session opening a link to `page` with `query` as its query string.
+
+    Before the first run AppTest knows pages by file name only, so a page whose url path differs from
+    its file name (data_status.py is "data") is reached by a first run on the default page and a switch.
+    """
+    at = AppTest.from_file(str(ENTRY), default_timeout=30)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    if PAGE_FILE[page].stem == PAGE_URL[page]:
+        at.switch_page(str(PAGE_FILE[page]))
+        return ok(at.run())
+    return switch(ok(at.run()), page)
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def switch(at: AppTest, page: str) -> AppTest:
+    at.switch_page(str(PAGE_FILE[page]))
+    return ok(at.run())
+
+
+def title(key: str, lang: str = "en") -> str:
+    return STRINGS[key][1 if lang == "zh" else 0]
+
+
+def cards(at: AppTest) -> list[tuple[str, str, str]]:
+    """(label, value, delta) of every st.metric on the page."""
+    return [(m.label, m.value, m.delta) for m in at.metric]
+
+
+WIDGET = {key: "multiselect" for key in SIDEBAR_LISTS} | {
+    "period": "selectbox",
+    "fy": "selectbox",
+    "lang": "button_group",
+    "cmp": "button_group",
+    "lfl": "toggle",
+    "date_from": "date_input",
+    "date_to": "date_input",
+}
+
+
+def choose(at: AppTest, **values) -> AppTest:
+    """Set sidebar filters by widget key and rerun (always on the latest element tree: after a run the
+    old elements are detached, and values set on them are silently ignored)."""
+    for key, value in values.items():
+        getattr(at.sidebar, WIDGET[key])(key=key).set_value(value)
+    return ok(at.run())
+
+
+def sidebar_values(at: AppTest) -> dict:
+    """Every sidebar filter widget's current value."""
+    bar = at.sidebar
+    values = {key: tuple(bar.multiselect(key=key).value) for key in SIDEBAR_LISTS}
+    values |= {key: bar.selectbox(key=key).value for key in ("period", "fy")}
+    values |= {key: bar.button_group(key=key).value for key in ("lang", "cmp")}
+    values["lfl"] = bar.toggle(key="lfl").value
+    return values
+
+
+def view_filter(as_of: dt.date, period="this_year", fy=1, date_from=None, date_to=None, **dims) -> Filter:
+    """The Filter the sidebar's choices stand for (built independently of pages/_state.current_filter)."""
+    start, end = period_window(period, as_of, fy, date_from, date_to)
+    return Filter(date_from=start, date_to=end, **{k: tuple(v) for k, v in dims.items()})
+
+
+def expected_cards(con, metric_ids, flt: Filter, fy=1, compare=True, lfl=False, lang="en"):
+    """What the cards should read: engine.compute over the window, formatted as the pages format it."""
+    out = []
+    for metric_id in metric_ids:
+        metric = get(metric_id)
+        table = engine.compute(
+            con, metric_id, flt, grain="window", fiscal_start=fy, compare=compare, like_for_like=lfl and compare
+        ).table
+        value = table["value"].iloc[0] if not table.empty else None
+        change = table["yoy_pct"].iloc[0] if not table.empty and compare else None
+        label = metric.label_zh if lang == "zh" else metric.label_en
+        out.append((label, number(value, metric.fmt, lang), percent_change(change)))
+    return out
+
+
+# ---------------------------------------------------------------- smoke: every page, both languages
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("page", [key for _, key, _, _ in PAGES])
+def test_page_runs_in_both_languages(app_env, page, lang):
+    at = open_app(page, {"lang": lang} if lang != "en" else None)
+    assert [t.value for t in at.title] == [title(page, lang)]
+    assert at.sidebar.button_group(key="lang").value == lang
+    assert not at.error
+    if lang == "zh":
+        assert at.sidebar.header[0].value == title("filters", "zh")
+
+
+# ---------------------------------------------------------------- the numbers on the page are the engine's
+
+
+def test_overview_cards_match_the_engine(app_env, con, as_of):
+    at = open_app()
+    assert at.caption[0].value.startswith(f"Data as of {as_of.isoformat()}")
+    assert cards(at) == expected_cards(con, OVERVIEW_CARDS, view_filter(as_of))
+
+    choose(at, period="last_year", districts=["East", "North"], lfl=True)
+    flt = view_filter(as_of, "last_year", districts=["East", "North"])
+    assert f"{flt.date_from} – {flt.date_to}" in at.caption[0].value
+    assert cards(at) == expected_cards(con, OVERVIEW_CARDS, flt, lfl=True)
+
+    # Branches (with their reading rooms), a fiscal year from April, no comparison: no deltas.
+    choose(at, districts=[], branches=["east", "lakeside"], period="last_12m", fy=4, cmp="none")
+    flt = view_filter(as_of, "last_12m", 4, branches=["east", "lakeside"])
+    shown = cards(at)
+    assert shown == expected_cards(con, OVERVIEW_CARDS, flt, fy=4, compare=False, lfl=True)
+    assert all(delta == "" for _, _, delta in shown)
+
+    # The same view in Chinese: labels and 万 numbers.
+    choose(at, lang="zh", cmp="yoy")
+    shown = cards(at)
+    assert shown == expected_cards(con, OVERVIEW_CARDS, flt, fy=4, lfl=True, lang="zh")
+    assert any("万" in value for _, value, _ in shown)
+
+
+def test_events_cards_match_the_engine(app_env, con, as_of):
+    at = open_app("events")
+    assert cards(at) == expected_cards(con, EVENT_CARDS, view_filter(as_of))
+
+    dims = {"categories": ["lecture", "storytime"], "audiences": ["children_0_5", "families", "general"]}
+    choose(at, period="ytd", fy=7, **dims)
+    flt = view_filter(as_of, "ytd", 7, **dims)
+    shown = cards(at)
+    assert shown == expected_cards(con, EVENT_CARDS, flt, fy=7)
+    unfiltered = expected_cards(con, EVENT_CARDS, view_filter(as_of, "ytd", 7), fy=7)
+    assert shown[0] != unfiltered[0]  # the category filter really reached the numbers
+
+    choose(at, districts=["South"], cmp="none")
+    flt = view_filter(as_of, "ytd", 7, districts=["South"], **dims)
+    assert cards(at) == expected_cards(con, EVENT_CARDS, flt, fy=7, compare=False)
+
+
+def ranking_expected(con, metric_id: str, flt: Filter, fy=1, compare=True, lfl=False) -> pd.DataFrame:
+    table = engine.compute(
+        con, metric_id, flt, grain="window", by="branch", fiscal_start=fy, compare=compare, like_for_like=lfl
+    ).table
+    return table.set_index("branch")[["value", "prior_value", "yoy_pct"]].sort_index()
+
+
+def ranking_shown(at: AppTest) -> pd.DataFrame:
+    frame = at.dataframe[0].value
+    return frame.set_index("branch")[["value", "prior_value", "yoy_pct"]].sort_index()
+
+
+def test_branch_ranking_matches_the_engine(app_env, con, as_of):
+    at = open_app("branches")
+    shown = at.dataframe[0].value
+    assert list(shown["value"]) == sorted(shown["value"], reverse=True)  # ranked, best first
+    assert shown["share"].sum() == pytest.approx(100)
+    pd.testing.assert_frame_equal(ranking_shown(at), ranking_expected(con, "visits", view_filter(as_of)))
+
+    at.sidebar.selectbox(key="period").set_value("last_year")
+    at.sidebar.multiselect(key="districts").set_value(["East", "West"])
+    at.main.selectbox(key="metric").set_value("loans")
+    ok(at.run())
+    flt = view_filter(as_of, "last_year", districts=["East", "West"])
+    pd.testing.assert_frame_equal(ranking_shown(at), ranking_expected(con, "loans", flt))
+    names = set(con.execute("SELECT name FROM branches WHERE district IN ('East', 'West')").df()["name"])
+    assert set(ranking_shown(at).index) <= names
+
+
+# ---------------------------------------------------------------- links: the query string reproduces the view
+
+
+def test_url_round_trip_reproduces_the_view(app_env, con, as_of):
+    at = open_app("events")
+    choose(
+        at, lang="zh", period="last_12m", fy=4, districts=["East", "North"], categories=["reading", "lecture"], lfl=True
+    )
+    query = dict(at.query_params)
+    assert query == {
+        "lang": "zh",
+        "period": "last_12m",
+        "fy": "4",
+        "districts": "East,North",
+        "categories": "reading,lecture",
+        "lfl": "1",
+    }
+
+    again = open_app("events", query)
+    assert sidebar_values(again) == sidebar_values(at)
+    assert cards(again) == cards(at)
+    flt = view_filter(as_of, "last_12m", 4, districts=["East", "North"], categories=["reading", "lecture"])
+    assert cards(again) == expected_cards(con, EVENT_CARDS, flt, fy=4, lfl=True, lang="zh")
+    assert dict(again.query_params) == query
+
+
+def test_url_round_trip_keeps_page_choices_and_custom_dates(app_env):
+    at = open_app("branches")
+    at.sidebar.selectbox(key="period").set_value("custom")
+    ok(at.run())
+    at.sidebar.date_input(key="date_from").set_value(dt.date(2025, 3, 1))
+    at.sidebar.date_input(key="date_to").set_value(dt.date(2025, 8, 31))
+    at.selectbox(key="metric").set_value("loans")
+    at.selectbox(key="drill").set_value("north")
+    ok(at.run())
+    ok(at.run())  # page widgets are mirrored into the URL by the sidebar on the next run
+    query = dict(at.query_params)
+    assert query == {
+        "period": "custom",
+        "date_from": "2025-03-01",
+        "date_to": "2025-08-31",
+        "metric": "loans",
+        "drill": "north",
+    }
+    assert "2025-03-01 – 2025-08-31" in at.caption[0].value
+
+    again = open_app("branches", query)
+    assert again.sidebar.date_input(key="date_from").value == dt.date(2025, 3, 1)
+    assert again.sidebar.date_input(key="date_to").value == dt.date(2025, 8, 31)
+    assert again.selectbox(key="metric").value == "loans"
+    assert again.selectbox(key="drill").value == "north"
+    pd.testing.assert_frame_equal(again.dataframe[0].value, at.dataframe[0].value)
+
+
+HOSTILE = {
+    "lang": "xx",
+    "period": "evil",
+    "fy": "99",
+    "cmp": "<b>",
+    "branches": "nope,<script>alert(1)</script>",
+    "districts": "East,Nowhere",
+    "kinds": "=cmd|' /C calc'!A0",
+    "categories": "lecture,'; DROP TABLE events; --",
+    "date_from": "2025-13-45",
+    "date_to": "yesterday",
+    "lfl": "maybe",
+    "unknown": "whatever",
+}
+
+
+def test_hostile_link_values_are_dropped(app_env, con, as_of):
+    at = open_app("overview", HOSTILE)
+    assert [t.value for t in at.title] == [title("overview")]
+    values = sidebar_values(at)
+    defaults = {key: FIELDS[key].default for key in values}
+    assert values == defaults | {"districts": ("East",), "categories": ("lecture",)}
+    assert dict(at.query_params) == {"districts": "East", "categories": "lecture"}
+    flt = view_filter(as_of, districts=["East"], categories=["lecture"])
+    assert cards(at) == expected_cards(con, OVERVIEW_CARDS, flt)
+    assert con.execute("SELECT count(*) FROM events").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize(
+    ("page", "query", "widget"),
+    [
+        ("overview", {"metric": "evil"}, "metric"),
+        ("branches", {"metric": "satisfaction", "drill": "<script>"}, "metric"),
+        ("satisfaction", {"sat_by": "evil"}, "sat_by"),
+    ],
+    ids=["overview-metric", "branches-metric-drill", "satisfaction-sat_by"],
+)
+def test_hostile_page_choices_are_dropped(app_env, page, query, widget):
+    """The page-level keys of a link (metric, drill, sat_by) are checked like the sidebar's."""
+    at = open_app(page, query)
+    assert [t.value for t in at.title] == [title(page)]
+    main = at.main.button_group if widget == "sat_by" else at.main.selectbox
+    assert main(key=widget).value == FIELDS[widget].default
+    assert not set(query) & set(at.query_params), dict(at.query_params)
+
+
+# ---------------------------------------------------------------- reset and page switches
+
+
+def test_reset_restores_defaults_and_keeps_language(app_env):
+    at = open_app()
+    at.main.selectbox(key="metric").set_value("loans")
+    choose(at, lang="zh", period="last_year", fy=10, cmp="none", kinds=["branch"], districts=["West"], lfl=True)
+    assert len(at.query_params) >= 7
+
+    ok(at.sidebar.button(key="reset").click().run())
+    values = sidebar_values(at)
+    assert values == {key: FIELDS[key].default for key in values} | {"lang": "zh"}
+    assert at.selectbox(key="metric").value == FIELDS["metric"].default
+    assert dict(at.query_params) == {"lang": "zh"}
+    assert at.title[0].value == title("overview", "zh")
+
+
+def test_filters_survive_page_switches(app_env, con, as_of):
+    at = open_app()
+    choose(at, districts=["South"], period="last_year")
+    chosen = sidebar_values(at)
+    switch(at, "branches")
+    assert at.title[0].value == title("branches")
+    assert sidebar_values(at) == chosen
+    assert dict(at.query_params) == {"districts": "South", "period": "last_year"}
+    flt = view_filter(as_of, "last_year", districts=["South"])
+    pd.testing.assert_frame_equal(ranking_shown(at), ranking_expected(con, "visits", flt))
+
+    switch(at, "overview")
+    assert at.title[0].value == title("overview")
+    assert sidebar_values(at) == chosen
+    assert cards(at) == expected_cards(con, OVERVIEW_CARDS, flt)
+
+
+# ---------------------------------------------------------------- timing (printed for the notes, not asserted)
+
+
+def test_rerun_time_of_a_filter_change(app_env, capsys):
+    at = open_app()
+    timings = {}
+    for index, (_, key, _, _) in enumerate(PAGES):
+        switch(at, key)
+        at.sidebar.multiselect(key="districts").set_value(
+            [["East"], ["North"], ["West"], ["South"], ["Central"]][index]
+        )
+        start = time.perf_counter()
+        ok(at.run())
+        timings[key] = time.perf_counter() - start
+    with capsys.disabled():
+        print("\nrerun after a district change (cold cache for that filter): ", end="")
+        print(", ".join(f"{key} {seconds:.2f} s" for key, seconds in timings.items()))

@@ -23,7 +23,10 @@ def _load(con, tmp_path, name: str, text: str) -> None:
 
 def by_period(result, column: str = "value") -> dict:
     """period -> column, missing values as None."""
-    return {r.period: (None if getattr(r, column) != getattr(r, column) else getattr(r, column)) for r in result.table.itertuples()}
+    return {
+        r.period: (None if getattr(r, column) != getattr(r, column) else getattr(r, column))
+        for r in result.table.itertuples()
+    }
 
 
 def by_dim(result, dim: str, period: str) -> dict:

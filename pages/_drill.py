@@ -1,0 +1,30 @@
+"""One branch in detail: its trend against a year earlier, its events, its satisfaction."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from metrics.registry import get
+from pages import _charts, _data
+from pages._i18n import metric_label, t
+from pages._page import Context
+
+
+def drill_down(one: Context, metric_id: str, name: str) -> None:
+    """Draw the drill-down for the branch `one` is narrowed to (`name` as displayed)."""
+    label = metric_label(get(metric_id))
+    trend = one.metric(metric_id, grain="month", compare=True)["table"]
+    if not trend.empty:
+        figure = _charts.trend(trend, f"{name} · {label}", label, t("month"), t("this_period"), t("prior_period"))
+        st.plotly_chart(figure, key="drill_trend")
+    left, right = st.columns(2)
+    events = one.metric("events", by="category", compare=False)["table"]
+    left.markdown(f"**{t('its_events')}**")
+    left.dataframe(
+        events[["category", "value"]].rename(columns={"value": t("sessions")}), hide_index=True, key="drill_events"
+    )
+    sat = _data.satisfaction_trend(one.path, one.version, one.key, "quarter", one.fiscal_start, None)
+    if not sat.empty:
+        satisfaction = metric_label(get("satisfaction"))
+        figure = _charts.confidence_band(sat, t("satisfaction"), satisfaction, "", satisfaction, t("low_confidence"))
+        right.plotly_chart(figure, key="drill_satisfaction")
