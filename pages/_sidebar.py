@@ -47,6 +47,7 @@ def render(path: str, version: int) -> None:
     _state.load_from_url(allowed)
     names = {row["branch_id"]: branch_label(row) for _, row in branches.iterrows()}
     zh = st.session_state.get("lang") == "zh"
+    every = {"placeholder": t("all")}
     with st.sidebar:
         st.segmented_control(t("language"), list(LANGS), format_func=LANGS.get, key="lang", required=True)
         st.header(t("filters"))
@@ -67,12 +68,13 @@ def render(path: str, version: int) -> None:
             t("kinds"),
             options["kinds"],
             key="kinds",
+            **every,
             format_func={k: KIND_LABELS.get(k, (k, k))[1 if zh else 0] for k in options["kinds"]}.get,
         )
-        st.multiselect(t("districts"), options["districts"], key="districts")
-        st.multiselect(t("branch_pick"), list(names), key="branches", format_func=names.get)
-        st.multiselect(t("categories"), options["categories"], key="categories")
-        st.multiselect(t("audiences"), options["audiences"], key="audiences")
-        st.multiselect(t("formats"), options["formats"], key="formats")
+        st.multiselect(t("districts"), options["districts"], key="districts", **every)
+        st.multiselect(t("branch_pick"), list(names), key="branches", **every, format_func=names.get)
+        st.multiselect(t("categories"), options["categories"], key="categories", **every)
+        st.multiselect(t("audiences"), options["audiences"], key="audiences", **every)
+        st.multiselect(t("formats"), options["formats"], key="formats", **every)
         st.toggle(t("like_for_like"), key="lfl")
         st.button(t("reset"), on_click=_state.reset, icon=":material/restart_alt:", key="reset")

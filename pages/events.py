@@ -15,7 +15,7 @@ ctx = context()
 if ctx is None:
     st.stop()
 header("events", ctx)
-for column, metric_id in zip(st.columns(len(HEADLINES)), HEADLINES, strict=True):
+for column, metric_id in zip([*st.columns(3), *st.columns(3)], HEADLINES, strict=True):
     kpi_card(column, ctx, metric_id)
 
 for dimension, title_key in (("category", "by_category"), ("audience", "by_audience"), ("format", "by_format")):

@@ -16,7 +16,7 @@ ctx = context()
 if ctx is None:
     st.stop()
 header("overview", ctx)
-columns = st.columns(len(CARDS))
+columns = [*st.columns(3), *st.columns(3)]  # two rows of three: values stay readable in 万
 for column, metric_id in zip(columns, CARDS, strict=True):
     kpi_card(column, ctx, metric_id, sparkline=True)
     if metric_id in TARGETS:
