@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages import PAGES, _data, _sidebar, _state
+from pages import PAGES, _data, _sidebar
 from pages._i18n import t
 
 st.set_page_config(page_title="Public service KPIs", page_icon=":material/monitoring:", layout="wide")
@@ -14,7 +14,4 @@ _sidebar.render(path, version)
 page = st.navigation(
     [st.Page(file, title=t(key), icon=icon, url_path=url) for file, key, icon, url in PAGES], position="top"
 )
-try:
-    page.run()
-finally:  # also when a page stops early: the address bar always shows the view's final state
-    _state.write_to_url()
+page.run()

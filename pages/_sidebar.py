@@ -45,6 +45,7 @@ def render(path: str, version: int) -> None:
         "drill": set(branches["branch_id"]),
     }
     _state.load_from_url(allowed)
+    _state.keep()
     names = {row["branch_id"]: branch_label(row) for _, row in branches.iterrows()}
     zh = st.session_state.get("lang") == "zh"
     every = {"placeholder": t("all")}
@@ -78,3 +79,4 @@ def render(path: str, version: int) -> None:
         st.multiselect(t("formats"), options["formats"], key="formats", **every)
         st.toggle(t("like_for_like"), key="lfl")
         st.button(t("reset"), on_click=_state.reset, icon=":material/restart_alt:", key="reset")
+    _state.write_to_url()

@@ -85,6 +85,18 @@ def load_from_url(allowed: dict[str, set]) -> None:
     st.session_state["_state_loaded"] = True
 
 
+def keep() -> None:
+    """Carry every filter value into this run explicitly.
+
+    Streamlit ties a widget's state to the page being run; the first run after a page (re)load runs
+    under the entry script and the next under the page itself, and the sidebar's widgets would come
+    back at their defaults. Writing each value back before the widgets are drawn keeps it.
+    """
+    for key in FIELDS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def _checked(key: str, value, field: Field, allowed: dict[str, set]):
     """A URL value kept only if it is one of the known choices."""
     if key not in allowed:
