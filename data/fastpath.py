@@ -6,8 +6,10 @@ and patron category in a single pass, so the import costs about what DuckDB's ow
 
 The fast path only answers for files it can take whole: every timestamp an ISO date (time of day
 dropped), every row with a branch and an action. When anything else turns up (a bad date, a blank
-branch, a quoted line break, an encoding DuckDB cannot read) it returns None and the importer's
-row-by-row path takes the file, so that every problem is still reported with its line.
+branch, an unknown branch, an encoding DuckDB cannot read, a CSV DuckDB rejects) it returns None and
+the importer's row-by-row path takes the file, so that every problem is still reported with its line.
+Actions other than checkouts, renewals and returns are skipped and counted, with their first line
+numbers (exact unless a quoted cell holds a line break).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def rollup(con: duckdb.DuckDBPyConnection, path: str, table: Table, plan: Plan, 
     """
     cursor = con.cursor()
     try:
-        frame = cursor.execute(sql, [*params, path, table.header_line, delimiter, names, *known]).df()
+        frame = cursor.execute(sql, [path, table.header_line, delimiter, names, *params, *known]).df()
     except duckdb.Error:
         return None
     finally:
@@ -82,8 +84,6 @@ def rollup(con: duckdb.DuckDBPyConnection, path: str, table: Table, plan: Plan, 
     if frame.empty or frame["broken"].sum() > 0:
         return None
     rows_read = int(frame["lines"].sum())
-    if rows_read != len(table.rows) - _blank_rows(table):
-        return None  # quoted line breaks or blank lines: line numbers would not match, use the row path
     skipped, skipped_counts = {}, {}
     if frame["other"].sum() > 0:
         skipped, skipped_counts = _skipped_actions(con, path, table, delimiter, names, action, known)
@@ -93,14 +93,11 @@ def rollup(con: duckdb.DuckDBPyConnection, path: str, table: Table, plan: Plan, 
     return Rollup(frame.reset_index(drop=True), rows_read, skipped, skipped_counts)
 
 
-def _blank_rows(table: Table) -> int:
-    return sum(1 for _, cells in table.rows if not any(c.strip() for c in cells))
-
-
 def _skipped_actions(con, path, table, delimiter, names, action, known) -> tuple[dict, dict]:
-    """Per action that is not a checkout, renewal or return: its count and its first line numbers."""
+    """Per action that is not a checkout, renewal or return: its count and its first line numbers
+    (row numbers after the header; exact unless a quoted cell holds a line break)."""
     sql = f"""
-        SELECT act, count(*) AS n, list(rn ORDER BY rn)[1:{SKIPPED_LINES_KEPT}] AS lines FROM (
+        SELECT min(act_text), count(*) AS n, list(rn ORDER BY rn)[1:{SKIPPED_LINES_KEPT}] AS lines FROM (
             SELECT row_number() OVER () AS rn, trim({action}) AS act_text,
                    regexp_replace(lower(trim({action})), '[-_]', ' ', 'g') AS act
             FROM read_csv(?, header = false, skip = ?, all_varchar = true, delim = ?, quote = '"', names = ?)

@@ -23,6 +23,7 @@ class Table:
     header_line: int
     rows: list[tuple[int, list[str]]]  # (1-based line number where the row starts, cells)
     encoding: str
+    delimiter: str = ","
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
@@ -87,8 +88,12 @@ def read_table(path: Path, data: bytes, encoding: str | None = None) -> Table:
         raise FileError(f"line {reader.line_num}: malformed CSV ({exc})") from None
     for index, (number, cells) in enumerate(rows[:15]):
         if _looks_like_header(cells):
-            return Table([c.strip() for c in cells], number, rows[index + 1 :], used)
+            return Table([c.strip() for c in cells], number, rows[index + 1 :], used, delimiter)
     if rows:
         first_line, first = rows[0]
-        return Table([c.strip() for c in first], first_line, rows[1:], used)
+        return Table([c.strip() for c in first], first_line, rows[1:], used, delimiter)
     raise FileError("no header row")
+
+
+def delimiter_of(table: Table) -> str:
+    return table.delimiter

@@ -37,7 +37,8 @@ def describe(report: FileReport) -> str:
             f"stored {report.rows_stored:,} {report.kind} rows"
         )
     for reason, lines in sorted(report.skipped.items()):
-        out.append(f"  skipped {len(lines):,}: {reason} ({_lines(lines)})")
+        shown = _lines(lines) + (" ..." if report.skip_count(reason) > len(lines) else "")
+        out.append(f"  skipped {report.skip_count(reason):,}: {reason} ({shown})")
     if report.blank_cells:
         out.append(f"  blank cells (not reported, stored as missing): {report.blank_cells:,}")
     if report.ok and report.kind:

@@ -1,0 +1,101 @@
+"""Large transaction exports take the DuckDB fast path; its result equals the row-by-row path's, and
+anything it cannot vouch for goes to the row path, which reports every problem with its line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import shutil
+
+import pytest
+from conftest import FIXTURES, TODAY, load, table_snapshot
+
+from data import db
+from data import mapping as mapping_mod
+from data.importer import HEAD_BYTES, FileReport, Options, _import_rows
+
+FAST_NOTE = "rolled up to daily rows inside DuckDB in one scan of the file"
+NAMES = ["Albany Park", "BEZAZIAN", "Chinatown*", "Bookmobile"]
+
+
+def transactions(path, rows: int, seed: int = 3, extra: str = "") -> None:
+    """A transaction export well over the head the planner reads, with holds among the actions."""
+    rng = random.Random(seed)
+    start = dt.datetime(2024, 1, 1)
+    with path.open("w", newline="") as out:
+        out.write("Transaction Date,Location,Transaction Type,Material Type,Borrower Type\r\n")
+        for _ in range(rows):
+            when = start + dt.timedelta(minutes=rng.randint(0, 60 * 24 * 600))
+            action = rng.choice(["Checkout", "checkout", "Renewal", "RETURN", "hold"])
+            out.write(
+                f"{when:%Y-%m-%d %H:%M:%S},{rng.choice(NAMES)},{action},{rng.choice(['Book', 'DVD'])},"
+                f"{rng.choice(['Adult', 'Child'])}\r\n"
+            )
+        out.write(extra)
+    assert path.stat().st_size > HEAD_BYTES
+
+
+def circulation(con):
+    return con.execute(
+        "SELECT date, branch_id, item_type, patron_category, checkouts, renewals, returns FROM circulation ORDER BY ALL"
+    ).fetchall()
+
+
+@pytest.fixture
+def other_db(tmp_path):
+    con = db.connect(tmp_path / "other.duckdb")
+    load(con, FIXTURES / "import" / "branches.csv")
+    yield con
+    con.close()
+
+
+def test_fast_path_equals_the_row_path(branches_db, other_db, tmp_path):
+    path = tmp_path / "loans.csv"
+    transactions(path, 30_000)
+    fast = load(branches_db, path)
+    assert fast.status == "loaded" and FAST_NOTE in fast.notes
+    rows = _import_rows(
+        other_db, FileReport(path=path, source=path.name), path, mapping_mod.Mapping(), Options(today=TODAY)
+    )
+    assert rows.status == "loaded" and FAST_NOTE not in rows.notes
+    assert circulation(branches_db) == circulation(other_db)
+    assert (fast.rows_read, fast.rows_accepted, fast.rows_skipped) == (
+        rows.rows_read,
+        rows.rows_accepted,
+        rows.rows_skipped,
+    )
+    reason = "action 'hold' is not a checkout, renewal or return"
+    assert fast.skip_count(reason) == len(rows.skipped[reason])
+    assert fast.skipped[reason][:50] == rows.skipped[reason][:50]
+
+
+def test_reimport_and_renamed_copy_are_unchanged(branches_db, tmp_path):
+    path = tmp_path / "loans.csv"
+    transactions(path, 8_000)
+    load(branches_db, path)
+    before = table_snapshot(branches_db)
+    assert load(branches_db, path).status == "unchanged"
+    copy = tmp_path / "loans copy.csv"
+    shutil.copy(path, copy)
+    assert load(branches_db, copy).status == "unchanged"
+    assert table_snapshot(branches_db) == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ("2024-02-30 10:00:00,Albany Park,checkout,Book,Adult\r\n", "no such date (2024-02-30)"),
+        ("2024-03-01 10:00:00,Nowhere,checkout,Book,Adult\r\n", "unknown branch"),
+        ("2099-03-01 10:00:00,Albany Park,checkout,Book,Adult\r\n", "date in the future"),
+    ],
+    ids=["bad-date", "unknown-branch", "future"],
+)
+def test_a_bad_last_row_goes_to_the_row_path_and_writes_nothing(branches_db, tmp_path, extra, reason):
+    path = tmp_path / "loans.csv"
+    transactions(path, 8_000, extra=extra)
+    before = table_snapshot(branches_db)
+    report = load(branches_db, path)
+    assert report.status == "rejected"
+    assert [p.line for p in report.problems] == [8_002]
+    assert report.problems[0].reason.startswith(reason)
+    assert table_snapshot(branches_db) == before
