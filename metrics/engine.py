@@ -85,55 +85,62 @@ def _table(metric: Metric) -> str:
     return get(metric.base).table if metric.base else metric.table
 
 
-def fetch(con, metric: Metric, flt: Filter, by: str | None, grain: str) -> pd.DataFrame:
-    """Rows of the metric's table summed per date, branch and `by` value: date, branch_id, dim, num, den."""
+# A row's date moved onto the date it is compared with: one calendar year (29 February → 28 February)
+# or 52 weeks (same weekday).
+SHIFTS = {None: "f.date", "year": "CAST(f.date + INTERVAL 1 YEAR AS DATE)", "weeks": "f.date + 364"}
+
+
+def _period_sql(grain: str, moved: str) -> tuple[str, int]:
+    """SQL for the start of the period containing the date `moved`, and how many parameters it binds
+    (the fiscal year's first month, twice, or the window's start)."""
+    if grain == "day":
+        return moved, 0
+    if grain == "week":
+        return f"CAST(date_trunc('week', {moved}) AS DATE)", 0
+    if grain == "month":
+        return f"CAST(date_trunc('month', {moved}) AS DATE)", 0
+    if grain == WINDOW:
+        return "CAST(? AS DATE)", 1
+    # Quarters and years start in the fiscal year's first month: move back, truncate, move forward.
+    return f"CAST(date_trunc('{grain}', {moved} - to_months(?)) + to_months(?) AS DATE)", 2
+
+
+def fetch(
+    con,
+    metric: Metric,
+    flt: Filter,
+    by: str | None,
+    grain: str,
+    fiscal_start: int = 1,
+    window_start: dt.date | None = None,
+    shift: str | None = None,
+) -> pd.DataFrame:
+    """The metric's numerator and denominator summed per period, branch and `by` value, inside DuckDB:
+    columns period_start, branch_id, dim, num, den. With `shift`, rows are first moved a year (or 52
+    weeks) forward, so a year-earlier window lands on the periods it is compared with."""
     base = get(metric.base) if metric.base else metric
     dim_sql = DIMENSION_SQL[by] if by else "NULL"
     b_cond, b_params = branch_sql(flt, "b")
     f_cond, f_params = fact_sql(flt, base.table, "f")
     usable = periods.USABLE_ROW_GRAINS[grain]
     conditions = [f"({base.where})", f"f.grain IN ({', '.join('?' for _ in usable)})", *b_cond, *f_cond]
+    if shift == "year" and grain in ("day", "week"):
+        conditions.append("NOT (month(f.date) = 2 AND day(f.date) = 29)")  # no counterpart a year later
+    period, binds = _period_sql(grain, SHIFTS[shift])
+    period_params = {0: [], 1: [window_start], 2: [fiscal_start - 1, fiscal_start - 1]}[binds]
+    # Identifiers come from the registry and the allow-lists above; every value is bound.
     sql = (
-        f"SELECT f.date, f.branch_id, {dim_sql} AS dim, sum({base.numerator}) AS num, "
+        f"SELECT {period} AS period_start, f.branch_id, {dim_sql} AS dim, sum({base.numerator}) AS num, "
         f"sum({base.denominator or 'NULL'}) AS den FROM {base.table} f JOIN branches b ON b.branch_id = f.branch_id "
         f"WHERE {' AND '.join(conditions)} GROUP BY ALL"
     )
     cursor = con.cursor()
     try:
-        frame = cursor.execute(sql, [*usable, *b_params, *f_params]).df()
+        frame = cursor.execute(sql, [*period_params, *usable, *b_params, *f_params]).df()
     finally:
         cursor.close()
-    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
     return frame
-
-
-def _periodise(rows: pd.DataFrame, grain: str, fiscal_start: int, window_start: dt.date) -> pd.DataFrame:
-    """Sum rows per period start, branch and dim (num stays missing when every row was missing)."""
-    if rows.empty:
-        return pd.DataFrame(columns=["period_start", "branch_id", "dim", "num", "den"])
-    if grain == WINDOW:
-        return (
-            rows.assign(period_start=window_start)
-            .groupby(["period_start", "branch_id", "dim"], dropna=False)[["num", "den"]]
-            .sum(min_count=1)
-            .reset_index()
-        )
-    rows = rows.assign(period_start=periods.starts(rows["date"], grain, fiscal_start))
-    grouped = rows.groupby(["period_start", "branch_id", "dim"], dropna=False)
-    return grouped[["num", "den"]].sum(min_count=1).reset_index()
-
-
-def _shift_forward(rows: pd.DataFrame, grain: str, same_weekday: bool) -> pd.DataFrame:
-    """Prior-year rows moved onto the dates they are compared with."""
-    if rows.empty:
-        return rows
-    if same_weekday:
-        moved = {d: d + dt.timedelta(days=364) for d in pd.unique(rows["date"])}
-        return rows.assign(date=rows["date"].map(moved))
-    if grain in ("day", "week"):
-        rows = rows[[not (d.month == 2 and d.day == 29) for d in rows["date"]]]
-    moved = {d: periods.add_months(d, 12) for d in pd.unique(rows["date"])}
-    return rows.assign(date=rows["date"].map(moved))
 
 
 def window(
@@ -205,11 +212,11 @@ def _prior_window(start: dt.date, end: dt.date, same_weekday: bool = False) -> t
 
 def _sum_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday):
     """(current values, prior values or None, like-for-like exclusions) for sum, ratio and derived metrics."""
-    current = _periodise(fetch(con, metric, flt.with_dates(start, end), by, grain), grain, fiscal_start, start)
+    current = fetch(con, metric, flt.with_dates(start, end), by, grain, fiscal_start, start)
     prior, excluded = None, {}
     if comparing:
-        prior_rows = fetch(con, metric, flt.with_dates(*_prior_window(start, end, same_weekday)), by, grain)
-        prior = _periodise(_shift_forward(prior_rows, grain, same_weekday), grain, fiscal_start, start)
+        prior_flt = flt.with_dates(*_prior_window(start, end, same_weekday))
+        prior = fetch(con, metric, prior_flt, by, grain, fiscal_start, start, "weeks" if same_weekday else "year")
     if like_for_like and prior is not None:
         current, prior, excluded = _like_for_like(current, prior, grain, fiscal_start)
     prior_values = _values(con, metric, prior, by, years_back=1) if prior is not None else None
