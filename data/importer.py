@@ -715,8 +715,20 @@ def _write(
         cursor.register("incoming", frame)
         columns = ", ".join(frame.columns)
         cursor.execute(f"INSERT INTO {kind} ({columns}) SELECT {columns} FROM incoming")
+        if kind == "circulation":
+            _refresh_daily(cursor, report.source)
         _log_import(cursor, report, kind, content_hash)
     return previous[0] > 0
+
+
+def _refresh_daily(cursor, source: str) -> None:
+    """Rebuild this source's rows of circulation_daily (sums without item type and patron category)."""
+    cursor.execute("DELETE FROM circulation_daily WHERE source_file = ?", [source])
+    cursor.execute(
+        "INSERT INTO circulation_daily SELECT date, branch_id, sum(checkouts), sum(renewals), sum(returns), "
+        "sum(circulation), grain, source_file FROM circulation WHERE source_file = ? GROUP BY ALL",
+        [source],
+    )
 
 
 def _write_quarantine(report: FileReport, table: Table, bad_lines: set[int], options: Options) -> Path:

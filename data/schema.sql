@@ -55,6 +55,19 @@ CREATE TABLE IF NOT EXISTS circulation (
     CHECK (checkouts IS NOT NULL OR renewals IS NOT NULL OR returns IS NOT NULL OR circulation IS NOT NULL)
 );
 
+-- circulation summed over item types and patron categories: what the pages read unless they break a
+-- metric down by those. Rebuilt for a source file whenever that file is imported.
+CREATE TABLE IF NOT EXISTS circulation_daily (
+    date DATE NOT NULL,
+    branch_id VARCHAR NOT NULL REFERENCES branches (branch_id),
+    checkouts BIGINT,
+    renewals BIGINT,
+    returns BIGINT,
+    circulation BIGINT,
+    grain VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL
+);
+
 -- One row per event, or per group of sessions when an export only gives counts (sessions > 1).
 CREATE TABLE IF NOT EXISTS events (
     event_id VARCHAR PRIMARY KEY,

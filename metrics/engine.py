@@ -129,9 +129,12 @@ def fetch(
     period, binds = _period_sql(grain, SHIFTS[shift])
     period_params = {0: [], 1: [window_start], 2: [fiscal_start - 1, fiscal_start - 1]}[binds]
     # Identifiers come from the registry and the allow-lists above; every value is bound.
+    table = base.table
+    if table == "circulation" and by not in ("item_type", "patron_category"):
+        table = "circulation_daily"  # the smallest table that answers: no item or patron breakdown
     sql = (
         f"SELECT {period} AS period_start, f.branch_id, {dim_sql} AS dim, sum({base.numerator}) AS num, "
-        f"sum({base.denominator or 'NULL'}) AS den FROM {base.table} f JOIN branches b ON b.branch_id = f.branch_id "
+        f"sum({base.denominator or 'NULL'}) AS den FROM {table} f JOIN branches b ON b.branch_id = f.branch_id "
         f"WHERE {' AND '.join(conditions)} GROUP BY ALL"
     )
     cursor = con.cursor()
