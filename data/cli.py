@@ -37,11 +37,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "import":
-        return _import(args)
-    if args.command == "status":
-        return _status(args)
-    return build_sample(args.db)
+    try:
+        if args.command == "import":
+            return _import(args)
+        if args.command == "status":
+            return _status(args)
+        return build_sample(args.db)
+    except db.DatabaseBusy as exc:
+        print(exc, file=sys.stderr)
+        return 3
 
 
 def _import(args) -> int:

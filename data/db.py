@@ -31,13 +31,29 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
+class DatabaseBusy(Exception):
+    """Another process (usually the running dashboard) holds the database file."""
+
+
 def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database (creating it and its schema when writable) and return the connection."""
+    """Open the database (creating it and its schema when writable) and return the connection.
+
+    Raises DatabaseBusy when another process has the file open for writing: DuckDB allows one
+    writing process at a time.
+    """
     target = db_path(path)
-    if read_only:
-        return duckdb.connect(str(target), read_only=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(target))
+    try:
+        if read_only:
+            return duckdb.connect(str(target), read_only=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(target))
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise DatabaseBusy(
+            f"{target} is open in another program (the dashboard, or another import). Import through the "
+            "dashboard's Data page, or stop it and run the command again."
+        ) from None
     ensure_schema(con)
     return con
 

@@ -56,7 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     if not path.exists():
         print(f"no database at {path}; import exports with `python -m data import PATH`", file=sys.stderr)
         return 2
-    with db.connect(path, read_only=True) as con:
+    try:
+        con = db.connect(path, read_only=True)
+    except db.DatabaseBusy as exc:
+        print(exc, file=sys.stderr)
+        return 3
+    with con:
         try:
             flt = Filter(
                 date_from=args.date_from,

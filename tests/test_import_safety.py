@@ -187,3 +187,25 @@ def test_folder_import_takes_branch_lists_first_whatever_their_name(fresh_db, tm
     write(tmp_path, "z_services.csv", "code,name,district\nH1,Harbour,Bay\n")
     reports = import_paths(fresh_db, [tmp_path], Options(today=TODAY))
     assert [(r.source, r.status) for r in reports] == [("z_services.csv", "loaded"), ("a_visits.csv", "loaded")]
+
+
+def test_a_database_held_by_another_process_gives_a_clear_message(tmp_path):
+    db_file = tmp_path / "held.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; held = duckdb.connect({str(db_file)!r}); print('ok', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        good = write(tmp_path, "v.csv", "date,branch,visits\n2024-01-01,Bezazian,4\n")
+        result = run_cli("import", "--db", str(db_file), str(good), cwd=tmp_path)
+        assert result.returncode == 3 and "is open in another program" in result.stderr
+        assert "Traceback" not in result.stderr
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
