@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     else:
-        _write_csv(rows)
+        _write_csv(rows, output_columns(args.by, args.compare == "yoy" or args.like_for_like))
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 
@@ -145,12 +147,15 @@ def _number(value, fmt: str):
     return round(float(value), 6)
 
 
-def _write_csv(rows: list[dict]) -> None:
+def output_columns(by: str | None, compare: bool) -> list[str]:
+    """The CSV header: period, [by], value, and with a comparison prior_value, yoy_pct, partial."""
+    return ["period", *([by] if by else []), "value", *(["prior_value", "yoy_pct", "partial"] if compare else [])]
+
+
+def _write_csv(rows: list[dict], columns: list[str]) -> None:
     import csv
 
-    if not rows:
-        return
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(

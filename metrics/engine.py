@@ -184,6 +184,8 @@ def compute(
         raise ValueError(f"unknown grain {grain!r}; choose from {', '.join(periods.GRAINS)}")
     start, end, as_of = window(con, metric, flt, grain, fiscal_start)
     result = Result(metric, grain, by, _empty(by), as_of)
+    if start is None and grain != "year" and data_span(con, metric, "year")[0] is not None:
+        result.notes.append(f"the data is reported by coarser periods than a {grain}; choose a coarser --grain")
     if start is None or start > end:
         return result
     comparing = compare or like_for_like
