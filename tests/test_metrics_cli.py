@@ -120,3 +120,17 @@ def test_bad_requests_fail_clearly(monthly_file):
     assert result.returncode == 2 and "cannot be broken down by category" in result.stderr
     result = run("query", "--db", str(monthly_file.parent / "none.duckdb"), "--metric", "visits")
     assert result.returncode == 2 and "no database" in result.stderr
+
+
+def test_yearly_data_at_month_grain_gives_the_header_and_a_note(tmp_path):
+    path = tmp_path / "kpi.duckdb"
+    con = db.connect(path)
+    load(con, FIXTURES / "import" / "branches.csv")
+    load(con, write(tmp_path, "yearly.csv", "year,branch,visits\n2023,Bezazian,1200\n2024,Bezazian,1300\n"))
+    con.close()
+    result = run("query", "--db", str(path), "--metric", "visits", "--grain", "month", "--compare", "yoy")
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == ["period,value,prior_value,yoy_pct,partial"]
+    assert "coarser periods than a month" in result.stderr
+    result = run("query", "--db", str(path), "--metric", "visits", "--grain", "year", "--compare", "yoy")
+    assert result.stdout.splitlines()[-1] == "2024,1300,1200,8.333333,false"
