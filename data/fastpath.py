@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-import pandas as pd
 
 from data.reading import Table
 from data.rows import CHECKOUT_ACTIONS, RENEWAL_ACTIONS, RETURN_ACTIONS, Plan
@@ -27,10 +26,15 @@ ACTION_SETS = {"checkouts": CHECKOUT_ACTIONS, "renewals": RENEWAL_ACTIONS, "retu
 SKIPPED_LINES_KEPT = 1000  # line numbers listed per skip reason; the count is always exact
 
 
+STAGING = "tx_rollup"  # a temporary table of the connection that runs the roll-up
+
+
 @dataclass
 class Rollup:
-    rows: pd.DataFrame  # date, branch (raw text), item_type, patron_category, checkouts, renewals, returns, lines
     rows_read: int
+    branches: list[str]  # the branch spellings found, to resolve in Python
+    date_min: object
+    date_max: object
     skipped: dict[str, list[int]]
     skipped_counts: dict[str, int]
 
@@ -40,8 +44,10 @@ def _label_sql(column: str) -> str:
     return f"coalesce(nullif(regexp_replace(lower(trim({column})), '[\\s\\-]+', '_', 'g'), ''), 'all')"
 
 
-def rollup(con: duckdb.DuckDBPyConnection, path: str, table: Table, plan: Plan, delimiter: str) -> Rollup | None:
-    """The daily roll-up of a clean UTF-8 transaction export, or None to fall back to the row path."""
+def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollup | None:
+    """Roll a clean UTF-8 transaction export up into the temporary table STAGING on `cursor` (date,
+    branch as written, item type, patron category, checkouts, renewals, returns, lines); None to fall
+    back to the row path."""
     if table.encoding not in ("utf-8", "utf-8-sig"):
         return None
     names = [f"c{i}" for i in range(len(table.header))]
@@ -61,39 +67,37 @@ def rollup(con: duckdb.DuckDBPyConnection, path: str, table: Table, plan: Plan, 
         "read_csv(?, header = false, skip = ?, all_varchar = true, delim = ?, quote = '\"', names = ?, parallel = true)"
     )
     sql = f"""
+        CREATE OR REPLACE TEMP TABLE {STAGING} AS
         WITH raw AS (
-            SELECT try_cast(left(trim({when}), 10) AS DATE) AS d, trim({when}) AS when_text,
+            SELECT try_cast(left(trim({when}), 10) AS DATE) AS d,
                    trim({branch}) AS branch, regexp_replace(lower(trim({action})), '[-_]', ' ', 'g') AS act,
                    {_label_sql(item)} AS item_type, {_label_sql(patron)} AS patron_category
             FROM {source}
         )
-        SELECT d, branch, item_type, patron_category, {counts},
+        SELECT d AS date, branch, item_type, patron_category, {counts},
                count(*) FILTER (WHERE act NOT IN ({", ".join("?" for _ in known)})) AS other,
                count(*) FILTER (WHERE d IS NULL OR branch IS NULL OR branch = '' OR act IS NULL OR act = '')
                    AS broken,
                count(*) AS lines
         FROM raw GROUP BY ALL
     """
-    cursor = con.cursor()
     try:
-        frame = cursor.execute(sql, [path, table.header_line, delimiter, names, *params, *known]).df()
+        cursor.execute(sql, [path, table.header_line, delimiter, names, *params, *known])
+        broken, other, rows_read, first, last = cursor.execute(
+            f"SELECT sum(broken), sum(other), sum(lines), min(date), max(date) FROM {STAGING}"
+        ).fetchone()
+        branches = [r[0] for r in cursor.execute(f"SELECT DISTINCT branch FROM {STAGING}").fetchall()]
     except duckdb.Error:
         return None
-    finally:
-        cursor.close()
-    if frame.empty or frame["broken"].sum() > 0:
+    if not rows_read or broken:
         return None
-    rows_read = int(frame["lines"].sum())
     skipped, skipped_counts = {}, {}
-    if frame["other"].sum() > 0:
-        skipped, skipped_counts = _skipped_actions(con, path, table, delimiter, names, action, known)
-    frame["lines"] = frame["checkouts"] + frame["renewals"] + frame["returns"]
-    frame = frame[frame["lines"] > 0].drop(columns=["other", "broken"]).rename(columns={"d": "date"})
-    frame["date"] = pd.to_datetime(frame["date"]).dt.date
-    return Rollup(frame.reset_index(drop=True), rows_read, skipped, skipped_counts)
+    if other:
+        skipped, skipped_counts = _skipped_actions(cursor, path, table, delimiter, names, action, known)
+    return Rollup(int(rows_read), branches, first, last, skipped, skipped_counts)
 
 
-def _skipped_actions(con, path, table, delimiter, names, action, known) -> tuple[dict, dict]:
+def _skipped_actions(cursor, path, table, delimiter, names, action, known) -> tuple[dict, dict]:
     """Per action that is not a checkout, renewal or return: its count and its first line numbers
     (row numbers after the header; exact unless a quoted cell holds a line break)."""
     sql = f"""
@@ -103,11 +107,7 @@ def _skipped_actions(con, path, table, delimiter, names, action, known) -> tuple
             FROM read_csv(?, header = false, skip = ?, all_varchar = true, delim = ?, quote = '"', names = ?)
         ) WHERE act NOT IN ({", ".join("?" for _ in known)}) GROUP BY act
     """
-    cursor = con.cursor()
-    try:
-        found = cursor.execute(sql, [path, table.header_line, delimiter, names, *known]).fetchall()
-    finally:
-        cursor.close()
+    found = cursor.execute(sql, [path, table.header_line, delimiter, names, *known]).fetchall()
     skipped, counts = {}, {}
     for act, n, lines in found:
         reason = f"action '{act}' is not a checkout, renewal or return"

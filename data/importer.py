@@ -201,15 +201,28 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
 
 
 def _import_transactions_fast(con, report, path, head_table, plan, source_mapping, options) -> FileReport | None:
-    """A large, clean transaction export rolled up inside DuckDB; None hands the file to the row path."""
+    """A large, clean transaction export rolled up inside DuckDB; None hands the file to the row path.
+
+    The rolled-up rows stay in DuckDB (a temporary table of one cursor) from the scan to the insert.
+    """
     report.encoding, report.kind, report.layout = head_table.encoding, plan.kind, plan.layout
     report.ignored_columns, report.notes = plan.ignored, report.notes + plan.notes
+    cursor = con.cursor()
+    try:
+        return _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, options)
+    finally:
+        cursor.execute(f"DROP TABLE IF EXISTS {fastpath.STAGING}")
+        cursor.close()
+
+
+def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, options) -> FileReport | None:
+    delimiter = delimiter_of(head_table)
     if _seen_before(con, report.source, plan.kind):  # likely a re-import: hash first, scan only if changed
         content_hash, roll = file_digest(path), None
     else:
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(file_digest, path)  # hashing runs while DuckDB scans the file
-            roll = fastpath.rollup(con, str(path), head_table, plan, delimiter_of(head_table))
+            roll = fastpath.rollup(cursor, str(path), head_table, plan, delimiter)
             content_hash = digest.result()
         if roll is None:
             return None
@@ -218,40 +231,52 @@ def _import_transactions_fast(con, report, path, head_table, plan, source_mappin
         report.status = "unchanged"
         report.message = f"already imported ({previous}); nothing changed"
         return report
-    roll = roll or fastpath.rollup(con, str(path), head_table, plan, delimiter_of(head_table))
-    if roll is None:
+    roll = roll or fastpath.rollup(cursor, str(path), head_table, plan, delimiter)
+    if roll is None or roll.date_max > options.today:
         return None
     resolver = BranchResolver(con, source_mapping, options.allow_new_branches)
-    column = "branch_code" if "branch_code" in plan.fields else "branch"
-    ids = {}
-    for raw in roll.rows["branch"].unique():
-        ids[raw] = None if non_branch_reason(raw) else resolver.resolve(raw, column == "branch_code")
-        if ids[raw] is None:
-            return None  # unknown names, totals or footnotes: the row path reports them with their lines
-    frame = roll.rows.assign(branch_id=roll.rows["branch"].map(ids), grain="day", circulation=None)
-    if frame["date"].max() > options.today:
-        return None
-    keys = ["date", "branch_id", "item_type", "patron_category", "grain"]
-    frame = frame.groupby(keys, as_index=False)[["checkouts", "renewals", "returns", "lines"]].sum()
-    frame["circulation"] = None
-    frame["_line"] = 0
-    _overlap_problems(con, report, frame, "circulation")
+    is_code = "branch_code" in plan.fields
+    ids = {raw: None if non_branch_reason(raw) else resolver.resolve(raw, is_code) for raw in roll.branches}
+    if None in ids.values():
+        return None  # unknown names, totals or footnotes: the row path reports them with their lines
+    cursor.execute("CREATE OR REPLACE TEMP TABLE tx_ids (branch VARCHAR, branch_id VARCHAR)")
+    cursor.executemany("INSERT INTO tx_ids VALUES (?, ?)", list(ids.items()))
+    cursor.execute(
+        f"CREATE OR REPLACE TEMP TABLE tx_daily AS SELECT r.date, i.branch_id, r.item_type, r.patron_category, "
+        f"sum(r.checkouts) AS checkouts, sum(r.renewals) AS renewals, sum(r.returns) AS returns, "
+        f"sum(r.checkouts + r.renewals + r.returns) AS lines FROM {fastpath.STAGING} r JOIN tx_ids i USING (branch) "
+        f"WHERE r.checkouts + r.renewals + r.returns > 0 GROUP BY ALL"
+    )
+    overlap = cursor.execute(
+        "SELECT DISTINCT e.source_file, n.branch_id FROM (SELECT DISTINCT date, branch_id FROM tx_daily) n "
+        "JOIN circulation_daily e ON e.branch_id = n.branch_id AND e.source_file <> ? AND n.date >= e.date "
+        "AND n.date < e.date + CAST(CASE e.grain WHEN 'day' THEN INTERVAL 1 DAY WHEN 'month' THEN INTERVAL 1 MONTH "
+        "WHEN 'quarter' THEN INTERVAL 3 MONTH ELSE INTERVAL 1 YEAR END AS INTERVAL) ORDER BY ALL",
+        [report.source],
+    ).fetchall()
+    for other, branch_id in overlap:
+        report.problems.append(
+            Problem(
+                0,
+                None,
+                branch_id,
+                f"already loaded from {other} for the same branch and period; importing both would double-count",
+            )
+        )
     if report.problems:
         report.message = "rejected: rows already loaded from another file; nothing was written"
         return report
-    report.rows_read = roll.rows_read
+    accepted, stored = cursor.execute("SELECT sum(lines), count(*) FROM tx_daily").fetchone()
+    report.rows_read, report.rows_accepted, report.rows_stored = roll.rows_read, int(accepted), int(stored)
     report.notes.append("rolled up to daily rows inside DuckDB in one scan of the file")
-    report.rows_accepted = int(frame["lines"].sum())
     report.skipped, report.skip_counts = roll.skipped, roll.skipped_counts
-    report.rows_stored = len(frame)
-    report.date_min, report.date_max = frame["date"].min(), frame["date"].max()
-    used = set(frame["branch_id"])
+    report.date_min, report.date_max = roll.date_min, roll.date_max
+    used = set(ids.values())
     report.branches_new = {b for b in resolver.new if b in used}
     report.branches_matched = used - report.branches_new
     new_aliases = [(k, alias, bid) for k, (alias, bid) in resolver.new_aliases.items() if bid in used]
-    stored = frame[kinds.COLUMNS["circulation"]].assign(source_file=report.source)
     new_rows = [row for bid, row in resolver.new.items() if bid in used]
-    replaced = _write(con, report, "circulation", stored, content_hash, new_rows, new_aliases)
+    replaced = _write(con, report, "circulation", None, content_hash, new_rows, new_aliases, cursor=cursor)
     report.status = "replaced" if replaced else "loaded"
     return report
 
@@ -650,9 +675,11 @@ def _finish(
 
 
 @contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection):
-    """A cursor inside one transaction: committed when the block ends, rolled back on any error."""
-    cursor = con.cursor()
+def _transaction(con: duckdb.DuckDBPyConnection, cursor=None):
+    """A cursor inside one transaction: committed when the block ends, rolled back on any error.
+    An existing cursor (one holding temporary tables) can be given; it is left open."""
+    own = cursor is None
+    cursor = con.cursor() if own else cursor
     cursor.execute("BEGIN TRANSACTION")
     try:
         yield cursor
@@ -661,7 +688,8 @@ def _transaction(con: duckdb.DuckDBPyConnection):
         cursor.execute("ROLLBACK")
         raise
     finally:
-        cursor.close()
+        if own:
+            cursor.close()
 
 
 def _log_import(cursor, report: FileReport, kind: str, content_hash: str) -> None:
@@ -699,9 +727,11 @@ def _write(
     content_hash: str,
     new_branches: list[dict],
     new_aliases: list[tuple],
+    cursor=None,
 ) -> bool:
-    """Replace this source's rows in one transaction; True when an earlier version was replaced."""
-    with _transaction(con) as cursor:
+    """Replace this source's rows in one transaction; True when an earlier version was replaced.
+    `frame` None means the rows are staged in the temporary table tx_daily of `cursor`."""
+    with _transaction(con, cursor) as cursor:
         for row in new_branches:
             cursor.execute(
                 "INSERT INTO branches (branch_id, name, name_zh, kind, source_file) VALUES (?, ?, ?, 'branch', ?)",
@@ -712,9 +742,17 @@ def _write(
         # The table name is one of the fixed kinds, never text from the export.
         previous = cursor.execute(f"SELECT count(*) FROM {kind} WHERE source_file = ?", [report.source]).fetchone()
         cursor.execute(f"DELETE FROM {kind} WHERE source_file = ?", [report.source])
-        cursor.register("incoming", frame)
-        columns = ", ".join(frame.columns)
-        cursor.execute(f"INSERT INTO {kind} ({columns}) SELECT {columns} FROM incoming")
+        if frame is None:
+            cursor.execute(
+                "INSERT INTO circulation (date, branch_id, checkouts, renewals, returns, circulation, grain, "
+                "item_type, patron_category, source_file) SELECT date, branch_id, checkouts, renewals, returns, "
+                "NULL, 'day', item_type, patron_category, ? FROM tx_daily",
+                [report.source],
+            )
+        else:
+            cursor.register("incoming", frame)
+            columns = ", ".join(frame.columns)
+            cursor.execute(f"INSERT INTO {kind} ({columns}) SELECT {columns} FROM incoming")
         if kind == "circulation":
             _refresh_daily(cursor, report.source)
         _log_import(cursor, report, kind, content_hash)
