@@ -15,13 +15,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Debian packages of the browser tests (tests/test_e2e_browser.py): chromium, a Chinese font, and fc-list.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fontconfig
+
 system:
 	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q .; then \
 		echo "chromium and a Chinese font are installed"; \
-	elif [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(SYSTEM_PACKAGES) with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	else \
-		echo "browser tests need: sudo apt-get install chromium fonts-noto-cjk"; \
+		echo "the browser tests need Debian packages; run: sudo apt-get install $(SYSTEM_PACKAGES)"; \
 	fi
 
 sample: $(VENV)/.installed
@@ -39,3 +43,9 @@ test: system lint
 
 clean:
 	rm -rf data/kpi.duckdb data/kpi.duckdb.wal data/kpi_rejected test-artifacts
+
+# The performance benchmark (about 20 minutes): generates 1M/3M/10M-row exports into bench/work/ and
+# writes bench/RESULTS.md. `make bench BENCH_ARGS=--small` for the quick version.
+.PHONY: bench
+bench: $(VENV)/.installed
+	$(PY) -m bench.run $(BENCH_ARGS)

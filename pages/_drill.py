@@ -6,7 +6,7 @@ import streamlit as st
 
 from metrics.registry import get
 from pages import _charts, _data
-from pages._i18n import metric_label, t
+from pages._i18n import code_label, metric_label, t
 from pages._page import Context
 
 
@@ -19,6 +19,7 @@ def drill_down(one: Context, metric_id: str, name: str) -> None:
         st.plotly_chart(figure, key="drill_trend")
     left, right = st.columns(2)
     events = one.metric("events", by="category", compare=False)["table"]
+    events = events.assign(category=events["category"].map(code_label))
     left.markdown(f"**{t('its_events')}**")
     left.dataframe(
         events[["category", "value"]].rename(columns={"value": t("sessions")}), hide_index=True, key="drill_events"

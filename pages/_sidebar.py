@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import _data, _state
-from pages._i18n import LANGS, labels, t
+from pages._i18n import LANGS, code_labels, labels, t
 
 KIND_LABELS = {
     "main": ("Main library", "总馆"),
@@ -74,9 +74,23 @@ def render(path: str, version: int) -> None:
         )
         st.multiselect(t("districts"), options["districts"], key="districts", **every)
         st.multiselect(t("branch_pick"), list(names), key="branches", **every, format_func=names.get)
-        st.multiselect(t("categories"), options["categories"], key="categories", **every)
-        st.multiselect(t("audiences"), options["audiences"], key="audiences", **every)
-        st.multiselect(t("formats"), options["formats"], key="formats", **every)
+        st.multiselect(
+            t("categories"),
+            options["categories"],
+            key="categories",
+            format_func=code_labels(options["categories"]).get,
+            **every,
+        )
+        st.multiselect(
+            t("audiences"),
+            options["audiences"],
+            key="audiences",
+            format_func=code_labels(options["audiences"]).get,
+            **every,
+        )
+        st.multiselect(
+            t("formats"), options["formats"], key="formats", format_func=code_labels(options["formats"]).get, **every
+        )
         st.toggle(t("like_for_like"), key="lfl")
         st.button(t("reset"), on_click=_state.reset, icon=":material/restart_alt:", key="reset")
     _state.write_to_url()

@@ -1,12 +1,13 @@
 """Events & programmes: sessions and attendance by category, audience and format; plan completion;
 attendance per event; satisfaction by category."""
 
+import pandas as pd
 import streamlit as st
 
 from metrics.registry import get
 from pages import _charts, _data
 from pages._export import downloads
-from pages._i18n import metric_label, t
+from pages._i18n import code_label, metric_label, t
 from pages._page import context, header, kpi_card
 
 HEADLINES = ("events", "attendance", "online_attendance", "attendance_per_event", "plan_completion", "volunteer_hours")
@@ -20,14 +21,17 @@ for column, metric_id in zip([*st.columns(3), *st.columns(3)], HEADLINES, strict
 
 for dimension, title_key in (("category", "by_category"), ("audience", "by_audience"), ("format", "by_format")):
     sessions = ctx.metric("events", by=dimension)["table"]
-    attendance = ctx.metric("attendance", by=dimension, compare=False)["table"]
     if sessions.empty:
         continue
+    # Attendance of every format: in person and online are separate metrics, added up for this chart.
+    people = [ctx.metric(m, by=dimension, compare=False)["table"] for m in ("attendance", "online_attendance")]
+    attendance = pd.concat(people).groupby(dimension, as_index=False)["value"].sum()
     merged = (
         sessions[[dimension, "value", "prior_value", "yoy_pct"]]
         .rename(columns={"value": "sessions"})
-        .merge(attendance[[dimension, "value"]].rename(columns={"value": "attendance"}), on=dimension, how="left")
+        .merge(attendance.rename(columns={"value": "attendance"}), on=dimension, how="left")
     )
+    merged[dimension] = merged[dimension].map(code_label)
     left, right = st.columns(2)
     left.plotly_chart(
         _charts.bars(
@@ -64,7 +68,8 @@ if not completion.empty:
     downloads(completion[["period", "value"]], "plan_completion_by_month", "dl_completion")
 sat = _data.satisfaction_trend(ctx.path, ctx.version, ctx.key, "year", ctx.fiscal_start, "category")
 if not sat.empty:
-    latest = sat[sat["period_start"] == sat["period_start"].max()]
+    latest = sat[sat["period_start"] == sat["period_start"].max()].copy()
+    latest["category"] = latest["category"].map(code_label)
     st.plotly_chart(
         _charts.bars(
             latest,

@@ -6,7 +6,7 @@ import streamlit as st
 from metrics.registry import get
 from pages import _charts, _data
 from pages._export import downloads
-from pages._i18n import metric_label, number, t
+from pages._i18n import code_label, metric_label, number, t
 from pages._page import context, header
 from pages._sidebar import branch_label
 from pages._state import SATISFACTION_BREAKDOWNS
@@ -21,7 +21,8 @@ for column, metric_id in zip(st.columns(3), ("satisfaction", "satisfied_share", 
     table = ctx.metric(metric_id)["table"]
     value = table["value"].iloc[0] if not table.empty else None
     change = table["change"].iloc[0] if not table.empty and ctx.compare else None
-    delta = None if change is None or change != change else f"{change:+.1f}"
+    fmt = "+,.0f" if get(metric_id).fmt == "int" else "+.1f"
+    delta = None if change is None or change != change else format(change, fmt)
     column.metric(metric_label(get(metric_id)), number(value, get(metric_id).fmt), delta, border=True)
 
 trend = _data.satisfaction_trend(ctx.path, ctx.version, ctx.key, "month", ctx.fiscal_start, None)
@@ -40,6 +41,8 @@ by = st.segmented_control(
 )
 parts = _data.satisfaction_trend(ctx.path, ctx.version, ctx.key, "year", ctx.fiscal_start, by)
 latest = parts[parts["period_start"] == parts["period_start"].max()].copy()
+if by in ("category", "audience"):
+    latest[by] = latest[by].map(code_label)
 if by == "branch":
     branches = _data.branches(ctx.path, ctx.version)
     names = {row["name"]: branch_label(row) for _, row in branches.iterrows()}
