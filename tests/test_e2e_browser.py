@@ -1,0 +1,276 @@
+"""The dashboard in a real browser: `streamlit run` on the sample database, driven by Debian's chromium.
+
+Checks what AppTest cannot: the page renders in a browser (KPI cards, Plotly charts), a sidebar filter
+changes the URL and the numbers, a copied link reproduces the view in a new session, Chinese glyphs are
+drawn (not tofu boxes), and no page shows an exception box. Screenshots go to test-artifacts/screenshots/.
+Without chromium or playwright the module is skipped, except in CI (CI set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import time
+
+import e2e_server as e2e
+import pytest
+
+from data.cli import build_sample
+from pages import PAGES
+from pages._i18n import STRINGS
+
+MISSING = e2e.missing_requirements()
+if MISSING and not e2e.in_ci():
+    pytest.skip(f"browser tests skipped: {MISSING}", allow_module_level=True)
+if not MISSING:
+    from playwright.sync_api import expect, sync_playwright
+
+APP = '[data-testid="stApp"]'
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+EXCEPTION = '[data-testid="stException"]'
+CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+SKELETON = '[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]'
+TIMEOUT_MS = 45_000
+VIEWPORT = {"width": 1920, "height": 1400}
+TIMINGS = e2e.ROOT / "test-artifacts" / "e2e-timings.json"
+
+
+# ---------------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The dashboard served by `streamlit run` over a sample database built in a temporary folder."""
+    if MISSING:
+        pytest.fail(f"{MISSING} (CI is set, so the browser tests fail instead of skipping)", pytrace=False)
+    folder = tmp_path_factory.mktemp("e2e")
+    db_path = folder / "kpi.duckdb"
+    with contextlib.redirect_stdout(io.StringIO()):  # the import report of every sample file
+        assert build_sample(str(db_path)) == 0
+    with e2e.StreamlitServer(db_path, folder / "streamlit.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def timings():
+    """Measured durations (seconds), printed and written to test-artifacts/e2e-timings.json at the end."""
+    measured: dict[str, float] = {}
+    yield measured
+    if measured:
+        TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+        TIMINGS.write_text(json.dumps(measured, indent=2) + "\n")
+        print("\ne2e timings (s): " + ", ".join(f"{k}={v:.2f}" for k, v in measured.items()))
+
+
+@pytest.fixture
+def new_page(browser):
+    """A factory of pages, each in its own browser context (its own cookies, so its own Streamlit session)."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def record(timings, record_property, name: str, seconds: float) -> None:
+    timings[name] = round(seconds, 3)
+    record_property(name, round(seconds, 3))
+    print(f"{name}: {seconds:.2f} s")
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+#
+# A page load or a widget change starts a script run. `stApp` carries the run state, but it already reads
+# "notRunning" before the first run begins, so every wait first sees something the new run drew (a title,
+# a changed value) and only then waits for the run to finish.
+
+
+def wait_run(page, drawn) -> None:
+    """Until the run that draws `drawn` has finished and the browser has drawn what it sent: no skeleton
+    left (widgets whose code is still loading) and every Plotly chart plotted. Fails at once with the text
+    of any exception box."""
+    exception = page.locator(EXCEPTION)
+    drawn.or_(exception).first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.locator(IDLE).or_(exception).first.wait_for(state="attached", timeout=TIMEOUT_MS)
+    assert_no_exception(page)
+    expect(page.locator(SKELETON)).to_have_count(0)
+    expect(page.locator(CHART)).to_have_count(page.locator('[data-testid="stPlotlyChart"]').count())
+
+
+def assert_no_exception(page) -> None:
+    boxes = page.locator(EXCEPTION)
+    assert boxes.count() == 0, "Streamlit exception on the page:\n" + "\n---\n".join(boxes.all_inner_texts())
+
+
+def first_chart(page):
+    return page.locator(CHART).first
+
+
+def visits_value(page):
+    """The value of the Visits KPI card (overview)."""
+    card = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("Visits", exact=True))
+    return card.locator('[data-testid="stMetricValue"]')
+
+
+def chosen_tags(page, key: str):
+    """The chips of a sidebar multiselect (by its widget key)."""
+    return page.locator(f'[data-testid="stSidebar"] .st-key-{key} [data-tag] [title]')
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside stMain, so the viewport is made as tall as its content."""
+    e2e.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollHeight ?? 0")
+    tall = min(max(height, VIEWPORT["height"]), 10_000)
+    if tall > VIEWPORT["height"]:
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": tall})
+        page.wait_for_timeout(300)  # let the grids and charts paint the newly visible part
+        expect(page.locator(SKELETON)).to_have_count(0)
+    page.screenshot(path=str(e2e.SCREENSHOTS / f"{name}.png"))
+    page.set_viewport_size(VIEWPORT)
+
+
+# ---------------------------------------------------------------------------------------------- tests
+
+
+def test_overview_shows_cards_and_charts(server, new_page, timings, record_property):
+    page = new_page()
+    page.goto(server.url + "/")
+    first_chart(page).or_(page.locator(EXCEPTION)).first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    assert_no_exception(page)
+    record(timings, record_property, "streamlit_run_to_health", server.healthy_after)
+    record(timings, record_property, "streamlit_run_to_first_chart", time.monotonic() - server.started)
+    wait_run(page, first_chart(page))
+    expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(6)
+    expect(visits_value(page)).to_have_text(re.compile(r"^\d{1,3}(,\d{3})+$"))
+    screenshot(page, "1_overview")
+
+
+@pytest.fixture(scope="module")
+def filtered_view(server, browser, timings):
+    """Choose the North district through the sidebar; returns the resulting URL and Visits value."""
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/")
+        wait_run(page, first_chart(page))
+        before = visits_value(page).inner_text()
+        page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Districts").click()
+        option = page.get_by_role("option", name="North", exact=True)
+        option.wait_for(state="visible")
+        started = time.monotonic()
+        option.click()
+        expect(visits_value(page)).not_to_have_text(before)
+        changed = time.monotonic() - started
+        wait_run(page, first_chart(page))
+        redrawn = time.monotonic() - started
+        expect(page).to_have_url(re.compile(r"[?&]districts=North(&|$)"))
+        timings["filter_change_to_new_visits_value"] = round(changed, 3)
+        timings["filter_change_to_rerun_finished"] = round(redrawn, 3)
+        print(f"filter change: new Visits value after {changed:.2f} s, rerun finished after {redrawn:.2f} s")
+        page.keyboard.press("Escape")  # close the dropdown before the screenshot
+        after = visits_value(page).inner_text()
+        screenshot(page, "2_filter_north")
+        yield {"url": page.url, "before": before, "after": after, "changed": changed, "redrawn": redrawn}
+    finally:
+        context.close()
+
+
+def test_sidebar_filter_updates_url_and_numbers(filtered_view, record_property):
+    assert re.search(r"[?&]districts=North(&|$)", filtered_view["url"]), filtered_view["url"]
+    assert filtered_view["after"] != filtered_view["before"]
+    record_property("filter_change_to_new_visits_value", round(filtered_view["changed"], 3))
+    record_property("filter_change_to_rerun_finished", round(filtered_view["redrawn"], 3))
+
+
+def test_shared_link_reproduces_the_view(filtered_view, new_page):
+    page = new_page()  # a new browser context: nothing shared with the page that made the link
+    page.goto(filtered_view["url"])
+    wait_run(page, first_chart(page))
+    expect(chosen_tags(page, "districts")).to_have_text(["North"])
+    expect(visits_value(page)).to_have_text(filtered_view["after"])
+    expect(page).to_have_url(re.compile(r"[?&]districts=North(&|$)"))
+    screenshot(page, "3_shared_link")
+
+
+# Draws each character on a canvas in the given font; a font without the glyphs draws the same box for all.
+GLYPHS_JS = """([text, font]) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 64;
+  const g = canvas.getContext('2d');
+  return Array.from(text).map((ch) => {
+    g.clearRect(0, 0, 64, 64);
+    g.font = font;
+    g.textBaseline = 'top';
+    g.fillStyle = '#000';
+    g.fillText(ch, 4, 4);
+    const alpha = g.getImageData(0, 0, 64, 64).data.filter((_, i) => i % 4 === 3);
+    let hash = 0, ink = 0;
+    for (const a of alpha) { hash = (hash * 31 + a) | 0; if (a > 0) ink++; }
+    return {ch, ink, hash, width: g.measureText(ch).width};
+  });
+}"""
+
+
+def test_chinese_renders_with_cjk_glyphs(server, new_page):
+    fc_list = shutil.which("fc-list")
+    assert fc_list, "fc-list is missing (apt-get install fontconfig fonts-noto-cjk)"
+    fonts = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False).stdout
+    assert fonts.strip(), "no Chinese font installed (apt-get install fonts-noto-cjk)"
+    page = new_page()
+    page.goto(server.url + "/")
+    wait_run(page, first_chart(page))
+    page.locator('[data-testid="stSidebar"]').get_by_role("radio", name="简体中文").click()
+    label = page.locator('[data-testid="stMetricLabel"] p').get_by_text("到馆人次", exact=True)
+    wait_run(page, label)
+    expect(page).to_have_url(re.compile(r"[?&]lang=zh(&|$)"))
+    expect(page.get_by_role("heading", name="总览", exact=True)).to_be_visible()
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text("筛选", exact=True)).to_be_visible()
+
+    # The page's own font stack (Source Sans, then the system fallback) must draw four different glyphs.
+    family = label.evaluate("el => getComputedStyle(el).fontFamily")
+    glyphs = page.evaluate(GLYPHS_JS, ["到馆人次", f"40px {family}"])
+    assert all(g["ink"] > 30 and g["width"] > 20 for g in glyphs), glyphs
+    assert len({g["hash"] for g in glyphs}) == 4, f"the CJK characters draw as identical boxes: {glyphs}"
+
+    # And the label as shown on screen has ink in it.
+    from PIL import Image
+
+    shot = label.screenshot()
+    dark = sum(Image.open(io.BytesIO(shot)).convert("L").histogram()[:128])
+    assert dark > 50, f"the label 到馆人次 looks blank ({dark} dark pixels)"
+    e2e.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (e2e.SCREENSHOTS / "4_label_zh.png").write_bytes(shot)
+    screenshot(page, "4_chinese")
+
+
+@pytest.mark.parametrize(("url", "title_key"), [(p[3], p[1]) for p in PAGES[1:]], ids=[p[3] for p in PAGES[1:]])
+def test_every_page_opens_without_error(server, new_page, url, title_key):
+    page = new_page()
+    page.goto(f"{server.url}/{url}")
+    wait_run(page, page.get_by_role("heading", name=STRINGS[title_key][0], exact=True))
+    expect(page.get_by_role("heading", name=STRINGS[title_key][0], exact=True)).to_be_visible()
+    if page.locator('[data-testid="stPlotlyChart"]').count():
+        expect(first_chart(page)).to_be_visible()
+    assert_no_exception(page)
+    screenshot(page, f"5_{url}")
