@@ -44,7 +44,7 @@ test: system lint
 clean:
 	rm -rf data/kpi.duckdb data/kpi.duckdb.wal data/kpi_rejected test-artifacts
 
-# The performance benchmark (about 20 minutes): generates 1M/3M/10M-row exports into bench/work/ and
+# The performance benchmark (about 10 minutes on 2 cores): generates 1M/3M/10M-row exports into bench/work/ and
 # writes bench/RESULTS.md. `make bench BENCH_ARGS=--small` for the quick version.
 .PHONY: bench
 bench: $(VENV)/.installed
