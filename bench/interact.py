@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ENTRY = ROOT / "tests" / "app" / "entry.py"
 CHROMIUM = "/usr/bin/chromium"
+# Debian chromium on this machine: the flags that keep it off the closed network (tests/e2e_server.py too).
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -42,6 +43,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-quic",
 ]
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from data import fastpath, kinds, values
 from data import mapping as mapping_mod
 from data.names import clean_display, name_key, non_branch_reason, slug
-from data.reading import FileError, Table, delimiter_of, read_table
+from data.reading import FileError, Table, read_table
 from data.rows import Parsed, Plan, PlanError, Problem, RowCells, plan_columns
 
 KIND_ORDER = ("branches", "targets", "visits", "circulation", "events", "surveys", "measures")
@@ -216,7 +216,7 @@ def _import_transactions_fast(con, report, path, head_table, plan, source_mappin
 
 
 def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, options) -> FileReport | None:
-    delimiter = delimiter_of(head_table)
+    delimiter = head_table.delimiter
     if _seen_before(con, report.source, plan.kind):  # likely a re-import: hash first, scan only if changed
         content_hash, roll = file_digest(path), None
     else:

@@ -93,7 +93,3 @@ def read_table(path: Path, data: bytes, encoding: str | None = None) -> Table:
         first_line, first = rows[0]
         return Table([c.strip() for c in first], first_line, rows[1:], used, delimiter)
     raise FileError("no header row")
-
-
-def delimiter_of(table: Table) -> str:
-    return table.delimiter

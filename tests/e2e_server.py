@@ -15,19 +15,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bench.interact import CHROMIUM_ARGS as CHROMIUM_ARGS  # one list of launch flags: tests and benchmark
+
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 HEALTH_TIMEOUT = 60.0  # seconds for `streamlit run` to answer /_stcore/health
 STOP_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL
 
