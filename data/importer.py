@@ -79,6 +79,7 @@ class FileReport:
     skip_counts: dict[str, int] = field(default_factory=dict)  # when `skipped` lists only the first lines
     quarantine_file: Path | None = None
     message: str = ""
+    content_hash: str | None = None  # set when the import is logged
 
     @property
     def ok(self) -> bool:
@@ -134,20 +135,54 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) ->
         if mapping_path and options.mapping is None:
             report.notes.append(f"mapping file {mapping_path.name} applied")
         head, partial = _head(path)
-        head_table = read_table(path, head, source_mapping.encoding)
+        head_table = read_table(path, head, source_mapping.encoding, partial=partial)
         plan = plan_columns(head_table, source_mapping, options.kind, path)
     except OSError as exc:
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
     except mapping_mod.MappingError as exc:
         return _fail(report, str(exc))
-    except (FileError, PlanError):
+    except (FileError, PlanError) as exc:
+        if partial and _head_decides(exc, source_mapping):
+            # A large file is refused on its head: binary, undecodable or headerless is never read whole.
+            return _fail(report, f"{exc} ({_in_head(path)}; the rest was not read)", getattr(exc, "line", 0))
         # The row path reads the whole file and reports the same problem precisely.
         return _import_rows(con, report, path, source_mapping, options)
     if plan.layout == "transactions" and partial:
         fast = _import_transactions_fast(con, report, path, head_table, plan, source_mapping, options)
         if fast is not None:
             return fast
+    if partial and _unusable_head(report, head_table, plan, source_mapping, options):
+        return report
     return _import_rows(con, report, path, source_mapping, options)
+
+
+def _head_decides(exc: Exception, source_mapping: mapping_mod.Mapping) -> bool:
+    """Whether a problem found in a file's head holds for the whole file. A head cut after a line break
+    can split a character only in an encoding a mapping file names (UTF-16 with a BOM is cut whole)."""
+    return not (isinstance(exc, FileError) and source_mapping.encoding and str(exc).startswith("cannot decode"))
+
+
+def _in_head(path: Path) -> str:
+    return f"in the first {HEAD_BYTES // 1024} KB of this {path.stat().st_size / 1024**2:,.0f} MB file"
+
+
+def _unusable_head(report: FileReport, head_table: Table, plan: Plan, source_mapping, options: Options) -> bool:
+    """True (with the report filled in) when a large file's head is nearly all broken rows: it is refused
+    without reading the rest into memory."""
+    parsed = parse_rows(head_table, plan, source_mapping, options.today)
+    data_rows = [line for line, cells in head_table.rows if any(c.strip() for c in cells)]
+    broken = {p.line for p in parsed.problems} | set(parsed.skipped_lines.get("no branch name", []))
+    if len(data_rows) < 50 or len(broken) < 0.9 * len(data_rows):
+        return False
+    report.encoding, report.kind, report.layout = head_table.encoding, plan.kind, plan.layout
+    report.rows_read = len(head_table.rows)
+    _apply(report, parsed)
+    _fail(
+        report,
+        f"rejected: {len(broken):,} of the first {len(data_rows):,} rows cannot be imported "
+        f"({_in_head(report.path)}; the rest was not read); nothing was written",
+    )
+    return True
 
 
 def _head(path: Path) -> tuple[bytes, bool]:
@@ -157,6 +192,12 @@ def _head(path: Path) -> tuple[bytes, bool]:
     if len(head) <= HEAD_BYTES:
         return head, False
     head = head[:HEAD_BYTES]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: cut after a whole line break character
+        newline = b"\n\x00" if head.startswith(b"\xff\xfe") else b"\x00\n"
+        end = head.rfind(newline)
+        while end > 0 and end % 2:
+            end = head.rfind(newline, 0, end + 1)
+        return head[: end + 2] if end > 0 else head[: len(head) - len(head) % 2], True
     return head[: head.rfind(b"\n") + 1] or head, True
 
 
@@ -694,6 +735,7 @@ def _transaction(con: duckdb.DuckDBPyConnection, cursor=None):
 
 def _log_import(cursor, report: FileReport, kind: str, content_hash: str) -> None:
     """The audit-log row for this file, and its quarantined problems."""
+    report.content_hash = content_hash
     import_id = cursor.execute(
         "INSERT INTO imports (source_file, path, content_hash, kind, layout, rows_read, rows_accepted, "
         "rows_skipped, rows_rejected, date_min, date_max) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "

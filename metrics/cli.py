@@ -1,17 +1,23 @@
-"""The metrics command line, for scripts, scheduled jobs and checking numbers without the UI."""
+"""The metrics command line, for scripts, scheduled jobs and checking numbers without the UI, and the
+users file's tools (hash-password, users).
+
+`query --as-user NAME` answers as that user of the users file would see it (a supervisor: only their
+branches). It asks for no password: whoever can run this command can read the database file directly,
+so the flag is for producing a user's view (e.g. a scheduled report), not a barrier."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import difflib
+import getpass
 import json
 import math
 import sys
 
-from data import db
+from data import db, store
 from data.names import name_key
-from metrics import periods
+from metrics import periods, users
 from metrics.engine import compute
 from metrics.filters import Filter
 from metrics.registry import METRICS
@@ -42,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--like-for-like", action="store_true")
     query.add_argument("--same-weekday", action="store_true", help="compare days with the same weekday (364 days)")
     query.add_argument("--format", choices=("csv", "json"), default="csv")
+    query.add_argument("--as-user", metavar="NAME", help="only what this user of the users file may see")
+    query.add_argument("--users", metavar="FILE", help=f"users file (default ${users.USERS_ENV_VAR})")
+    sub.add_parser(
+        "hash-password",
+        help="an Argon2id hash for a users file, from a password typed twice (or one line on standard input)",
+    )
+    listing_users = sub.add_parser("users", help="check the users file and list its users, roles and branches")
+    listing_users.add_argument("--users", metavar="FILE", help=f"users file (default ${users.USERS_ENV_VAR})")
+    listing_users.add_argument("--db", help="also check the supervisors' branch ids against this database")
     return parser
 
 
@@ -49,6 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "list":
         return _list(args)
+    if args.command == "hash-password":
+        return _hash_password()
+    if args.command == "users":
+        return _users(args)
+    scope = None
+    if args.as_user:
+        try:
+            scope = _user_scope(args.users, args.as_user)
+        except (users.ConfigError, LookupError) as exc:
+            print(exc.args[0] if exc.args else exc, file=sys.stderr)
+            return 2
     if not 1 <= args.fiscal_start <= 12:
         print("--fiscal-start must be a month number 1-12", file=sys.stderr)
         return 2
@@ -57,10 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no database at {path}; import exports with `python -m data import PATH`", file=sys.stderr)
         return 2
     try:
-        con = db.connect(path, read_only=True)
+        con, _ = store.open_reader(path)
     except db.DatabaseBusy as exc:
         print(exc, file=sys.stderr)
         return 3
+    except store.DatabaseDamaged as exc:
+        print(exc, file=sys.stderr)
+        return 5
     with con:
         try:
             flt = Filter(
@@ -72,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                 categories=tuple(args.category),
                 audiences=tuple(args.audience),
                 formats=tuple(args.formats),
+                scope=scope,
             )
             result = compute(
                 con,
@@ -185,3 +215,57 @@ def _list(args) -> int:
     for m in METRICS:
         print(f"{m.id:<28} {m.label_en:<28} {m.label_zh:<12} {m.unit}")
     return 0
+
+
+def _user_scope(path: str | None, name: str) -> tuple[str, ...] | None:
+    """The branch scope of a user of the users file (None: every branch); LookupError for no such user."""
+    found = users.config_path(path)
+    if found is None:
+        raise LookupError(f"--as-user needs a users file: --users FILE or ${users.USERS_ENV_VAR}")
+    user = users.load(found).get(name)
+    if user is None:
+        raise LookupError(f"no user {name!r} in {found}")
+    return user.scope
+
+
+def _hash_password() -> int:
+    """Print an Argon2id hash of a password: typed twice on a terminal, or the first line of stdin."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("the two passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        print(users.hash_password(password))
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _users(args) -> int:
+    """List the users file's users (never their hashes); with --db, name branch ids the database lacks."""
+    path = users.config_path(args.users)
+    if path is None:
+        print(f"no users file: sign-in is off (set ${users.USERS_ENV_VAR} or give --users FILE)", file=sys.stderr)
+        return 2
+    try:
+        config = users.load(path)
+    except users.ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    known = None
+    if args.db:
+        with db.connect(db.db_path(args.db), read_only=True) as con:
+            known = {row[0] for row in con.execute("SELECT branch_id FROM branches").fetchall()}
+    code = 0
+    for user in config.users:
+        sign_in = ", ".join(filter(None, ("password" if user.password_hash else "", user.email or "")))
+        print(f"{user.name:<20} {user.role:<10} {','.join(user.branches) or 'all branches':<30} {sign_in}")
+        missing = [b for b in user.branches if known is not None and b not in known]
+        if missing:
+            print(f"  unknown branch id(s) for {user.name}: {', '.join(missing)}", file=sys.stderr)
+            code = 1
+    return code

@@ -1,51 +1,93 @@
-"""The dashboard's data access: one cached database per path, and query results cached as bounded
-data keyed by the database path, its data version (which changes with every import) and the filters."""
+"""The dashboard's data access: one cached read-only connection per database generation, and query
+results cached as bounded data keyed by the database path, its generation (a new one with every
+import, see data/store.py) and the filters. A page run reads one generation from start to end, so it
+never mixes data from before and after an import."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from data import db
+from data import db, store
 from data.cli import build_sample
+from data.importer import Options, import_file
 from metrics import engine, quality, satisfaction
 from metrics.filters import matching_branches
+from pages._i18n import t
 from pages._state import from_key
 
 CACHE = {"ttl": 3600, "max_entries": 512, "show_spinner": False}
+UPLOAD_WAIT_SECONDS = 60  # an upload queues this long behind another import, then says the database is busy
 HEADLINE = ("visits", "loans", "events")  # the tables whose end is the dashboard's "data as of" date
 
 
-@st.cache_resource(show_spinner="Opening the database…")
-def open_db(path: str):
-    """The connection for a database file; the bundled sample is imported when the default one is absent."""
-    target = db.db_path(path)
-    if not target.exists() and target == db.DEFAULT_DB:
-        build_sample(str(target))
-    if not target.exists():
-        return None
-    return db.connect(target)
+@st.cache_resource(show_spinner="Opening the database…", max_entries=4)
+def open_db(path: str, version: str):
+    """A read-only connection to the generation `version` of a database (checked when opened). Old
+    generations drop out of the cache; a connection still in use lives until its queries end."""
+    return store.open_reader(path, version)[0]
 
 
-def current() -> tuple[str, object, int]:
-    """(path, connection or None, data version) for $KPI_DB or the default database."""
+def current() -> tuple[str, object, str | None]:
+    """(path, connection or None, generation) for $KPI_DB or the default database, whose absence
+    means the bundled sample is imported first. A damaged database stops the page with the reason."""
     path = str(db.db_path())
-    con = open_db(path)
-    if con is None:
-        return path, None, 0
-    cursor = con.cursor()
+    if store.token(path) is None and db.db_path(path) == db.DEFAULT_DB:
+        build_sample(path)
+    version = store.token(path)
+    if version is None:
+        return path, None, None
     try:
-        return path, con, db.data_version(cursor)
+        return path, open_db(path, version), version
+    except FileNotFoundError:  # a newer import removed that generation between two looks: take the new one
+        version = store.token(path)
+        return path, open_db(path, version), version
+    except store.DatabaseDamaged as exc:
+        st.error(f"{t('database_damaged')}\n\n{exc}")
+        st.stop()
+    except db.DatabaseBusy as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def import_uploads(path: str, uploads: list[tuple[str, bytes]], allow_new: bool, quarantine: bool) -> list:
+    """Import uploaded files (name, bytes) as one write of the database: [(name, report)]. Files that
+    land are kept in `<database>_uploads/` so that `python -m data rebuild` can use them again."""
+    target = db.db_path(path)
+    folder = target.parent / f"{target.stem}_uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    options = Options(
+        allow_new_branches=allow_new, quarantine=quarantine, quarantine_dir=target.parent / f"{target.stem}_rejected"
+    )
+    saved = []
+    for name, content in uploads:
+        file = folder / f"{stamp}-{Path(name).name}"  # the name only: never a path from the browser
+        file.write_bytes(content)
+        saved.append((name, file))
+    results, landed = [], set()
+    try:
+        with store.writing(target, wait=UPLOAD_WAIT_SECONDS) as session:
+            for name, file in saved:
+                report = import_file(session.con, file, options)
+                results.append((name, report))
+                if report.content_hash:
+                    session.journal.append(store.journal_entry(report, options))
+        landed = {r.path for _, r in results if r.content_hash}
     finally:
-        cursor.close()
+        for _name, file in saved:
+            if file not in landed:
+                file.unlink(missing_ok=True)
+    return results
 
 
 @st.cache_data(**CACHE)
-def as_of(path: str, version: int) -> dt.date | None:
+def as_of(path: str, version: str) -> dt.date | None:
     """The last day the headline tables cover."""
-    con = open_db(path)
+    con = open_db(path, version)
     ends = [engine.data_span(con, engine.get(m), "year")[1] for m in HEADLINE]
     ends = [e for e in ends if e]
     return max(ends) if ends else None
@@ -54,7 +96,7 @@ def as_of(path: str, version: int) -> dt.date | None:
 @st.cache_data(**CACHE)
 def metric(
     path: str,
-    version: int,
+    version: str,
     metric_id: str,
     key: tuple,
     grain: str,
@@ -65,7 +107,14 @@ def metric(
 ) -> dict:
     """engine.compute for the filter `key`, as plain data."""
     result = engine.compute(
-        open_db(path), metric_id, from_key(key), grain, by, fiscal_start, compare=compare, like_for_like=like_for_like
+        open_db(path, version),
+        metric_id,
+        from_key(key),
+        grain,
+        by,
+        fiscal_start,
+        compare=compare,
+        like_for_like=like_for_like,
     )
     return {
         "table": result.table,
@@ -77,8 +126,8 @@ def metric(
 
 
 @st.cache_data(**CACHE)
-def branches(path: str, version: int) -> pd.DataFrame:
-    cursor = open_db(path).cursor()
+def branches(path: str, version: str) -> pd.DataFrame:
+    cursor = open_db(path, version).cursor()
     try:
         return cursor.execute(
             "SELECT branch_id, name, name_zh, kind, parent_id, district, service_population FROM branches "
@@ -89,9 +138,9 @@ def branches(path: str, version: int) -> pd.DataFrame:
 
 
 @st.cache_data(**CACHE)
-def choices(path: str, version: int) -> dict[str, list[str]]:
+def choices(path: str, version: str) -> dict[str, list[str]]:
     """The values each filter can take, from the data."""
-    cursor = open_db(path).cursor()
+    cursor = open_db(path, version).cursor()
     try:
         out = {}
         for name, sql in (
@@ -108,17 +157,17 @@ def choices(path: str, version: int) -> dict[str, list[str]]:
 
 
 @st.cache_data(**CACHE)
-def all_findings(path: str, version: int) -> pd.DataFrame:
+def all_findings(path: str, version: str) -> pd.DataFrame:
     """Every data-quality finding, computed once per data version."""
-    return quality.findings_frame(open_db(path))
+    return quality.findings_frame(open_db(path, version))
 
 
 @st.cache_data(**CACHE)
-def findings(path: str, version: int, key: tuple) -> pd.DataFrame:
+def findings(path: str, version: str, key: tuple) -> pd.DataFrame:
     """The findings for the filter's branches whose period overlaps the filter's dates."""
     flt = from_key(key)
     found = all_findings(path, version)
-    keep = found["branch_id"].isin(matching_branches(open_db(path), flt))
+    keep = found["branch_id"].isin(matching_branches(open_db(path, version), flt))
     if flt.date_from:
         keep &= found["period_end"] >= flt.date_from
     if flt.date_to:
@@ -127,24 +176,24 @@ def findings(path: str, version: int, key: tuple) -> pd.DataFrame:
 
 
 @st.cache_data(**CACHE)
-def estimated_dates(path: str, version: int, key: tuple) -> list:
-    return quality.estimated_dates(open_db(path), from_key(key))
+def estimated_dates(path: str, version: str, key: tuple) -> list:
+    return quality.estimated_dates(open_db(path, version), from_key(key))
 
 
 @st.cache_data(**CACHE)
-def satisfaction_trend(path: str, version: int, key: tuple, grain: str, fiscal_start: int, by: str | None):
-    return satisfaction.trend(open_db(path), from_key(key), grain, fiscal_start, by)
+def satisfaction_trend(path: str, version: str, key: tuple, grain: str, fiscal_start: int, by: str | None):
+    return satisfaction.trend(open_db(path, version), from_key(key), grain, fiscal_start, by)
 
 
 @st.cache_data(**CACHE)
-def score_distribution(path: str, version: int, key: tuple) -> pd.DataFrame:
-    return satisfaction.distribution(open_db(path), from_key(key))
+def score_distribution(path: str, version: str, key: tuple) -> pd.DataFrame:
+    return satisfaction.distribution(open_db(path, version), from_key(key))
 
 
 @st.cache_data(**CACHE)
-def table_query(path: str, version: int, name: str) -> pd.DataFrame:
+def table_query(path: str, version: str, name: str) -> pd.DataFrame:
     """A fixed listing for the Data page (by name, from LISTINGS)."""
-    cursor = open_db(path).cursor()
+    cursor = open_db(path, version).cursor()
     try:
         return cursor.execute(LISTINGS[name]).df()
     finally:
@@ -160,8 +209,8 @@ LISTINGS = {
 
 
 @st.cache_data(**CACHE)
-def status(path: str, version: int) -> pd.DataFrame:
-    cursor = open_db(path).cursor()
+def status(path: str, version: str) -> pd.DataFrame:
+    cursor = open_db(path, version).cursor()
     try:
         return pd.DataFrame(db.status(cursor)).drop(columns=["aliases"], errors="ignore")
     finally:

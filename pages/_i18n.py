@@ -54,6 +54,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No database yet. Import exports on the Data page or with `python -m data import`.",
         "尚无数据库。请在“数据”页面或用 `python -m data import` 导入。",
     ),
+    "database_damaged": (
+        "The database cannot be read safely, so no figures are shown.",
+        "数据库无法安全读取，因此不显示任何数字。",
+    ),
+    "import_not_written": ("The import was not saved; the data is as it was.", "导入未保存，数据保持不变。"),
     "vs_prior": ("vs same period last year", "较上年同期"),
     "target_reached": ("{pct} of this year's target", "已完成年度目标的 {pct}"),
     "trend_metric": ("Indicator", "指标"),

@@ -16,7 +16,7 @@ from pages._i18n import metric_help, metric_label, number, percent_change, t
 @dataclass(frozen=True)
 class Context:
     path: str
-    version: int
+    version: str
     as_of: dt.date | None
     flt: Filter
     key: tuple

@@ -25,7 +25,7 @@ def branch_label(row) -> str:
     return row["name"]
 
 
-def render(path: str, version: int) -> None:
+def render(path: str, version: str) -> None:
     """Draw the sidebar; the widgets' keys are the filter keys of pages/_state.py."""
     branches = _data.branches(path, version)
     options = _data.choices(path, version)

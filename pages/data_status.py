@@ -1,13 +1,11 @@
 """Data: import exports (the same importer and messages as the command line), what is loaded, the
 import history, rejected rows, data-quality findings, and what each indicator means."""
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
-from data.importer import Options, import_file
+from data import store
+from data.db import DatabaseBusy
 from data.report import describe
 from metrics.filters import Filter
 from metrics.registry import METRICS
@@ -25,19 +23,15 @@ with st.form("upload", clear_on_submit=True):
     allow_new = st.checkbox(t("allow_new"), key="upload_allow_new")
     quarantine = st.checkbox(t("quarantine"), key="upload_quarantine")
     submitted = st.form_submit_button(t("import_button"), icon=":material/upload:")
-if submitted and files and con is not None:
-    with tempfile.TemporaryDirectory() as folder:
-        for upload in files:
-            target = Path(folder) / Path(upload.name).name
-            target.write_bytes(upload.getvalue())
-            options = Options(
-                allow_new_branches=allow_new,
-                quarantine=quarantine,
-                quarantine_dir=Path(path).parent / f"{Path(path).stem}_rejected",
-            )
-            report = import_file(con, target, options)
-            (st.success if report.ok else st.error)(report.status.upper())  # the file name stays in the code block
-            st.code(describe(report).replace(str(target), upload.name), language=None)
+if submitted and files:
+    try:
+        results = _data.import_uploads(path, [(u.name, u.getvalue()) for u in files], allow_new, quarantine)
+    except (DatabaseBusy, store.WriteFailed, store.DatabaseDamaged) as exc:
+        st.error(f"{t('import_not_written')}\n\n{exc}")
+        results = []
+    for name, report in results:
+        (st.success if report.ok else st.error)(report.status.upper())  # the file name stays in the code block
+        st.code(describe(report).replace(str(report.path), name), language=None)
     path, con, version = _data.current()
 
 if con is None:

@@ -66,7 +66,7 @@ def app_env(sample_db, monkeypatch):
 @pytest.fixture
 def con(app_env):
     """A connection of our own to the same database, for the expected numbers."""
-    connection = db.connect(app_env)
+    connection = db.connect(app_env, read_only=True)
     yield connection
     connection.close()
 
