@@ -24,7 +24,7 @@ import pandas as pd
 
 from data import fastpath, kinds, values
 from data import mapping as mapping_mod
-from data.names import clean_display, name_key, non_branch_reason, slug
+from data.names import clean_display, implausible_name, name_key, non_branch_reason, slug
 from data.reading import FileError, Table, read_table
 from data.rows import Parsed, Plan, PlanError, Problem, RowCells, plan_columns
 
@@ -511,6 +511,8 @@ class BranchResolver:
         found = self.aliases.get(key) or self.new_aliases.get(key, (None, None))[1]
         if found or not self.allow_new or (skip_system_lines and non_branch_reason(raw)):
             return found
+        if implausible_name(raw):
+            return None  # a look-alike, formula or markup never becomes a branch; the caller says why
         display = clean_display(raw)
         branch_id = display if is_code and display not in self.taken else slug(display, self.taken)
         self.taken.add(branch_id)
@@ -563,7 +565,7 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
         hint = resolver.closest(raw)
         detail = f"closest known: {', '.join(hint)}" if hint else "no similar known name"
         for line in sorted({r["_line"] for r in bad}):
-            report.problems.append(Problem(line, column, raw, UNKNOWN_BRANCH, detail))
+            report.problems.append(Problem(line, column, raw, implausible_name(raw) or UNKNOWN_BRANCH, detail))
     return out
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Footnote markers that exports append to names ("Albany Park*", "东区分馆※").
-_FOOTNOTE_TAIL = re.compile(r"[\s*†‡§¶#^※＊]+$|\s*[\[(（](?:\d+|[a-z]|注\d*)[\])）]$")
+# Footnote markers that exports append to names ("Albany Park*", "东区分馆※", "Bezazian (2)").
+_FOOTNOTE_MARKS = "*†‡§¶#^※＊"
+_FOOTNOTE_TAIL = re.compile(r"\s*[\[(（](?:\d+|[a-z]|注\d*)[\])）]$")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _SPACES = re.compile(r"\s+")
 
@@ -47,10 +48,14 @@ def clean_display(name: str) -> str:
     """The name as it should be shown: invisible characters, footnote markers and extra spaces removed."""
     text = unicodedata.normalize("NFKC", name).translate(_INVISIBLE)
     text = _SPACES.sub(" ", text).strip()
-    previous = None
-    while previous != text:
+    for _ in range(5):  # a name carries a marker or two; a cell of thousands is not worth more work
         previous = text
-        text = _FOOTNOTE_TAIL.sub("", text).strip()
+        text = text.rstrip(_FOOTNOTE_MARKS + " ")  # stripping, not a regex: linear even for a 1 MB cell
+        tail = _FOOTNOTE_TAIL.search(text[-24:])
+        if tail:
+            text = text[: len(text) - len(tail.group())].strip()
+        if text == previous:
+            break
     return text
 
 
@@ -90,3 +95,35 @@ def hash_name(name: str) -> int:
     import hashlib
 
     return int.from_bytes(hashlib.sha1(name_key(name).encode()).digest()[:6], "big")
+
+
+# Letters of other scripts drawn like Latin ones: a name that mixes them with Latin letters is a look-alike
+# (Cyrillic 'а' in "Bezаzian"), never a spelling of its own.
+_LOOKALIKES = str.maketrans(
+    "авсеԁһіјӏкмнорԛѕтԝхуАВСЕНІЈКМОРЅТХУԜαβεικνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "abcedhijlkmhopqstwxyABCEHIJKMOPSTXYWabeiknoptuxABEZHIKMNOPTYX",
+)
+_LATIN = re.compile(r"[A-Za-z]")
+_WORD = re.compile(r"\w+")
+_FORMULA_START = ("=", "+", "@", "-", "\t", "\r")
+_MARKUP = re.compile(r"<\s*/?\s*[a-z!?][^<>]*>", re.IGNORECASE)
+MAX_NAME_LENGTH = 200
+
+
+def implausible_name(name: str) -> str | None:
+    """Why a name cannot be a branch's own name (a look-alike of Latin letters, a spreadsheet formula,
+    markup, control characters, a whole paragraph), or None. Such a name never becomes a new branch."""
+    text = unicodedata.normalize("NFKC", name).translate(_INVISIBLE).strip()
+    if len(text) > MAX_NAME_LENGTH:
+        return f"not a branch name: {len(text):,} characters long"
+    mixed = [c for word in _WORD.findall(text) if _LATIN.search(word) for c in word if c.translate(_LOOKALIKES) != c]
+    if mixed:
+        shown = ", ".join(f"{c!r} ({unicodedata.name(c, f'U+{ord(c):04X}').lower()})" for c in dict.fromkeys(mixed))
+        return f"not a branch name: a word mixes Latin letters with look-alikes from another script: {shown}"
+    if text.startswith(_FORMULA_START) and not re.fullmatch(r"[-+]?\d[\d.,]*", text):
+        return "not a branch name: a spreadsheet formula (starts with =, +, - or @)"
+    if _MARKUP.search(text):
+        return "not a branch name: HTML or script markup"
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        return "not a branch name: control characters"
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,22 @@ csv.field_size_limit(16 * 1024 * 1024)
 
 
 class FileError(Exception):
-    """The file as a whole cannot be read (encoding, binary content, no header)."""
+    """The file as a whole cannot be read (encoding, binary content, no header); `line` is where, when known."""
+
+    def __init__(self, message: str, line: int = 0):
+        super().__init__(message)
+        self.line = line
+
+
+# Formats that turn up renamed as .csv, by their first bytes.
+_SIGNATURES = (
+    (b"PK\x03\x04", "a ZIP archive, such as an Excel .xlsx workbook"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
 
 
 @dataclass
@@ -37,18 +53,77 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         return _strict(data[3:], "utf-8", "utf-8-sig")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _strict(data, "utf-16", "utf-16")
+    for signature, what in _SIGNATURES:
+        if data.startswith(signature):
+            raise FileError(f"binary file ({what}), not a CSV text export; save the sheet as CSV UTF-8")
     if b"\x00" in data[:8192]:
+        if _utf16_without_bom(data[:8192]):
+            raise FileError(
+                "UTF-16 text without a byte-order mark; save the export as CSV UTF-8, "
+                'or put encoding = "utf-16-le" (or "utf-16-be") in a mapping file'
+            )
         raise FileError("binary file (contains NUL bytes); expected a CSV text export")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError:
         raise FileError(
             "not UTF-8 or GB18030 text; save the export as CSV UTF-8, or name its encoding in a mapping file"
         ) from None
+    western = _western_word(text)
+    if western:
+        line, word = western
+        raise FileError(
+            f"not UTF-8 text: it reads as Western European (Windows-1252/Latin-1) text, e.g. {word!r} on line "
+            f'{line}; save the export as CSV UTF-8, or put encoding = "cp1252" in a mapping file',
+            line,
+        )
+    return text, "gb18030"
+
+
+def _utf16_without_bom(sample: bytes) -> bool:
+    """True when NUL bytes sit in every other position, as in UTF-16 text of mostly ASCII characters."""
+    sample = sample[: len(sample) - len(sample) % 2]
+    if len(sample) < 4:
+        return False
+    for zeros, chars in ((sample[1::2], sample[0::2]), (sample[0::2], sample[1::2])):
+        if zeros.count(0) >= 0.9 * len(zeros) and chars.count(0) == 0:
+            return True
+    return False
+
+
+# Decoded as GB18030, an accented letter of Windows-1252 text swallows the ASCII byte after it and gives a
+# Chinese character outside GB2312 (the common simplified set), right beside Latin letters: Montréal ->
+# Montr閍l. Real Chinese exports are mostly GB2312 characters beside other Chinese characters.
+_BESIDE_LATIN = re.compile(r"(?<=[A-Za-z])[^\x00-\x7f]|[^\x00-\x7f](?=[A-Za-z])")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _western_word(text: str) -> tuple[int, str] | None:
+    """(line, word as Windows-1252) when GB18030-decoded text looks like misread Western European text."""
+    sample = text[:200_000]
+    suspicious = [m for m in _BESIDE_LATIN.finditer(sample) if not _in_gb2312(m.group())]
+    if not suspicious:
+        return None
+    common = sum(1 for m in _NON_ASCII.finditer(sample) if _in_gb2312(m.group()))
+    if len(suspicious) <= common:
+        return None
+    start = suspicious[0].start()
+    left = max(sample.rfind(c, 0, start) for c in ' ,;\t\n"') + 1
+    right = min((i for i in (sample.find(c, start) for c in ' ,;\t\r\n"') if i >= 0), default=len(sample))
+    word = sample[left:right].encode("gb18030").decode("cp1252", errors="replace")
+    return sample.count("\n", 0, start) + 1, word
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _strict(data: bytes, codec: str, label: str) -> tuple[str, str]:
@@ -71,11 +146,14 @@ def _looks_like_header(cells: list[str]) -> bool:
     return known >= 2 or (known == 1 and sum(1 for c in cells if c.strip()) >= 2)
 
 
-def read_table(path: Path, data: bytes, encoding: str | None = None) -> Table:
-    """Parse a CSV export. Title lines above the header (common in Chinese Excel exports) are skipped."""
+def read_table(path: Path, data: bytes, encoding: str | None = None, partial: bool = False) -> Table:
+    """Parse a CSV export. Title lines above the header (common in Chinese Excel exports) are skipped.
+
+    `partial` says `data` is only the head of the file at `path`: a quoted cell still open where the head
+    ends is then checked against the whole file (streamed, never held in memory) and left out."""
     text, used = decode(data, encoding)
     if not text.strip():
-        raise FileError("empty file")
+        raise FileError("empty file" if not partial else "no text in the first part of the file (only blank lines)")
     delimiter = _delimiter(text[:65536])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[str]]] = []
@@ -85,7 +163,9 @@ def read_table(path: Path, data: bytes, encoding: str | None = None) -> Table:
             rows.append((line, cells))
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise FileError(f"line {reader.line_num}: malformed CSV ({exc})") from None
+        if not (partial and str(exc) == "unexpected end of data"):
+            raise FileError(_csv_problem(exc, line, reader.line_num), line) from None
+        _scan(path, used, delimiter)  # the quote closes later in the file; the cut row is left out
     for index, (number, cells) in enumerate(rows[:15]):
         if _looks_like_header(cells):
             return Table([c.strip() for c in cells], number, rows[index + 1 :], used, delimiter)
@@ -93,3 +173,29 @@ def read_table(path: Path, data: bytes, encoding: str | None = None) -> Table:
         first_line, first = rows[0]
         return Table([c.strip() for c in first], first_line, rows[1:], used, delimiter)
     raise FileError("no header row")
+
+
+def _csv_problem(exc: csv.Error, start: int, line: int) -> str:
+    """A malformed-CSV message naming the line where the broken row starts."""
+    reason = str(exc)
+    if reason == "unexpected end of data":
+        return f"line {start}: a quote opened in this row is never closed (malformed CSV)"
+    if reason.startswith("field larger than field limit"):
+        return (
+            f"line {start}: a cell longer than {csv.field_size_limit() // (1024 * 1024)} MB; a quote opened in "
+            "this row is probably never closed (malformed CSV)"
+        )
+    return f"line {line}: malformed CSV ({reason})"
+
+
+def _scan(path: Path, encoding: str, delimiter: str) -> None:
+    """Run the whole file through the CSV parser, keeping nothing (memory stays under the cell size
+    limit); FileError when a quote is never closed or a cell is too long."""
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        line = 1
+        try:
+            for _ in reader:
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            raise FileError(_csv_problem(exc, line, reader.line_num), line) from None

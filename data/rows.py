@@ -116,6 +116,9 @@ class Plan:
     value_field: str | None = None
 
 
+VALUE_SHOWN = 120  # characters of a problem's value kept; a 1 MB cell is not repeated in the report
+
+
 @dataclass
 class Problem:
     line: int
@@ -123,6 +126,10 @@ class Problem:
     value: str | None
     reason: str
     detail: str = ""  # e.g. the closest known branch names
+
+    def __post_init__(self):
+        if isinstance(self.value, str) and len(self.value) > VALUE_SHOWN:
+            self.value = f"{self.value[: VALUE_SHOWN - 40]}... ({len(self.value):,} characters)"
 
 
 @dataclass
@@ -287,6 +294,17 @@ class RowCells:
     def __init__(self, line: int, cells: list[str], plan: Plan, table: Table, mapping: Mapping):
         self.line, self.cells, self.plan, self.table, self.mapping = line, cells, plan, table, mapping
         self.problems: list[Problem] = []
+        extra = [c for c in cells[len(table.header) :] if c.strip()]
+        if extra:  # `2024-01-01,Bezazian,1,234` would otherwise store 1 visit and drop the 234
+            self.problems.append(
+                Problem(
+                    line,
+                    None,
+                    extra[0],
+                    f"more cells than the header's {len(table.header)} columns (a comma inside an unquoted "
+                    "number or name, such as 1,234?)",
+                )
+            )
 
     def raw(self, name: str) -> str | None:
         index = self.plan.fields.get(name)

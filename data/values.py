@@ -12,6 +12,7 @@ BLANK_MARKERS = {"", "-", "--", "—", "–", "n/a", "na", "nan", "null", "none"
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_SCIENTIFIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$")
 
 
 def normalise_cell(raw: str) -> str:
@@ -33,6 +34,8 @@ def parse_number(raw: str) -> float:
     text = normalise_cell(raw).replace(" ", "").replace("\u00a0", "")
     if _THOUSANDS.match(text):
         text = text.replace(",", "")
+    elif _SCIENTIFIC.match(text):
+        raise ValueError("a number in scientific notation (such as 1e9): export the full number")
     elif not _PLAIN.match(text):
         raise ValueError("not a number")
     value = float(text)
