@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from data import values
 from data.headers import field_for
-from data.names import clean_display, implausible_name
+from data.names import clean_display
 from data.rows import (
     _FORMAT_KEYS,
     _KIND_KEYS,
@@ -270,11 +270,6 @@ def branches(cells: RowCells, order: str) -> list[dict]:
     kind = cells.typed("kind", branch_kind) or "branch"
     if name is None and code is None:
         return []
-    for column in ("name", "name_zh", "branch_id"):
-        raw = cells.raw(column)
-        reason = implausible_name(raw) if raw else None
-        if reason:
-            cells.fail(column, raw, reason)
     aliases = cells.text("aliases")
     return [
         {
