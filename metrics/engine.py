@@ -224,11 +224,13 @@ def _sum_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing
         prior = fetch(con, metric, prior_flt, by, grain, fiscal_start, start, "weeks" if same_weekday else "year")
     if like_for_like and prior is not None:
         current, prior, excluded = _like_for_like(current, prior, grain, fiscal_start)
-    prior_values = _values(con, metric, prior, by, years_back=1) if prior is not None else None
-    return _values(con, metric, current, by), prior_values, excluded
+    prior_values = _values(con, metric, prior, by, years_back=1, scope=flt.scope) if prior is not None else None
+    return _values(con, metric, current, by, scope=flt.scope), prior_values, excluded
 
 
-def _values(con, metric: Metric, frame: pd.DataFrame, by: str | None, years_back: int = 0) -> pd.DataFrame:
+def _values(
+    con, metric: Metric, frame: pd.DataFrame, by: str | None, years_back: int = 0, scope: tuple | None = None
+) -> pd.DataFrame:
     """period_start, dim, value from periodised sums.
 
     A ratio counts a branch in a period only when it has both numerator and denominator there (a
@@ -240,7 +242,7 @@ def _values(con, metric: Metric, frame: pd.DataFrame, by: str | None, years_back
     rule = _value_rule(metric)
     table = _value(frame.dropna(subset=["num", "den"] if rule.is_ratio else ["num"]), rule, ["period_start", "dim"])
     if metric.compute == "target":
-        table = _attainment(con, metric, table, by, years_back)
+        table = _attainment(con, metric, table, by, years_back, scope)
     return table
 
 
@@ -406,11 +408,16 @@ def _per_capita(con, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(den=frame["branch_id"].map(population).astype(float))
 
 
-def _attainment(con, metric: Metric, table: pd.DataFrame, by: str | None, years_back: int = 0) -> pd.DataFrame:
+def _attainment(
+    con, metric: Metric, table: pd.DataFrame, by: str | None, years_back: int = 0, scope: tuple | None = None
+) -> pd.DataFrame:
     """Value as a percent of the year's target (network-wide target when no branch breakdown); the
-    target is that of the period's year minus years_back."""
+    target is that of the period's year minus years_back. Within a user's scope there is no network-wide
+    target to compare with (nor is the network's target theirs to see): attainment is by branch only."""
     if table.empty:
         return table
+    if scope is not None and by != "branch":
+        return table.assign(value=None)
     target_metric = metric.base
     cursor = con.cursor()
     rows = cursor.execute(

@@ -1,5 +1,10 @@
 """One filter object for every query: period, branches (or districts, kinds, with children rolled up),
-category, audience and format. It becomes SQL conditions with bound parameters, never spliced values."""
+category, audience and format, and the scope of the signed-in user. It becomes SQL conditions with bound
+parameters, never spliced values.
+
+The scope is where sign-in's branch limits are enforced: branch_sql() adds it to every query that joins
+the branches table (every figure, chart, table, export, data-check list and branch list is made that way),
+so a choice outside the scope (a link's `?branches=`, a typed CLI --branch) simply matches nothing."""
 
 from __future__ import annotations
 
@@ -27,24 +32,42 @@ class Filter:
     categories: tuple[str, ...] = ()
     audiences: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
+    # The branch ids a signed-in supervisor may see, each with its children (as a selection rolls them up);
+    # None: no limit. () allows nothing. Every other condition applies within it.
+    scope: tuple[str, ...] | None = None
 
     def with_dates(self, date_from: dt.date | None, date_to: dt.date | None) -> Filter:
         return replace(self, date_from=date_from, date_to=date_to)
 
 
+def _family(alias: str, ids: tuple[str, ...]) -> tuple[str, list]:
+    """A condition matching the branches `ids`, their children and their children's children (three
+    levels cover main → branch → room), and its parameters."""
+    marks = ", ".join("?" for _ in ids)
+    sql = (
+        f"({alias}.branch_id IN ({marks}) OR {alias}.parent_id IN ({marks}) OR {alias}.parent_id IN "
+        f"(SELECT branch_id FROM branches WHERE parent_id IN ({marks})))"
+    )
+    return sql, list(ids) * 3
+
+
 def branch_sql(flt: Filter, alias: str = "b") -> tuple[list[str], list]:
-    """Conditions on the branches table (aliased `alias`) and their parameters."""
+    """Conditions on the branches table (aliased `alias`) and their parameters; the scope comes first."""
     conditions: list[str] = []
     params: list = []
+    if flt.scope is not None:
+        if flt.scope:
+            sql, values = _family(alias, flt.scope)
+            conditions.append(sql)
+            params.extend(values)
+        else:
+            conditions.append("false")
     if flt.branches:
         marks = ", ".join("?" for _ in flt.branches)
         if flt.include_children:
-            # A branch, its children and their children (three levels cover main → branch → room).
-            conditions.append(
-                f"({alias}.branch_id IN ({marks}) OR {alias}.parent_id IN ({marks}) OR {alias}.parent_id IN "
-                f"(SELECT branch_id FROM branches WHERE parent_id IN ({marks})))"
-            )
-            params.extend(list(flt.branches) * 3)
+            sql, values = _family(alias, flt.branches)
+            conditions.append(sql)
+            params.extend(values)
         else:
             conditions.append(f"{alias}.branch_id IN ({marks})")
             params.extend(flt.branches)
@@ -89,5 +112,46 @@ def matching_branches(con, flt: Filter) -> set[str]:
         return {
             row[0] for row in cursor.execute(f"SELECT b.branch_id FROM branches b WHERE {where}", params).fetchall()
         }
+    finally:
+        cursor.close()
+
+
+BRANCH_COLUMNS = "b.branch_id, b.name, b.name_zh, b.kind, b.parent_id, b.district, b.service_population"
+
+
+def branch_list(con, scope: tuple[str, ...] | None = None):
+    """The branches a user may see (all when scope is None), as a DataFrame ordered by kind and name."""
+    conditions, params = branch_sql(Filter(scope=scope), "b")
+    where = " AND ".join(conditions) or "true"
+    cursor = con.cursor()
+    try:
+        return cursor.execute(
+            f"SELECT {BRANCH_COLUMNS} FROM branches b WHERE {where} ORDER BY b.kind, b.name", params
+        ).df()
+    finally:
+        cursor.close()
+
+
+def choices(con, scope: tuple[str, ...] | None = None) -> dict[str, list[str]]:
+    """The values each filter can take, from the data of the branches in scope: categories, audiences,
+    formats (of events), districts and kinds (of branches)."""
+    conditions, params = branch_sql(Filter(scope=scope), "b")
+    where = " AND ".join(conditions) or "true"
+    events = f"FROM events e JOIN branches b ON b.branch_id = e.branch_id WHERE {where}"
+    cursor = con.cursor()
+    try:
+        out = {}
+        for name, sql in (
+            ("categories", f"SELECT DISTINCT e.category {events} ORDER BY 1"),
+            ("audiences", f"SELECT DISTINCT e.audience {events} ORDER BY 1"),
+            ("formats", f"SELECT DISTINCT e.format {events} ORDER BY 1"),
+            (
+                "districts",
+                f"SELECT DISTINCT b.district FROM branches b WHERE b.district IS NOT NULL AND {where} ORDER BY 1",
+            ),
+            ("kinds", f"SELECT DISTINCT b.kind FROM branches b WHERE {where} ORDER BY 1"),
+        ):
+            out[name] = [r[0] for r in cursor.execute(sql, params).fetchall()]
+        return out
     finally:
         cursor.close()
