@@ -1,11 +1,13 @@
-"""The router: page config, the shared sidebar, navigation over the one page list, then the chosen page."""
+"""The router: page config, sign-in (when configured), the shared sidebar, navigation over the one page
+list, then the chosen page."""
 
 import streamlit as st
 
-from pages import PAGES, _data, _sidebar
+from pages import PAGES, _auth, _data, _sidebar
 from pages._i18n import t
 
 st.set_page_config(page_title="Public service KPIs", page_icon=":material/monitoring:", layout="wide")
+_auth.gate()  # with sign-in on, nothing below runs until someone has signed in
 path, con, version = _data.current()
 if con is None:
     st.warning(t("no_database"))

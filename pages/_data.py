@@ -14,7 +14,7 @@ import streamlit as st
 from data import db, store
 from data.cli import build_sample
 from data.importer import Options, import_file
-from metrics import engine, quality, satisfaction
+from metrics import engine, filters, quality, satisfaction
 from metrics.filters import matching_branches
 from pages._i18n import t
 from pages._state import from_key
@@ -126,34 +126,15 @@ def metric(
 
 
 @st.cache_data(**CACHE)
-def branches(path: str, version: str) -> pd.DataFrame:
-    cursor = open_db(path, version).cursor()
-    try:
-        return cursor.execute(
-            "SELECT branch_id, name, name_zh, kind, parent_id, district, service_population FROM branches "
-            "ORDER BY kind, name"
-        ).df()
-    finally:
-        cursor.close()
+def branches(path: str, version: str, scope: tuple[str, ...] | None) -> pd.DataFrame:
+    """The branches in a user's scope (None: all); the scope is required so no caller can forget it."""
+    return filters.branch_list(open_db(path, version), scope)
 
 
 @st.cache_data(**CACHE)
-def choices(path: str, version: str) -> dict[str, list[str]]:
-    """The values each filter can take, from the data."""
-    cursor = open_db(path, version).cursor()
-    try:
-        out = {}
-        for name, sql in (
-            ("categories", "SELECT DISTINCT category FROM events ORDER BY 1"),
-            ("audiences", "SELECT DISTINCT audience FROM events ORDER BY 1"),
-            ("formats", "SELECT DISTINCT format FROM events ORDER BY 1"),
-            ("districts", "SELECT DISTINCT district FROM branches WHERE district IS NOT NULL ORDER BY 1"),
-            ("kinds", "SELECT DISTINCT kind FROM branches ORDER BY 1"),
-        ):
-            out[name] = [r[0] for r in cursor.execute(sql).fetchall()]
-        return out
-    finally:
-        cursor.close()
+def choices(path: str, version: str, scope: tuple[str, ...] | None) -> dict[str, list[str]]:
+    """The values each filter can take, from the data of the branches in scope."""
+    return filters.choices(open_db(path, version), scope)
 
 
 @st.cache_data(**CACHE)

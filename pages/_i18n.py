@@ -116,6 +116,26 @@ STRINGS: dict[str, tuple[str, str]] = {
     "grain_month": ("Month", "月"),
     "grain_quarter": ("Quarter", "季度"),
     "grain_year": ("Year", "年"),
+    # Sign-in (pages/_auth.py)
+    "sign_in_title": ("Sign in", "登录"),
+    "user_name": ("User name", "用户名"),
+    "password": ("Password", "密码"),
+    "sign_in": ("Sign in", "登录"),
+    "sign_in_provider": ("Sign in with your organisation's account", "使用单位账号登录"),
+    "sign_in_failed": ("Wrong user name or password.", "用户名或密码错误。"),
+    "no_access": (
+        "The account {email} has no access to this dashboard. Ask a director to add it.",
+        "账号 {email} 无权访问本看板，请联系管理员添加。",
+    ),
+    "users_config_error": (
+        "Sign-in is configured but the users file cannot be used; the server log says why.",
+        "已启用登录，但用户配置文件无法使用；原因见服务器日志。",
+    ),
+    "signed_in_as": ("Signed in as {name} ({role})", "当前用户：{name}（{role}）"),
+    "sign_out": ("Sign out", "退出登录"),
+    "role_director": ("director", "馆长"),
+    "role_supervisor": ("supervisor", "分馆主管"),
+    "role_viewer": ("viewer", "只读"),
 }
 
 

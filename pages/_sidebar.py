@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _data, _state
+from pages import _auth, _data, _state
 from pages._i18n import LANGS, code_labels, labels, t
 
 KIND_LABELS = {
@@ -26,9 +26,11 @@ def branch_label(row) -> str:
 
 
 def render(path: str, version: str) -> None:
-    """Draw the sidebar; the widgets' keys are the filter keys of pages/_state.py."""
-    branches = _data.branches(path, version)
-    options = _data.choices(path, version)
+    """Draw the sidebar; the widgets' keys are the filter keys of pages/_state.py. Only the branches,
+    districts and kinds in the signed-in user's scope are offered (or accepted from a link)."""
+    scope = _auth.scope()
+    branches = _data.branches(path, version, scope)
+    options = _data.choices(path, version, scope)
     allowed = {
         "lang": set(LANGS),
         "period": set(_state.PERIODS),
@@ -94,3 +96,4 @@ def render(path: str, version: str) -> None:
         st.toggle(t("like_for_like"), key="lfl")
         st.button(t("reset"), on_click=_state.reset, icon=":material/restart_alt:", key="reset")
     _state.write_to_url()
+    _auth.sidebar()

@@ -13,6 +13,7 @@ import streamlit as st
 
 from metrics import periods
 from metrics.filters import Filter
+from pages import _auth
 
 PERIODS = ("this_year", "last_year", "ytd", "last_12m", "custom")
 # Choices the pages offer (and a link may carry).
@@ -142,7 +143,7 @@ def period_window(preset: str, as_of: dt.date, fiscal_start: int, date_from=None
 
 
 def current_filter(as_of: dt.date | None) -> Filter:
-    """The metrics Filter for the sidebar's current choices."""
+    """The metrics Filter for the sidebar's current choices, within the signed-in user's scope."""
     state = st.session_state
     date_from = date_to = None
     if as_of:
@@ -156,6 +157,7 @@ def current_filter(as_of: dt.date | None) -> Filter:
         categories=tuple(state["categories"]),
         audiences=tuple(state["audiences"]),
         formats=tuple(state["formats"]),
+        scope=_auth.scope(),
     )
 
 
@@ -171,6 +173,7 @@ def filter_key(flt: Filter) -> tuple:
         flt.categories,
         flt.audiences,
         flt.formats,
+        flt.scope,
     )
 
 

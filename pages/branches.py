@@ -28,7 +28,7 @@ ranked = result["table"].sort_values("value", ascending=not metric.higher_is_bet
 if ranked.empty:
     st.info(t("no_data"))
     st.stop()
-branches = _data.branches(ctx.path, ctx.version)
+branches = _data.branches(ctx.path, ctx.version, ctx.flt.scope)
 display = {row["name"]: branch_label(row) for _, row in branches.iterrows()}
 ranked["share"] = ranked["value"] / ranked["value"].sum() * 100
 per_capita = {"visits": "visits_per_capita", "loans": "loans_per_capita"}.get(chosen)

@@ -1,5 +1,9 @@
 """Data: import exports (the same importer and messages as the command line), what is loaded, the
-import history, rejected rows, data-quality findings, and what each indicator means."""
+import history, rejected rows, data-quality findings, and what each indicator means.
+
+With sign-in on: importing, the import history and rejected rows (raw rows of any branch) are for
+directors; what is loaded (network-wide counts) for directors and viewers; a supervisor sees the data
+checks of their own branches and the definitions."""
 
 import pandas as pd
 import streamlit as st
@@ -9,7 +13,7 @@ from data.db import DatabaseBusy
 from data.report import describe
 from metrics.filters import Filter
 from metrics.registry import METRICS
-from pages import _data
+from pages import _auth, _data
 from pages._export import downloads
 from pages._i18n import lang, metric_label, t
 from pages._state import filter_key
@@ -17,13 +21,15 @@ from pages._state import filter_key
 path, con, version = _data.current()
 st.title(t("data"))
 
-with st.form("upload", clear_on_submit=True):
-    st.subheader(t("upload"))
-    files = st.file_uploader(t("upload_help"), type=["csv", "tsv", "txt"], accept_multiple_files=True)
-    allow_new = st.checkbox(t("allow_new"), key="upload_allow_new")
-    quarantine = st.checkbox(t("quarantine"), key="upload_quarantine")
-    submitted = st.form_submit_button(t("import_button"), icon=":material/upload:")
-if submitted and files:
+importing = _auth.allows("import")
+if importing:
+    with st.form("upload", clear_on_submit=True):
+        st.subheader(t("upload"))
+        files = st.file_uploader(t("upload_help"), type=["csv", "tsv", "txt"], accept_multiple_files=True)
+        allow_new = st.checkbox(t("allow_new"), key="upload_allow_new")
+        quarantine = st.checkbox(t("quarantine"), key="upload_quarantine")
+        submitted = st.form_submit_button(t("import_button"), icon=":material/upload:")
+if importing and submitted and files:
     try:
         results = _data.import_uploads(path, [(u.name, u.getvalue()) for u in files], allow_new, quarantine)
     except (DatabaseBusy, store.WriteFailed, store.DatabaseDamaged) as exc:
@@ -36,17 +42,18 @@ if submitted and files:
 
 if con is None:
     st.stop()
-st.subheader(t("loaded_tables"))
-status = _data.status(path, version)
-st.dataframe(status, hide_index=True)
-for name, title in (("imports", "import_history"), ("rejected", "rejected_rows")):
+if _auth.allows("network"):
+    st.subheader(t("loaded_tables"))
+    st.dataframe(_data.status(path, version), hide_index=True)
+for name, title in (("imports", "import_history"), ("rejected", "rejected_rows")) if importing else ():
     st.subheader(t(title))
     listing = _data.table_query(path, version, name)
     st.dataframe(listing, hide_index=True)
     downloads(listing, name, f"dl_{name}")
 
 st.subheader(t("quality"))
-findings = _data.findings(path, version, filter_key(Filter()))  # the whole network: a steward's view
+# The whole network (a steward's view), or a supervisor's own branches.
+findings = _data.findings(path, version, filter_key(Filter(scope=_auth.scope())))
 if findings.empty:
     st.success(t("no_findings"))
 else:

@@ -44,7 +44,7 @@ latest = parts[parts["period_start"] == parts["period_start"].max()].copy()
 if by in ("category", "audience"):
     latest[by] = latest[by].map(code_label)
 if by == "branch":
-    branches = _data.branches(ctx.path, ctx.version)
+    branches = _data.branches(ctx.path, ctx.version, ctx.flt.scope)
     names = {row["name"]: branch_label(row) for _, row in branches.iterrows()}
     latest["branch"] = latest["branch"].map(lambda b: names.get(b, b))
 st.plotly_chart(
