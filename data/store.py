@@ -41,6 +41,9 @@ WAIT_SECONDS = 600.0  # how long a writer queues behind another before giving up
 REBUILD_HINT = (
     "Rebuild it from the original exports with `python -m data rebuild` (see README, 'Reliability and security')."
 )
+# What DuckDB raises when its file cannot be written: an I/O error, a COMMIT that failed on one, or the
+# database invalidated after one. The work file is single-writer, so none of these is a conflict.
+WRITE_ERRORS = (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException)
 PAUSE_ENV = "KPI_PAUSE_AT"  # fault-injection points for tests/test_faults.py; see _step()
 
 
@@ -183,7 +186,7 @@ def writing(path: str | os.PathLike | None = None, wait: float = WAIT_SECONDS, f
             if changed:
                 _publish(target, work)
                 _append_journal(target, session.journal)
-        except (OSError, duckdb.IOException) as exc:
+        except (OSError, *WRITE_ERRORS) as exc:
             con.close()
             raise WriteFailed(_write_message(target, exc)) from None
         finally:
