@@ -321,8 +321,9 @@ def _write_message(target: Path, exc: Exception) -> str:
 
 
 def _step(name: str) -> None:
-    """A named point in a write. With $KPI_PAUSE_AT set to it, the process says so on stderr and waits,
-    so a test can kill it exactly there."""
-    if os.environ.get(PAUSE_ENV) == name:
+    """A named point in a write. With $KPI_PAUSE_AT set to it (`name`, or `name:seconds`), the process
+    says so on stderr and waits (an hour, or the seconds given), so a test can act exactly there."""
+    pause, _, seconds = os.environ.get(PAUSE_ENV, "").partition(":")
+    if pause == name:
         print(f"paused at {name}", file=sys.stderr, flush=True)
-        time.sleep(3600)
+        time.sleep(float(seconds or 3600))
