@@ -323,7 +323,7 @@ def take_snapshot(work: Path) -> Path:
     """A copy of the code in <work>/snapshot, so that edits made while the benchmark runs do not mix versions."""
     snapshot = work / "snapshot"
     shutil.rmtree(snapshot, ignore_errors=True)
-    skip = shutil.ignore_patterns("__pycache__", "work", "*.duckdb", "*.duckdb.wal", "*_rejected")
+    skip = shutil.ignore_patterns("__pycache__", "work", "*.duckdb", "*.duckdb.*", "*_rejected", "*_uploads")
     for name in SNAPSHOT:
         source, target = ROOT / name, snapshot / name
         if source.is_dir():

@@ -42,6 +42,9 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     writing process at a time.
     """
     target = db_path(path)
+    if not read_only and target.is_symlink():
+        # A published generation is immutable (readers check its digest): writes go through data.store.writing.
+        raise ValueError(f"{target} is published by data.store; open it with store.writing() to change it")
     try:
         if read_only:
             return duckdb.connect(str(target), read_only=True)
