@@ -144,7 +144,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) ->
     except (FileError, PlanError) as exc:
         if partial and _head_decides(exc, source_mapping):
             # A large file is refused on its head: binary, undecodable or headerless is never read whole.
-            return _fail(report, f"{exc} ({_in_head(path)}; the rest was not read)", getattr(exc, "line", 0))
+            where = "" if getattr(exc, "whole_file", False) else f" ({_in_head(path)}; the rest was not read)"
+            return _fail(report, f"{exc}{where}", getattr(exc, "line", 0))
         # The row path reads the whole file and reports the same problem precisely.
         return _import_rows(con, report, path, source_mapping, options)
     if plan.layout == "transactions" and partial:
@@ -216,7 +217,7 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
     except OSError as exc:
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
     except (FileError, PlanError) as exc:
-        return _fail(report, str(exc))
+        return _fail(report, str(exc), getattr(exc, "line", 0))
     report.encoding = table.encoding
     report.kind, report.layout = plan.kind, plan.layout
     report.ignored_columns, report.notes = plan.ignored, report.notes + plan.notes
@@ -851,6 +852,7 @@ def _import_branches(
             record["parent_id"] = parent if parent in ids or parent in taken else lookup.get(name_key(parent))
             if record["parent_id"] is None:
                 report.problems.append(Problem(record["_line"], "parent", parent, "unknown parent branch"))
+    _changed_branches(con, report, rows, plan, table)
     if report.problems and not options.quarantine:
         report.message = f"rejected: {report.rows_rejected} row(s) with problems; nothing was written"
         return report
@@ -864,6 +866,36 @@ def _import_branches(
     _upsert_branches(con, report, rows, aliases, content_hash)
     report.status = "quarantined" if bad else "loaded"
     return report
+
+
+def _changed_branches(con, report: FileReport, rows: list[dict], plan: Plan, table: Table) -> None:
+    """A listed branch already loaded with other details is a problem: DuckDB cannot update a branch row
+    that other tables refer to (the check on parent_id makes every update a delete and insert). Columns
+    the list leaves out or blank keep what is stored."""
+    columns = {c: "parent" if c == "parent_id" else c for c in BRANCH_COLUMNS[1:]}
+    stored = {
+        row[0]: dict(zip(columns, row[1:], strict=True))
+        for row in con.execute(f"SELECT {', '.join(BRANCH_COLUMNS)} FROM branches").fetchall()
+    }
+    cells = dict(table.rows)
+    for record in rows:
+        old = stored.get(record["branch_id"])
+        for column, field_name in columns.items():
+            new, index = record.get(column), plan.fields.get(field_name)
+            if old is None or index is None or new is None or new == old[column]:
+                continue
+            if not "".join(cells[record["_line"]][index : index + 1]).strip():
+                continue  # a blank cell (a kind left blank reads as 'branch')
+            report.problems.append(
+                Problem(
+                    record["_line"],
+                    table.header[plan.fields[field_name]],
+                    str(new),
+                    f"branch {record['branch_id']} is already loaded with {column} {old[column]!s:.60}; changing a "
+                    "loaded branch is not supported (new branches and new aliases are)",
+                )
+            )
+            break
 
 
 def _branch_aliases(report: FileReport, rows: list[dict], existing: dict, plan: Plan, table: Table) -> dict:
@@ -913,10 +945,11 @@ BRANCH_COLUMNS = [
 
 def _upsert_branches(con, report: FileReport, rows: list[dict], aliases: dict, content_hash: str) -> None:
     frame = _frame(rows, BRANCH_COLUMNS, report.source)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in BRANCH_COLUMNS[1:] + ["source_file"])
     with _transaction(con) as cursor:
         cursor.register("incoming", frame)
-        cursor.execute(f"INSERT INTO branches SELECT * FROM incoming ON CONFLICT (branch_id) DO UPDATE SET {updates}")
+        # Branches already loaded are left as they are (_changed_branches refused any other details).
+        cursor.execute("INSERT INTO branches SELECT * FROM incoming ON CONFLICT (branch_id) DO NOTHING")
         alias_rows = [(k, alias, bid) for k, (alias, bid) in aliases.items()]
-        cursor.executemany("INSERT INTO branch_aliases VALUES (?, ?, ?) ON CONFLICT DO NOTHING", alias_rows)
+        if alias_rows:
+            cursor.executemany("INSERT INTO branch_aliases VALUES (?, ?, ?) ON CONFLICT DO NOTHING", alias_rows)
         _log_import(cursor, report, "branches", content_hash)

@@ -124,6 +124,6 @@ def implausible_name(name: str) -> str | None:
         return "not a branch name: a spreadsheet formula (starts with =, +, - or @)"
     if _MARKUP.search(text):
         return "not a branch name: HTML or script markup"
-    if any(unicodedata.category(c) == "Cc" for c in text):
-        return "not a branch name: control characters"
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
+        return "not a branch name: control or text-direction characters"
     return None

@@ -17,9 +17,10 @@ csv.field_size_limit(16 * 1024 * 1024)
 class FileError(Exception):
     """The file as a whole cannot be read (encoding, binary content, no header); `line` is where, when known."""
 
-    def __init__(self, message: str, line: int = 0):
+    def __init__(self, message: str, line: int = 0, whole_file: bool = False):
         super().__init__(message)
         self.line = line
+        self.whole_file = whole_file  # found by reading the whole file, not only its head
 
 
 # Formats that turn up renamed as .csv, by their first bytes.
@@ -40,6 +41,7 @@ class Table:
     rows: list[tuple[int, list[str]]]  # (1-based line number where the row starts, cells)
     encoding: str
     delimiter: str = ","
+    cut_short: int | None = None  # the line of a last row with no line break after it (a truncated file?)
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
@@ -47,8 +49,13 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     if encoding:
         try:
             return data.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise FileError(f"cannot decode as {encoding}: {exc}") from None
+        except LookupError:
+            raise FileError(f"cannot decode as {encoding}: no such encoding") from None
+        except UnicodeDecodeError as exc:
+            line = _line_at(data, exc.start, encoding)
+            raise FileError(
+                f"cannot decode as {encoding}: line {line}, byte {exc.start} ({exc.reason})", line
+            ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         return _strict(data[3:], "utf-8", "utf-8-sig")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -56,22 +63,27 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     for signature, what in _SIGNATURES:
         if data.startswith(signature):
             raise FileError(f"binary file ({what}), not a CSV text export; save the sheet as CSV UTF-8")
-    if b"\x00" in data[:8192]:
+    nul = data.find(b"\x00", 0, 8192)
+    if nul >= 0:
         if _utf16_without_bom(data[:8192]):
             raise FileError(
                 "UTF-16 text without a byte-order mark; save the export as CSV UTF-8, "
                 'or put encoding = "utf-16-le" (or "utf-16-be") in a mapping file'
             )
-        raise FileError("binary file (contains NUL bytes); expected a CSV text export")
+        line = data.count(b"\n", 0, nul) + 1
+        raise FileError(f"binary file (contains NUL bytes, the first on line {line}); expected a CSV text export", line)
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        bad = exc.start
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
+        line = data.count(b"\n", 0, bad) + 1
         raise FileError(
-            "not UTF-8 or GB18030 text; save the export as CSV UTF-8, or name its encoding in a mapping file"
+            f"not UTF-8 or GB18030 text (line {line} has the byte {data[bad : bad + 1]!r}, which is neither); "
+            "save the export as CSV UTF-8, or name its encoding in a mapping file",
+            line,
         ) from None
     western = _western_word(text)
     if western:
@@ -82,6 +94,11 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
             line,
         )
     return text, "gb18030"
+
+
+def _line_at(data: bytes, position: int, codec: str) -> int:
+    """The 1-based line holding byte `position` of text in `codec`."""
+    return data[:position].decode(codec, errors="replace").count("\n") + 1
 
 
 def _utf16_without_bom(sample: bytes) -> bool:
@@ -130,7 +147,8 @@ def _strict(data: bytes, codec: str, label: str) -> tuple[str, str]:
     try:
         return data.decode(codec), label
     except UnicodeDecodeError as exc:
-        raise FileError(f"invalid {label} text at byte {exc.start}") from None
+        line = _line_at(data, exc.start, codec)
+        raise FileError(f"invalid {label} text on line {line} (byte {exc.start}: {exc.reason})", line) from None
 
 
 def _delimiter(sample: str) -> str:
@@ -166,12 +184,13 @@ def read_table(path: Path, data: bytes, encoding: str | None = None, partial: bo
         if not (partial and str(exc) == "unexpected end of data"):
             raise FileError(_csv_problem(exc, line, reader.line_num), line) from None
         _scan(path, used, delimiter)  # the quote closes later in the file; the cut row is left out
+    cut = rows[-1][0] if rows and not partial and not text.endswith(("\n", "\r")) else None
     for index, (number, cells) in enumerate(rows[:15]):
         if _looks_like_header(cells):
-            return Table([c.strip() for c in cells], number, rows[index + 1 :], used, delimiter)
+            return Table([c.strip() for c in cells], number, rows[index + 1 :], used, delimiter, cut)
     if rows:
         first_line, first = rows[0]
-        return Table([c.strip() for c in first], first_line, rows[1:], used, delimiter)
+        return Table([c.strip() for c in first], first_line, rows[1:], used, delimiter, cut)
     raise FileError("no header row")
 
 
@@ -198,4 +217,4 @@ def _scan(path: Path, encoding: str, delimiter: str) -> None:
             for _ in reader:
                 line = reader.line_num + 1
         except csv.Error as exc:
-            raise FileError(_csv_problem(exc, line, reader.line_num), line) from None
+            raise FileError(_csv_problem(exc, line, reader.line_num), line, whole_file=True) from None

@@ -294,6 +294,16 @@ class RowCells:
     def __init__(self, line: int, cells: list[str], plan: Plan, table: Table, mapping: Mapping):
         self.line, self.cells, self.plan, self.table, self.mapping = line, cells, plan, table, mapping
         self.problems: list[Problem] = []
+        if line == table.cut_short and len(cells) < len(table.header) and any(c.strip() for c in cells):
+            self.problems.append(
+                Problem(
+                    line,
+                    None,
+                    cells[-1],
+                    f"the file ends inside this row ({len(cells)} of {len(table.header)} cells and no line break "
+                    "after it): was the export cut short?",
+                )
+            )
         extra = [c for c in cells[len(table.header) :] if c.strip()]
         if extra:  # `2024-01-01,Bezazian,1,234` would otherwise store 1 visit and drop the 234
             self.problems.append(

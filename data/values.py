@@ -126,7 +126,14 @@ def parse_date(raw: str, order: str = "mdy") -> tuple[dt.date, str]:
     if m:
         a, b, year = int(m.group(1)), int(m.group(2)), _year(m.group(3))
         month, day = (b, a) if order == "dmy" else (a, b)
-        return _make(year, month, day), "day"
+        try:
+            return _make(year, month, day), "day"
+        except ValueError:
+            if _valid(year, day, month):  # valid only the other way round: say so
+                orders = ("day/month/year", "month/day/year")
+                first, other = orders if order == "dmy" else orders[::-1]
+                raise ValueError(f"not a {first} date like the rest of the column (it reads only as {other})") from None
+            raise
     m = _MONTH.match(text)
     if m:
         return _make(int(m.group(1)), int(m.group(2)), 1), "month"
@@ -156,6 +163,14 @@ def _named_date(text: str) -> dt.date | None:
             if month_word in MONTH_WORDS:
                 return _make(int(m.group(3)), MONTH_WORDS[month_word], int(day))
     return None
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def _make(year: int, month: int, day: int) -> dt.date:
