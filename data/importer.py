@@ -729,7 +729,10 @@ def _transaction(con: duckdb.DuckDBPyConnection, cursor=None):
         yield cursor
         cursor.execute("COMMIT")
     except BaseException:
-        cursor.execute("ROLLBACK")
+        try:
+            cursor.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # a failed COMMIT (a full disk) has already ended the transaction: report the first error
         raise
     finally:
         if own:
