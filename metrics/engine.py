@@ -159,7 +159,10 @@ def window(
         return None, None, None
     if _table(metric) in ("events", "surveys"):
         last = periods.period_end(last.replace(day=1), "month")
-    start = flt.date_from or periods.period_start(first, grain, fiscal_start)
+    if flt.date_from:
+        start = flt.date_from
+    else:  # the first data's period; the whole window (one period) simply starts with the data
+        start = first if grain == WINDOW else periods.period_start(first, grain, fiscal_start)
     end = min(flt.date_to, last) if flt.date_to else last
     return start, end, last
 
@@ -182,6 +185,8 @@ def compute(
         raise ValueError(f"{metric_id} cannot be broken down by {by}; choose from {', '.join(dimensions(metric))}")
     if grain not in periods.GRAINS and grain != WINDOW:
         raise ValueError(f"unknown grain {grain!r}; choose from {', '.join(periods.GRAINS)}")
+    if fiscal_start not in range(1, 13):
+        raise ValueError(f"fiscal_start must be a month number 1-12, not {fiscal_start!r}")
     start, end, as_of = window(con, metric, flt, grain, fiscal_start)
     result = Result(metric, grain, by, _empty(by), as_of)
     if start is None and grain != "year" and data_span(con, metric, "year")[0] is not None:
@@ -314,7 +319,9 @@ def _like_for_like(current: pd.DataFrame, prior: pd.DataFrame, grain: str, fisca
         }
 
     def mask(frame: pd.DataFrame) -> pd.Series:
-        return [row.branch_id in keep.get(row.period_start, set()) for row in frame.itertuples()]
+        # A Series, not a list: an empty list would select no columns instead of no rows.
+        kept = [row.branch_id in keep.get(row.period_start, set()) for row in frame.itertuples()]
+        return pd.Series(kept, index=frame.index, dtype=bool)
 
     return current[mask(current)], prior[mask(prior)] if not prior.empty else prior, excluded
 

@@ -139,7 +139,7 @@ def bars(
     fig = go.Figure()
     if horizontal:
         fig.add_bar(
-            y=table[x],
+            y=plain(table[x]),
             x=table[y],
             orientation="h",
             marker_color=CURRENT,
@@ -159,7 +159,7 @@ def contribution(table: pd.DataFrame, label_column: str, title: str, x_title: st
     colours = [PALETTE[2] if c >= 0 else FLAG for c in ordered["change"]]
     fig = go.Figure()
     fig.add_bar(
-        y=ordered[label_column],
+        y=plain(ordered[label_column]),
         x=ordered["change"],
         orientation="h",
         marker_color=colours,
@@ -185,7 +185,7 @@ def small_multiples(table: pd.DataFrame, label_column: str, title: str, columns:
             y=part["value"],
             mode="lines",
             line={"color": CURRENT, "width": 2},
-            name=name,
+            name=plain(name),
             showlegend=False,
             hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
             row=index // columns + 1,

@@ -1,5 +1,6 @@
 """Every table and chart offers its data as CSV and Excel; cells that a spreadsheet would run as a
-formula (starting with =, +, -, @, tab or carriage return) are neutralised with a leading apostrophe."""
+formula (starting with =, +, -, @, tab or carriage return, or the full-width ＝＋－＠ that some spreadsheets
+also take as a formula) are neutralised with a leading apostrophe."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:

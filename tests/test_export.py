@@ -10,7 +10,19 @@ import pytest
 
 from pages._export import neutralise, to_csv, to_excel
 
-DANGEROUS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR", '=HYPERLINK("http://x.invalid","click")']
+DANGEROUS = [
+    "=1+1",
+    "+SUM(A1)",
+    "-2+3",
+    "@cmd",
+    "\tTAB",
+    "\rCR",
+    '=HYPERLINK("http://x.invalid","click")',
+    "＝1+1",  # full-width forms, which some spreadsheets (and input methods) take as formula starts
+    "＋SUM(A1)",
+    "－2+3",
+    "＠cmd",
+]
 
 
 @pytest.fixture
@@ -87,3 +99,12 @@ def test_excel_opens_and_formulas_are_stored_as_text(frame):
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     assert sheet.cell(row=2, column=1).value == "城东分馆"
     assert sheet.cell(row=3, column=2).value == -5 and sheet.cell(row=3, column=2).data_type == "n"
+
+
+def test_numbers_among_text_stay_numbers():
+    """A column mixing text and numbers (a label column with counts in it): only the text is touched."""
+    frame = pd.DataFrame({"c": [-5, "=x", -1.5, "－3"]})
+    assert list(neutralise(frame)["c"]) == [-5, "'=x", -1.5, "'－3"]
+    sheet = openpyxl.load_workbook(io.BytesIO(to_excel(frame))).active
+    cells = [sheet.cell(row=r, column=1) for r in range(2, 6)]
+    assert [(c.value, c.data_type) for c in cells] == [(-5, "n"), ("'=x", "s"), (-1.5, "n"), ("'－3", "s")]
