@@ -12,3 +12,23 @@ PAGES = [
     (HERE / "satisfaction.py", "satisfaction", ":material/sentiment_satisfied:", "satisfaction"),
     (HERE / "data_status.py", "data", ":material/database:", "data"),
 ]
+
+
+def _through_the_router() -> None:
+    """Make a link opened straight on a page (/branches) go through dashboard.py.
+
+    Until a script calls st.navigation, Streamlit treats this `pages/` folder as an old-style page
+    folder: the first session of a fresh server that opens /branches would run pages/branches.py on its
+    own, without the sidebar that sets the filters. The first page file to import this package turns
+    that off and asks for a rerun, which runs dashboard.py and its navigation to the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        import streamlit as st
+
+        st.rerun()
+
+
+_through_the_router()

@@ -274,3 +274,15 @@ def test_every_page_opens_without_error(server, new_page, url, title_key):
         expect(first_chart(page)).to_be_visible()
     assert_no_exception(page)
     screenshot(page, f"5_{url}")
+
+
+def test_a_link_to_a_page_works_as_the_first_request_of_a_fresh_server(server, new_page, tmp_path):
+    """Before any script has called st.navigation, Streamlit would run pages/branches.py on its own for
+    /branches, without the sidebar (pages/__init__.py sends it through the router)."""
+    with e2e.StreamlitServer(server.db_path, tmp_path / "fresh.log") as fresh:
+        page = new_page()
+        page.goto(f"{fresh.url}/branches?districts=North&period=last_year")
+        heading = page.get_by_role("heading", name=STRINGS["branches"][0], exact=True)
+        wait_run(page, heading)
+        assert "districts=North" in page.url and "period=last_year" in page.url
+        expect(page.locator('[data-testid="stSidebar"] .st-key-districts [data-tag] [title]')).to_have_count(1)
