@@ -111,8 +111,8 @@ def wait_run(page, drawn) -> None:
     drawn.or_(exception).first.wait_for(state="visible", timeout=TIMEOUT_MS)
     page.locator(IDLE).or_(exception).first.wait_for(state="attached", timeout=TIMEOUT_MS)
     assert_no_exception(page)
-    expect(page.locator(SKELETON)).to_have_count(0)
-    expect(page.locator(CHART)).to_have_count(page.locator('[data-testid="stPlotlyChart"]').count())
+    expect(page.locator(SKELETON)).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.locator(CHART)).to_have_count(page.locator('[data-testid="stPlotlyChart"]').count(), timeout=TIMEOUT_MS)
 
 
 def assert_no_exception(page) -> None:
