@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from metrics import memo as memos
 from metrics import periods, satisfaction
 from metrics.filters import Filter, branch_sql, fact_sql
+from metrics.memo import Memo
 from metrics.registry import Metric, dimensions, get
 from metrics.satisfaction import UNSPECIFIED
 
@@ -55,30 +57,36 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
-def data_span(con, metric: Metric, grain: str = "year") -> tuple[dt.date | None, dt.date | None]:
+def data_span(
+    con, metric: Metric, grain: str = "year", memo: Memo | None = None
+) -> tuple[dt.date | None, dt.date | None]:
     """(first day, last day) covered by the metric's data, counting rows usable at this grain."""
-    usable = periods.USABLE_ROW_GRAINS[grain]
+    memo = memo or memos.memo(con)
     tables = ("surveys", "events") if metric.compute == "satisfaction" else (_table(metric),)
-    spans = []
-    cursor = con.cursor()
-    try:
-        for table in tables:
-            # Table names come from the registry; the reported-row conditions are constants above.
-            sql = (
-                f"SELECT min(f.date), max(f.date + CAST(CASE f.grain WHEN 'day' THEN INTERVAL 0 DAY "
-                f"WHEN 'month' THEN INTERVAL 1 MONTH - INTERVAL 1 DAY "
-                f"WHEN 'quarter' THEN INTERVAL 3 MONTH - INTERVAL 1 DAY ELSE INTERVAL 1 YEAR - INTERVAL 1 DAY END "
-                f"AS INTERVAL)) FROM {table} f WHERE {REPORTED.get(table, 'true')} "
-                f"AND f.grain IN ({', '.join('?' for _ in usable)})"
-            )
-            first, last = cursor.execute(sql, list(usable)).fetchone()
-            if first is not None:
-                spans.append((first, last.date() if isinstance(last, dt.datetime) else last))
-    finally:
-        cursor.close()
+    spans = [memo.get(("span", table, grain), lambda table=table: _table_span(con, table, grain)) for table in tables]
+    spans = [span for span in spans if span[0] is not None]
     if not spans:
         return None, None
     return min(f for f, _ in spans), max(last for _, last in spans)
+
+
+def _table_span(con, table: str, grain: str) -> tuple[dt.date | None, dt.date | None]:
+    """(first day, last day) of one table's reported rows usable at `grain`."""
+    usable = periods.USABLE_ROW_GRAINS[grain]
+    # Table names come from the registry; the reported-row conditions are constants above.
+    sql = (
+        f"SELECT min(f.date), max(f.date + CAST(CASE f.grain WHEN 'day' THEN INTERVAL 0 DAY "
+        f"WHEN 'month' THEN INTERVAL 1 MONTH - INTERVAL 1 DAY "
+        f"WHEN 'quarter' THEN INTERVAL 3 MONTH - INTERVAL 1 DAY ELSE INTERVAL 1 YEAR - INTERVAL 1 DAY END "
+        f"AS INTERVAL)) FROM {table} f WHERE {REPORTED.get(table, 'true')} "
+        f"AND f.grain IN ({', '.join('?' for _ in usable)})"
+    )
+    cursor = con.cursor()
+    try:
+        first, last = cursor.execute(sql, list(usable)).fetchone()
+    finally:
+        cursor.close()
+    return first, last.date() if isinstance(last, dt.datetime) else last
 
 
 def _table(metric: Metric) -> str:
@@ -90,79 +98,68 @@ def _table(metric: Metric) -> str:
 SHIFTS = {None: "f.date", "year": "CAST(f.date + INTERVAL 1 YEAR AS DATE)", "weeks": "f.date + 364"}
 
 
-def _period_sql(grain: str, moved: str) -> tuple[str, int]:
-    """SQL for the start of the period containing the date `moved`, and how many parameters it binds
-    (the fiscal year's first month, twice, or the window's start)."""
-    if grain == "day":
-        return moved, 0
-    if grain == "week":
-        return f"CAST(date_trunc('week', {moved}) AS DATE)", 0
-    if grain == "month":
-        return f"CAST(date_trunc('month', {moved}) AS DATE)", 0
-    if grain == WINDOW:
-        return "CAST(? AS DATE)", 1
-    # Quarters and years start in the fiscal year's first month: move back, truncate, move forward.
-    return f"CAST(date_trunc('{grain}', {moved} - to_months(?)) + to_months(?) AS DATE)", 2
-
-
-def fetch(
+def _branch_sums(
     con,
     metric: Metric,
     flt: Filter,
     by: str | None,
     grain: str,
-    fiscal_start: int = 1,
-    window_start: dt.date | None = None,
-    shift: str | None = None,
-) -> pd.DataFrame:
-    """The metric's numerator and denominator summed per period, branch and `by` value, inside DuckDB:
-    columns period_start, branch_id, dim, num, den. With `shift`, rows are first moved a year (or 52
-    weeks) forward, so a year-earlier window lands on the periods it is compared with."""
+    fiscal_start: int,
+    window: tuple[dt.date, dt.date],
+    prior_window: tuple[dt.date, dt.date] | None = None,
+    shift: str = "year",
+) -> list[tuple]:
+    """The metric's numerator and denominator summed per period, branch and `by` value, inside DuckDB, in
+    one statement: rows (prior, period_start, branch_id, dim, num, den). The rows of `prior_window` (when
+    given) are first moved a year (or with `shift` "weeks", 52 weeks) forward, so that they land on the
+    periods they are compared with; their `prior` is True."""
     base = get(metric.base) if metric.base else metric
     dim_sql = DIMENSION_SQL[by] if by else "NULL"
     b_cond, b_params = branch_sql(flt, "b")
-    f_cond, f_params = fact_sql(flt, base.table, "f")
     usable = periods.USABLE_ROW_GRAINS[grain]
-    conditions = [f"({base.where})", f"f.grain IN ({', '.join('?' for _ in usable)})", *b_cond, *f_cond]
-    if shift == "year" and grain in ("day", "week"):
-        conditions.append("NOT (month(f.date) = 2 AND day(f.date) = 29)")  # no counterpart a year later
-    period, binds = _period_sql(grain, SHIFTS[shift])
-    period_params = {0: [], 1: [window_start], 2: [fiscal_start - 1, fiscal_start - 1]}[binds]
-    # Identifiers come from the registry and the allow-lists above; every value is bound.
     table = base.table
     if table == "circulation" and by not in ("item_type", "patron_category"):
         table = "circulation_daily"  # the smallest table that answers: no item or patron breakdown
-    sql = (
-        f"SELECT {period} AS period_start, f.branch_id, {dim_sql} AS dim, sum({base.numerator}) AS num, "
-        f"sum({base.denominator or 'NULL'}) AS den FROM {table} f JOIN branches b ON b.branch_id = f.branch_id "
-        f"WHERE {' AND '.join(conditions)} GROUP BY ALL"
-    )
+    parts, params = [], []
+    for prior, dates in ((False, window), (True, prior_window)):
+        if dates is None:
+            continue
+        f_cond, f_params = fact_sql(flt.with_dates(*dates), base.table, "f")
+        conditions = [f"({base.where})", f"f.grain IN ({', '.join('?' for _ in usable)})", *b_cond, *f_cond]
+        if prior and shift == "year" and grain in ("day", "week"):
+            conditions.append("NOT (month(f.date) = 2 AND day(f.date) = 29)")  # no counterpart a year later
+        if grain == WINDOW:  # the whole window is one period, starting with the window
+            period, period_params = "CAST(? AS DATE)", [window[0]]
+        else:
+            period, period_params = periods.period_sql(grain, SHIFTS[shift if prior else None], fiscal_start)
+        # Identifiers come from the registry and the allow-lists above; every value is bound.
+        parts.append(
+            f"SELECT {prior} AS prior, {period} AS period_start, f.branch_id, {dim_sql} AS dim, "
+            f"sum({base.numerator}) AS num, sum({base.denominator or 'NULL'}) AS den "
+            f"FROM {table} f JOIN branches b ON b.branch_id = f.branch_id WHERE {' AND '.join(conditions)} GROUP BY ALL"
+        )
+        params += [*period_params, *usable, *b_params, *f_params]
     cursor = con.cursor()
     try:
-        frame = cursor.execute(sql, [*period_params, *usable, *b_params, *f_params]).df()
+        return cursor.execute(" UNION ALL ".join(parts), params).fetchall()
     finally:
         cursor.close()
-    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
-    return frame
 
 
 def window(
-    con, metric: Metric, flt: Filter, grain: str, fiscal_start: int = 1
+    con, metric: Metric, flt: Filter, grain: str, fiscal_start: int = 1, memo: Memo | None = None
 ) -> tuple[dt.date | None, dt.date | None, dt.date | None]:
     """(from, to, as_of): the filter's dates, cut at the end of the data.
 
     Only the end of the data makes a period partial: a series that starts mid-period simply has no
     earlier data. Event and survey data run to the end of the month of their last held event.
     """
-    first, last = data_span(con, metric, grain)
+    first, last = data_span(con, metric, grain, memo)
     if first is None:
         return None, None, None
     if _table(metric) in ("events", "surveys"):
         last = periods.period_end(last.replace(day=1), "month")
-    if flt.date_from:
-        start = flt.date_from
-    else:  # the first data's period; the whole window (one period) simply starts with the data
-        start = first if grain == WINDOW else periods.period_start(first, grain, fiscal_start)
+    start = flt.date_from or periods.period_start(first, grain, fiscal_start)
     end = min(flt.date_to, last) if flt.date_to else last
     return start, end, last
 
@@ -185,11 +182,10 @@ def compute(
         raise ValueError(f"{metric_id} cannot be broken down by {by}; choose from {', '.join(dimensions(metric))}")
     if grain not in periods.GRAINS and grain != WINDOW:
         raise ValueError(f"unknown grain {grain!r}; choose from {', '.join(periods.GRAINS)}")
-    if fiscal_start not in range(1, 13):
-        raise ValueError(f"fiscal_start must be a month number 1-12, not {fiscal_start!r}")
-    start, end, as_of = window(con, metric, flt, grain, fiscal_start)
+    memo = memos.memo(con)
+    start, end, as_of = window(con, metric, flt, grain, fiscal_start, memo)
     result = Result(metric, grain, by, _empty(by), as_of)
-    if start is None and grain != "year" and data_span(con, metric, "year")[0] is not None:
+    if start is None and grain != "year" and data_span(con, metric, "year", memo)[0] is not None:
         result.notes.append(f"the data is reported by coarser periods than a {grain}; choose a coarser --grain")
     if start is None or start > end:
         return result
@@ -200,9 +196,12 @@ def compute(
             result.notes.append("like-for-like does not apply to satisfaction; all responses are used")
     else:
         current, prior, result.excluded = _sum_values(
-            con, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday
+            con, memo, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday
         )
-    result.table, result.gone = _assemble(con, current, prior, by, grain, fiscal_start, start, end, flt.date_to)
+    names = _branch_names(con, memo) if by == "branch" else {}
+    span = (grain, fiscal_start, start, end, flt.date_to)
+    table, gone = _assemble(current, prior)
+    result.table, result.gone = _finish(table, by, names, *span), _finish(gone, by, names, *span)
     if metric.compute in ("per_capita", "target"):
         result.notes.append(_derived_note(metric))
     return result
@@ -220,35 +219,52 @@ def _prior_window(start: dt.date, end: dt.date, same_weekday: bool = False) -> t
     return periods.one_year_earlier(start), prior_end
 
 
-def _sum_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday):
+# Values per period and `by` value: {(period_start, dim): value}; a value may be None or NaN (no value).
+Values = dict[tuple[dt.date, object], float | None]
+
+
+def _sum_values(con, memo, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday):
     """(current values, prior values or None, like-for-like exclusions) for sum, ratio and derived metrics."""
-    current = fetch(con, metric, flt.with_dates(start, end), by, grain, fiscal_start, start)
-    prior, excluded = None, {}
-    if comparing:
-        prior_flt = flt.with_dates(*_prior_window(start, end, same_weekday))
-        prior = fetch(con, metric, prior_flt, by, grain, fiscal_start, start, "weeks" if same_weekday else "year")
+    prior_dates = _prior_window(start, end, same_weekday) if comparing else None
+    shift = "weeks" if same_weekday else "year"
+    rows = _branch_sums(con, metric, flt, by, grain, fiscal_start, (start, end), prior_dates, shift)
+    current = [row[1:] for row in rows if not row[0]]
+    prior = [row[1:] for row in rows if row[0]] if comparing else None
+    excluded = {}
     if like_for_like and prior is not None:
         current, prior, excluded = _like_for_like(current, prior, grain, fiscal_start)
-    prior_values = _values(con, metric, prior, by, years_back=1, scope=flt.scope) if prior is not None else None
-    return _values(con, metric, current, by, scope=flt.scope), prior_values, excluded
+    prior_values = _values(con, memo, metric, prior, by, years_back=1, scope=flt.scope) if prior is not None else None
+    return _values(con, memo, metric, current, by, scope=flt.scope), prior_values, excluded
 
 
 def _values(
-    con, metric: Metric, frame: pd.DataFrame, by: str | None, years_back: int = 0, scope: tuple | None = None
-) -> pd.DataFrame:
-    """period_start, dim, value from periodised sums.
+    con, memo: Memo, metric: Metric, rows: list[tuple], by: str | None, years_back: int = 0, scope: tuple | None = None
+) -> Values:
+    """Values from periodised sums, rows (period_start, branch_id, dim, num, den).
 
     A ratio counts a branch in a period only when it has both numerator and denominator there (a
     resolved count without the received count cannot be combined with the others). years_back: 1 for
     prior-year rows moved onto this year's periods, so that attainment uses the prior year's target.
     """
     if metric.compute == "per_capita":
-        frame = _per_capita(con, frame)
+        population = memo.get("population", lambda: _population(con))
+        rows = [(s, branch, d, num, population[branch]) for s, branch, d, num, _ in rows if branch in population]
     rule = _value_rule(metric)
-    table = _value(frame.dropna(subset=["num", "den"] if rule.is_ratio else ["num"]), rule, ["period_start", "dim"])
+    sums: dict[tuple, list] = {}
+    for s, _branch, d, num, den in rows:
+        if num is None or (rule.is_ratio and den is None):
+            continue
+        total = sums.setdefault((s, d), [0, None])
+        total[0] += num
+        if den is not None:
+            total[1] = den if total[1] is None else total[1] + den
+    if rule.is_ratio:
+        values = {key: float(num) / den * rule.scale if den else NAN for key, (num, den) in sums.items()}
+    else:
+        values = {key: float(num) * rule.scale for key, (num, _den) in sums.items()}
     if metric.compute == "target":
-        table = _attainment(con, metric, table, by, years_back, scope)
-    return table
+        values = _attainment(con, memo, metric, values, by, years_back, scope)
+    return values
 
 
 SATISFACTION_VALUE = {"satisfaction": "mean", "satisfied_share": "satisfied_share", "responses": "n"}
@@ -258,18 +274,21 @@ def _satisfaction_values(con, metric, flt, by, grain, fiscal_start, start, end, 
     """(current, prior or None) values of a satisfaction metric; the prior is moved a year forward."""
     column = SATISFACTION_VALUE[metric.id]
 
-    def values(window_flt: Filter, shift: bool) -> pd.DataFrame:
+    def values(window_flt: Filter, shift: bool) -> Values:
         if grain == WINDOW:
             trend = satisfaction.trend(con, window_flt, "year", fiscal_start, by, whole_window=True)
-            trend["period_start"] = start
+            starts = [start] * len(trend)
         else:
             trend = satisfaction.trend(con, window_flt, grain, fiscal_start, by)
-        dim = trend[by] if by else None
-        frame = pd.DataFrame({"period_start": trend["period_start"], "dim": dim, "value": trend[column]})
-        if shift and not frame.empty and grain != WINDOW:
-            moved = frame["period_start"].map(lambda d: _moved(d, grain))
-            frame = frame.assign(period_start=moved).dropna(subset=["period_start"])
-        return frame.dropna(subset=["value"])
+            starts = trend["period_start"].tolist()
+        dims = trend[by].tolist() if by else [None] * len(trend)
+        out = {}
+        for s, d, value in zip(starts, dims, trend[column].tolist(), strict=True):
+            if shift and grain != WINDOW:
+                s = _moved(s, grain)
+            if s is not None and not _missing(value):
+                out[(s, d)] = value
+        return out
 
     current = values(flt.with_dates(start, end), shift=False)
     prior = values(flt.with_dates(*_prior_window(start, end)), shift=True) if comparing else None
@@ -283,6 +302,10 @@ def _moved(start: dt.date, grain: str) -> dt.date | None:
     if grain == "day" and start.month == 2 and start.day == 29:
         return None
     return periods.add_months(start, 12)
+
+
+def _missing(value) -> bool:
+    return value is None or value != value  # None or NaN
 
 
 def _columns(by: str | None) -> list[str]:
@@ -304,145 +327,120 @@ def _empty(by: str | None) -> pd.DataFrame:
     return pd.DataFrame(columns=_columns(by))
 
 
-def _like_for_like(current: pd.DataFrame, prior: pd.DataFrame, grain: str, fiscal_start: int):
-    """Keep only branches reporting in both a period and its prior; list the others per period."""
-    now = current.dropna(subset=["num"]).groupby("period_start")["branch_id"].agg(set)
-    before = prior.dropna(subset=["num"]).groupby("period_start")["branch_id"].agg(set)
+def _like_for_like(current: list[tuple], prior: list[tuple], grain: str, fiscal_start: int):
+    """Keep only branches reporting in both a period and its prior; list the others per period.
+    Rows are (period_start, branch_id, dim, num, den)."""
+
+    def reporting(rows: list[tuple]) -> dict[dt.date, set[str]]:
+        found: dict[dt.date, set[str]] = {}
+        for s, branch, _dim, num, _den in rows:
+            if num is not None:
+                found.setdefault(s, set()).add(branch)
+        return found
+
+    now, before = reporting(current), reporting(prior)
     excluded, keep = {}, {}
-    for start in now.index:
+    for start in sorted(now):
         both = now[start] & before.get(start, set())
         keep[start] = both
-        gone = before.get(start, set()) - now[start]
         excluded[periods.label(start, grain, fiscal_start)] = {
             "new": sorted(now[start] - both),
-            "gone": sorted(gone),
+            "gone": sorted(before.get(start, set()) - now[start]),
         }
 
-    def mask(frame: pd.DataFrame) -> pd.Series:
-        # A Series, not a list: an empty list would select no columns instead of no rows.
-        kept = [row.branch_id in keep.get(row.period_start, set()) for row in frame.itertuples()]
-        return pd.Series(kept, index=frame.index, dtype=bool)
+    def kept(rows: list[tuple]) -> list[tuple]:
+        return [row for row in rows if row[1] in keep.get(row[0], ())]
 
-    return current[mask(current)], prior[mask(prior)] if not prior.empty else prior, excluded
+    return kept(current), kept(prior), excluded
 
 
-def _value(frame: pd.DataFrame, metric: Metric, keys: list[str]) -> pd.DataFrame:
-    """Per keys: the metric's value from summed numerator and denominator."""
-    if frame.empty:
-        return pd.DataFrame(columns=[*keys, "value"])
-    sums = frame.groupby(keys, dropna=False)[["num", "den"]].sum(min_count=1).reset_index()
-    if metric.is_ratio:
-        den = sums["den"].where(sums["den"] != 0)
-        sums["value"] = sums["num"] / den * metric.scale
-    else:
-        sums["value"] = sums["num"] * metric.scale
-    return sums[[*keys, "value"]]
+def _assemble(current: Values, prior: Values | None) -> tuple[list[tuple], list[tuple]]:
+    """(table, gone) rows (period_start, dim, value, prior_value): one per period and `by` value with a
+    value in the current window, and those that had one only in the prior year (a branch that closed,
+    value 0), which contribution() needs."""
+    now = {key: value for key, value in current.items() if not _missing(value)}
+    before = {key: value for key, value in (prior or {}).items() if not _missing(value)}
+    table = [(s, d, value, before.get((s, d), NAN)) for (s, d), value in now.items()]
+    gone = [(s, d, 0.0, value) for (s, d), value in before.items() if (s, d) not in now]
+    return table, gone
 
 
-def _assemble(
-    con, current, prior, by, grain, fiscal_start, start, end, requested_end=None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(table, gone): one row per period and `by` value with data in the current window, and the rows
-    that had data only in the prior year (a branch that closed), which contribution() needs."""
-    keys = ["period_start", "dim"]
-    table = current.dropna(subset=["value"])
-    gone = pd.DataFrame(columns=[*keys, "value", "prior_value"])
-    if prior is not None:
-        before = prior.dropna(subset=["value"]).rename(columns={"value": "prior_value"})
-        merged = table.merge(before, on=keys, how="outer", indicator=True)
-        gone = merged[merged["_merge"] == "right_only"].drop(columns=["_merge"])
-        table = merged[merged["_merge"] != "right_only"].drop(columns=["_merge"])
-    else:
-        table = table.assign(prior_value=float("nan"))
-    return _finish(con, table, by, grain, fiscal_start, start, end, requested_end), _finish(
-        con, gone.assign(value=0.0), by, grain, fiscal_start, start, end, requested_end
-    )
-
-
-def _finish(con, table: pd.DataFrame, by, grain, fiscal_start, start, end, requested_end=None) -> pd.DataFrame:
-    """Change, YoY percent, clipped period span, partial flag, label and display names."""
-    table = table.copy()
-    table["value"] = table["value"].astype(float)
-    table["prior_value"] = table["prior_value"].astype(float)
-    table["change"] = table["value"] - table["prior_value"]
-    denominator = table["prior_value"].where(table["prior_value"] != 0)
-    table["yoy_pct"] = table["change"] / denominator * 100
-    if grain == WINDOW:
-        table["period_end"] = end
-        table["partial"] = requested_end is not None and end < requested_end
-        table["period"] = f"{start.isoformat()}..{end.isoformat()}"
-    else:
-        table["period_end"] = [min(periods.period_end(s, grain), end) for s in table["period_start"]]
-        table["partial"] = [
-            s < start or e < periods.period_end(s, grain)
-            for s, e in zip(table["period_start"], table["period_end"], strict=True)
-        ]
-        table["period_start"] = [max(s, start) for s in table["period_start"]]
-        table["period"] = [
-            periods.label(periods.period_start(s, grain, fiscal_start), grain, fiscal_start)
-            for s in table["period_start"]
-        ]
-    table = table.rename(columns={"dim": by}) if by else table.drop(columns=["dim"])
-    if by == "branch":
-        names = branch_names(con)
-        table[by] = table[by].map(lambda b: names.get(b, b))
-    order = _columns(by)
-    return table[order].sort_values(["period_start", *([by] if by else [])]).reset_index(drop=True)
+def _finish(rows: list[tuple], by, names: dict, grain, fiscal_start, start, end, requested_end=None) -> pd.DataFrame:
+    """The result table from rows (period_start, dim, value, prior_value): change, YoY percent, clipped
+    period span, partial flag, label and display names, sorted by period and `by` value."""
+    out = []
+    for s, dim, value, prior_value in rows:
+        value, prior_value = float(value), NAN if _missing(prior_value) else float(prior_value)
+        change = value - prior_value
+        yoy_pct = change / prior_value * 100 if prior_value != 0 else NAN
+        if grain == WINDOW:
+            period_end, partial = end, requested_end is not None and end < requested_end
+            label = f"{start.isoformat()}..{end.isoformat()}"
+        else:
+            full_end = periods.period_end(s, grain)
+            period_end = min(full_end, end)
+            partial = s < start or period_end < full_end
+            s = max(s, start)
+            label = periods.label(periods.period_start(s, grain, fiscal_start), grain, fiscal_start)
+        shown = names.get(dim, dim) if by == "branch" else dim
+        out.append((label, s, period_end, shown, value, prior_value, change, yoy_pct, partial))
+    out.sort(key=lambda row: (row[1], row[3] is None, row[3] or ""))
+    columns = _columns(by)
+    if not by:
+        out = [row[:3] + row[4:] for row in out]
+    return pd.DataFrame(out, columns=columns) if out else _empty(by)
 
 
 PER_CAPITA = Metric("per_capita", "", "", "", "", "", "", "dec2", True, "", "num", "den", compute="ratio")
+NAN = float("nan")
 
 
 def _value_rule(metric: Metric) -> Metric:
     """The metric whose numerator/denominator rule turns sums into values."""
     if metric.compute == "per_capita":
-        return PER_CAPITA  # numerator over the population put in `den` by _per_capita
+        return PER_CAPITA  # numerator over the population put in `den` by _values
     return get(metric.base) if metric.base else metric
 
 
-def _per_capita(con, frame: pd.DataFrame) -> pd.DataFrame:
-    """Numerator per branch and period, with the branch's service population as denominator."""
-    if frame.empty:
-        return frame
+def _population(con) -> dict[str, int]:
+    """branch_id -> service population, for the branches that have one."""
     cursor = con.cursor()
     try:
-        population = dict(
+        return dict(
             cursor.execute("SELECT branch_id, service_population FROM branches WHERE service_population > 0").fetchall()
         )
     finally:
         cursor.close()
-    frame = frame[frame["branch_id"].isin(population)]
-    return frame.assign(den=frame["branch_id"].map(population).astype(float))
 
 
 def _attainment(
-    con, metric: Metric, table: pd.DataFrame, by: str | None, years_back: int = 0, scope: tuple | None = None
-) -> pd.DataFrame:
+    con, memo: Memo, metric: Metric, values: Values, by: str | None, years_back: int = 0, scope: tuple | None = None
+) -> Values:
     """Value as a percent of the year's target (network-wide target when no branch breakdown); the
     target is that of the period's year minus years_back. Within a user's scope there is no network-wide
     target to compare with (nor is the network's target theirs to see): attainment is by branch only."""
-    if table.empty:
-        return table
     if scope is not None and by != "branch":
-        return table.assign(value=None)
-    target_metric = metric.base
+        return dict.fromkeys(values)
+    if by not in (None, "branch"):
+        return dict.fromkeys(values)
+    targets = memo.get(("targets", metric.base), lambda: _targets(con, metric.base))
+    out = {}
+    for (s, dim), value in values.items():
+        target = targets.get((s.year - years_back, dim if by == "branch" else ""))
+        out[(s, dim)] = value / target * 100 if target else None
+    return out
+
+
+def _targets(con, metric_id: str) -> dict[tuple[int, str], float]:
+    """(year, branch_id or '' for the network) -> target of a metric."""
     cursor = con.cursor()
-    rows = cursor.execute(
-        "SELECT year, coalesce(branch_id, '') AS branch_id, target FROM targets WHERE metric = ?", [target_metric]
-    ).fetchall()
-    cursor.close()
-    targets = {(year, branch): target for year, branch, target in rows}
-
-    def target_for(row) -> float | None:
-        year = row.period_start.year - years_back
-        branch = row.dim if by == "branch" else ""
-        if by not in (None, "branch"):
-            return None
-        return targets.get((year, branch))
-
-    found = [target_for(row) for row in table.itertuples()]
-    table = table.assign(value=[v / t * 100 if t else None for v, t in zip(table["value"], found, strict=True)])
-    return table
+    try:
+        rows = cursor.execute(
+            "SELECT year, coalesce(branch_id, '') AS branch_id, target FROM targets WHERE metric = ?", [metric_id]
+        ).fetchall()
+    finally:
+        cursor.close()
+    return {(year, branch): target for year, branch, target in rows}
 
 
 def _derived_note(metric: Metric) -> str:
@@ -453,12 +451,21 @@ def _derived_note(metric: Metric) -> str:
 
 def branch_names(con, lang: str = "en") -> dict[str, str]:
     """branch_id -> display name (Chinese name in Chinese when the data has one)."""
-    column = "coalesce(name_zh, name)" if lang == "zh" else "name"
-    cursor = con.cursor()
-    try:
-        return dict(cursor.execute(f"SELECT branch_id, {column} FROM branches").fetchall())
-    finally:
-        cursor.close()
+    return dict(_branch_names(con, memos.memo(con), lang))
+
+
+def _branch_names(con, memo: Memo, lang: str = "en") -> dict[str, str]:
+    """branch_names() as remembered for the database state; not to be changed by the caller."""
+
+    def read() -> dict[str, str]:
+        column = "coalesce(name_zh, name)" if lang == "zh" else "name"
+        cursor = con.cursor()
+        try:
+            return dict(cursor.execute(f"SELECT branch_id, {column} FROM branches").fetchall())
+        finally:
+            cursor.close()
+
+    return memo.get(("names", lang), read)
 
 
 def contribution(result: Result) -> pd.DataFrame:

@@ -92,3 +92,18 @@ def starts(dates: pd.Series, grain: str, fiscal_start: int = 1) -> pd.Series:
     """period_start for a column of dates (vectorised over the distinct dates)."""
     unique = {d: period_start(d, grain, fiscal_start) for d in pd.unique(dates)}
     return dates.map(unique)
+
+
+def period_sql(grain: str, day: str, fiscal_start: int = 1) -> tuple[str, list]:
+    """SQL for the start of the period of `grain` containing the date expression `day`, and the values it
+    binds (the fiscal year's first month). `grain` must be one of GRAINS; `day` is SQL written by the caller."""
+    if grain == "day":
+        return day, []
+    if grain == "week":
+        return f"CAST(date_trunc('week', {day}) AS DATE)", []
+    if grain == "month":
+        return f"CAST(date_trunc('month', {day}) AS DATE)", []
+    if grain not in ("quarter", "year"):
+        raise ValueError(f"unknown grain {grain!r}; expected one of {', '.join(GRAINS)}")
+    # Quarters and years start in the fiscal year's first month: move back, truncate, move forward.
+    return f"CAST(date_trunc('{grain}', {day} - to_months(?)) + to_months(?) AS DATE)", [fiscal_start - 1] * 2

@@ -14,8 +14,9 @@ import math
 import duckdb
 import pandas as pd
 
+from metrics import periods
 from metrics.filters import Filter, branch_sql, fact_sql
-from metrics.periods import USABLE_ROW_GRAINS, label, starts
+from metrics.periods import USABLE_ROW_GRAINS, label
 
 LOW_CONFIDENCE_N = 30  # fewer responses than this: the point is shown as low-confidence
 Z_95 = 1.96  # two-sided 95% normal quantile, as in the usual textbook formula
@@ -101,6 +102,12 @@ def observations(
         staff is not counted twice); None takes every question.
     row_grains: event row grains to keep (a monthly event row cannot be placed in a week); None keeps all.
     """
+    sql, params = _observations_sql(flt, question, row_grains)
+    return _query(con, f"{sql} ORDER BY date, branch_id, source", params)
+
+
+def _observations_sql(flt: Filter, question: str | None, row_grains: tuple[str, ...] | None) -> tuple[str, list]:
+    """observations()' query (unordered) and its parameters."""
     survey_where, survey_params = _survey_conditions(flt, question)
     event_where, event_params = _event_conditions(flt, row_grains)
     sql = f"""
@@ -115,9 +122,8 @@ def observations(
                e.satisfaction / e.scale_max * 100 AS score_100, CAST(NULL AS BOOLEAN) AS top2
         FROM events e JOIN branches b ON b.branch_id = e.branch_id
         WHERE {_where(event_where)}
-        ORDER BY date, branch_id, source
     """
-    return _query(con, sql, [*survey_params, *event_params])
+    return sql, [*survey_params, *event_params]
 
 
 def wilson_interval(successes: float, trials: float, z: float = Z_95) -> tuple[float, float]:
@@ -211,14 +217,6 @@ def summarise(obs: pd.DataFrame) -> dict:
     return _statistics(sums.to_dict("records")[0])
 
 
-def _with_group_column(con: duckdb.DuckDBPyConnection, obs: pd.DataFrame, by: str) -> pd.DataFrame:
-    """obs with a column named `by` holding each row's group (branch name, district, kind, ...)."""
-    if by in _BRANCH_COLUMNS:
-        places = _query(con, f"SELECT branch_id, {_BRANCH_COLUMNS[by]} AS {by} FROM branches", [])
-        obs = obs.merge(places, on="branch_id", how="left")
-    return obs.assign(**{by: obs[by].astype(object).where(obs[by].notna(), UNSPECIFIED)})
-
-
 def trend(
     con: duckdb.DuckDBPyConnection,
     flt: Filter,
@@ -241,22 +239,66 @@ def trend(
         raise ValueError(f"unknown grain {grain!r}; expected one of {', '.join(USABLE_ROW_GRAINS)}")
     if by is not None and by not in BY_CHOICES:
         raise ValueError(f"cannot group satisfaction by {by!r}; expected one of {', '.join(BY_CHOICES)}")
-    if fiscal_start not in range(1, 13):
-        raise ValueError(f"fiscal_start must be a month number 1-12, not {fiscal_start!r}")
     groups = ["period_start", *([by] if by else [])]
-    obs = observations(con, flt, question=question, row_grains=USABLE_ROW_GRAINS["window" if whole_window else grain])
-    if obs.empty:
+    sums = _period_sums(con, flt, grain, fiscal_start, by, question, whole_window)
+    if not sums:
         return pd.DataFrame(columns=["period", *groups, *SUMMARY_KEYS])
-    if by:
-        obs = _with_group_column(con, obs, by)
-    first = obs["date"].min()
-    obs = obs.assign(period_start=first if whole_window else starts(obs["date"], grain, fiscal_start))
-    sums = _group_sums(obs, groups)
     rows = []
-    for key, part in zip(sums.index, sums.to_dict("records"), strict=True):
-        row = dict(zip(groups, key if isinstance(key, tuple) else (key,), strict=True))
-        rows.append({"period": label(row["period_start"], grain, fiscal_start), **row, **_statistics(part)})
-    return pd.DataFrame(rows).sort_values(groups, kind="stable", ignore_index=True)
+    for period_start, group, *values in sums:
+        part = dict(zip(_SUM_COLUMNS, values, strict=True))
+        row = {"period_start": period_start, **({by: group} if by else {})}
+        rows.append({"period": label(period_start, grain, fiscal_start), **row, **_statistics(part)})
+    return pd.DataFrame(rows)
+
+
+_SUM_COLUMNS = ("n", "weighted", "squares", "trials", "successes", "sources")
+
+
+def _period_sums(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter,
+    grain: str,
+    fiscal_start: int,
+    by: str | None,
+    question: str | None,
+    whole_window: bool,
+) -> list[tuple]:
+    """_group_sums() per period and group, inside DuckDB: rows (period_start, group, *_SUM_COLUMNS) sorted by
+    period_start and group; group is None without `by`, "unspecified" for a missing value."""
+    obs_sql, params = _observations_sql(flt, question, USABLE_ROW_GRAINS["window" if whole_window else grain])
+    if whole_window:  # one period, starting with the first observation
+        period, period_params = "min(o.date) OVER ()", []
+    else:
+        period, period_params = periods.period_sql(grain, "o.date", fiscal_start)
+    # The group column comes from the allow-lists BY_CHOICES and _BRANCH_COLUMNS; every value is bound.
+    if by in _BRANCH_COLUMNS:
+        group, join = f"g.{_BRANCH_COLUMNS[by]}", "JOIN branches g ON g.branch_id = o.branch_id"
+    else:
+        group, join = (f"o.{by}" if by else "NULL"), ""
+    sql = f"""
+        WITH obs AS ({obs_sql}),
+        grouped AS (
+            SELECT {period} AS period_start, coalesce(CAST({group} AS VARCHAR), '{UNSPECIFIED}') AS grp,
+                   CAST(o.weight AS DOUBLE) AS weight, o.score_100, o.top2, o.source
+            FROM obs o {join}
+        ),
+        scored AS (
+            SELECT *, sum(weight * score_100) OVER w / sum(weight) OVER w AS group_mean
+            FROM grouped WINDOW w AS (PARTITION BY period_start, grp)
+        )
+        SELECT period_start, {"grp" if by else "NULL"}, sum(weight), sum(weight * score_100),
+               sum(weight * (score_100 - group_mean) ** 2),
+               sum(CASE WHEN top2 IS NOT NULL THEN weight ELSE 0 END),
+               sum(CASE WHEN top2 THEN weight ELSE 0 END),
+               list(DISTINCT source ORDER BY source)
+        FROM scored GROUP BY period_start, grp
+    """
+    cursor = con.cursor()
+    try:
+        rows = cursor.execute(sql, [*params, *period_params]).fetchall()
+    finally:
+        cursor.close()
+    return sorted(rows, key=lambda row: (row[0], row[1] or ""))
 
 
 def distribution(
