@@ -40,6 +40,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, fields, replace
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from metrics.filters import Filter, branch_sql, fact_sql
@@ -190,15 +191,16 @@ def _series_findings(table: str, series: pd.DataFrame, spans: pd.DataFrame) -> l
 def _runs(frame: pd.DataFrame, flag: str) -> pd.DataFrame:
     """Runs of consecutive rows (per branch, in date order) where `flag` is true: branch_id, start, end, n."""
     frame = frame.sort_values(["branch_id", "date"])
-    flags = frame[flag].astype(bool)
-    breaks = (flags != flags.groupby(frame["branch_id"]).shift()) | (frame["branch_id"] != frame["branch_id"].shift())
-    run_id = breaks.cumsum()[flags]
-    runs = (
-        frame[flags]
-        .groupby(run_id)
-        .agg(branch_id=("branch_id", "first"), start=("date", "min"), end=("date", "max"), n=("date", "size"))
-    )
-    return runs.reset_index(drop=True)
+    flags = frame[flag].to_numpy(dtype=bool)
+    branch, dates = frame["branch_id"].to_numpy(), frame["date"].to_numpy()
+    # A run breaks where the branch or the flag changes; runs are numbered in order, flagged rows kept.
+    breaks = np.r_[True, branch[1:] != branch[:-1]] | np.r_[True, flags[1:] != flags[:-1]]
+    run_id = np.cumsum(breaks)[flags]
+    firsts = np.flatnonzero(np.r_[True, run_id[1:] != run_id[:-1]]) if len(run_id) else np.array([], dtype=int)
+    lasts = np.r_[firsts[1:] - 1, len(run_id) - 1] if len(run_id) else firsts
+    branch, dates = branch[flags], dates[flags]
+    columns = {"branch_id": branch[firsts], "start": dates[firsts], "end": dates[lasts], "n": lasts - firsts + 1}
+    return pd.DataFrame(columns)
 
 
 def _finding(
@@ -245,13 +247,21 @@ def _open_mask(calendar: pd.DataFrame, spans: pd.DataFrame, period_end: pd.Serie
 
 def _calendar(series: pd.DataFrame, freq: str) -> pd.DataFrame:
     """Every day ("D") or month ("MS") from each branch's first to last row: branch_id, date, value, present."""
-    parts = [
-        pd.DataFrame({"branch_id": branch_id, "date": pd.date_range(dates.min(), dates.max(), freq=freq)})
-        for branch_id, dates in series.groupby("branch_id")["date"]
-    ]
-    if not parts:
+    if series.empty:
         return pd.DataFrame({"branch_id": [], "date": pd.to_datetime([]), "value": [], "present": []})
-    calendar = pd.concat(parts, ignore_index=True)
+    dates = series.groupby("branch_id")["date"]
+    if freq == "D":  # every day from each branch's first to last, built at once
+        first, last = dates.min(), dates.max()
+        sizes = (last - first).dt.days.to_numpy() + 1
+        offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        days = np.repeat(first.to_numpy(), sizes) + offsets.astype("timedelta64[D]")
+        calendar = pd.DataFrame({"branch_id": first.index.repeat(sizes), "date": days.astype(series["date"].dtype)})
+    else:
+        parts = [
+            pd.DataFrame({"branch_id": branch_id, "date": pd.date_range(days.min(), days.max(), freq=freq)})
+            for branch_id, days in dates
+        ]
+        calendar = pd.concat(parts, ignore_index=True)
     calendar = calendar.merge(series[["branch_id", "date", "value"]], on=["branch_id", "date"], how="left")
     keys = pd.MultiIndex.from_frame(series[["branch_id", "date"]])
     calendar["present"] = pd.MultiIndex.from_frame(calendar[["branch_id", "date"]]).isin(keys)
@@ -313,10 +323,11 @@ def _zero_runs(table: str, daily: pd.DataFrame, unit: str) -> list[Finding]:
     """zero_run: at least ZERO_RUN_MIN_DAYS reported zeros in a row on days the branch normally opens."""
     reported = daily.dropna(subset=["value"]).assign(zero=lambda d: d["value"] == 0)
     out = []
-    for run in _runs(reported, "zero").itertuples():
-        if run.n < ZERO_RUN_MIN_DAYS:
-            continue
-        rows = reported[reported["branch_id"] == run.branch_id]
+    runs = _runs(reported, "zero")
+    runs = runs[runs["n"] >= ZERO_RUN_MIN_DAYS]
+    branches = reported[reported["branch_id"].isin(runs["branch_id"])].groupby("branch_id")
+    for run in runs.itertuples():
+        rows = branches.get_group(run.branch_id)
         found = _zero_run_finding(table, rows, run.start, run.end, unit)
         if found:
             out.append(found)
@@ -349,8 +360,15 @@ def _history_median(calendar: pd.DataFrame, step: int, count: int, minimum: int)
     """Per branch, the median of the `count` earlier values `step` calendar rows apart (NaN with fewer than
     `minimum` of them reported)."""
     grouped = calendar.groupby("branch_id")["value"]
-    history = pd.concat([grouped.shift(step * k) for k in range(1, count + 1)], axis=1)
-    return history.median(axis=1).where(history.notna().sum(axis=1) >= minimum)
+    history = np.column_stack([grouped.shift(step * k).to_numpy(dtype=float) for k in range(1, count + 1)])
+    # The median of each row's reported values: sorted, NaN go last; the middle one, or the mean of the two.
+    history.sort(axis=1)
+    reported = (~np.isnan(history)).sum(axis=1)
+    rows = np.arange(len(history))
+    low = history[rows, np.maximum(reported - 1, 0) // 2]
+    high = history[rows, reported // 2 - (reported == 0)]
+    median = np.where(reported % 2 == 1, low, (low + high) / 2)
+    return pd.Series(median, index=calendar.index).where(reported >= minimum)
 
 
 def _spikes(calendar: pd.DataFrame, step: int, count: int, minimum: int) -> pd.DataFrame:
