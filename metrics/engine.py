@@ -324,7 +324,7 @@ def _columns(by: str | None) -> list[str]:
 
 
 def _empty(by: str | None) -> pd.DataFrame:
-    return pd.DataFrame(columns=_columns(by))
+    return pd.DataFrame({column: [] for column in _columns(by)}, dtype=object)
 
 
 def _like_for_like(current: list[tuple], prior: list[tuple], grain: str, fiscal_start: int):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -22,6 +23,8 @@ import duckdb
 MAX_STATES = 4
 _STATES: OrderedDict[tuple, dict[Hashable, Any]] = OrderedDict()
 _LOCK = threading.Lock()
+# A read-only connection's key, kept while the connection lives: its file cannot change meanwhile.
+_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 _STATE_SQL = (
     "SELECT d.path, d.readonly, (SELECT max(import_id) FROM imports) "
@@ -77,10 +80,21 @@ def state_key(con) -> tuple | None:
 
 
 def memo(con) -> Memo:
-    """The memo of the database `con` reads (one cheap query)."""
-    return Memo(state_key(con))
+    """The memo of the database `con` reads (one cheap query the first time for a connection)."""
+    try:
+        return Memo(_KEYS[con])
+    except (KeyError, TypeError):  # not seen yet, or a connection that cannot be weakly referenced
+        pass
+    key = state_key(con)
+    if key is not None:
+        try:
+            _KEYS[con] = key
+        except TypeError:
+            pass
+    return Memo(key)
 
 
 def clear() -> None:
     with _LOCK:
         _STATES.clear()
+        _KEYS.clear()
