@@ -159,7 +159,10 @@ def window(
         return None, None, None
     if _table(metric) in ("events", "surveys"):
         last = periods.period_end(last.replace(day=1), "month")
-    start = flt.date_from or periods.period_start(first, grain, fiscal_start)
+    if flt.date_from:
+        start = flt.date_from
+    else:  # the first data's period; the whole window (one period) simply starts with the data
+        start = first if grain == WINDOW else periods.period_start(first, grain, fiscal_start)
     end = min(flt.date_to, last) if flt.date_to else last
     return start, end, last
 
@@ -182,6 +185,8 @@ def compute(
         raise ValueError(f"{metric_id} cannot be broken down by {by}; choose from {', '.join(dimensions(metric))}")
     if grain not in periods.GRAINS and grain != WINDOW:
         raise ValueError(f"unknown grain {grain!r}; choose from {', '.join(periods.GRAINS)}")
+    if fiscal_start not in range(1, 13):
+        raise ValueError(f"fiscal_start must be a month number 1-12, not {fiscal_start!r}")
     memo = memos.memo(con)
     start, end, as_of = window(con, metric, flt, grain, fiscal_start, memo)
     result = Result(metric, grain, by, _empty(by), as_of)

@@ -239,6 +239,8 @@ def trend(
         raise ValueError(f"unknown grain {grain!r}; expected one of {', '.join(USABLE_ROW_GRAINS)}")
     if by is not None and by not in BY_CHOICES:
         raise ValueError(f"cannot group satisfaction by {by!r}; expected one of {', '.join(BY_CHOICES)}")
+    if fiscal_start not in range(1, 13):
+        raise ValueError(f"fiscal_start must be a month number 1-12, not {fiscal_start!r}")
     groups = ["period_start", *([by] if by else [])]
     sums = _period_sums(con, flt, grain, fiscal_start, by, question, whole_window)
     if not sums:
