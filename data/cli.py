@@ -83,11 +83,11 @@ def _import(args) -> int:
         mapping=args.mapping,
         allow_new_branches=args.allow_new_branches,
         quarantine=args.quarantine,
-        quarantine_dir=path.parent / f"{path.stem}_rejected",
+        quarantine_dir=store.rejected_dir(path),
     )
     with store.writing(path, wait=args.wait) as session:
         reports = import_paths(session.con, args.paths, options)
-        session.journal += [store.journal_entry(r, options) for r in reports if r.content_hash]
+        session.record(reports, options)
     for report in reports:
         print(describe(report))
     failed = [r for r in reports if not r.ok]
@@ -122,13 +122,13 @@ def _status(args) -> int:
 def build_sample(db_arg: str | None = None) -> int:
     """Import the bundled sample exports unless the database already holds data."""
     path = db.db_path(db_arg)
-    options = Options(quarantine_dir=path.parent / f"{path.stem}_rejected")
+    options = Options(quarantine_dir=store.rejected_dir(path))
     with store.writing(path) as session:
         if db.data_version(session.con):
             print(f"database {path} already has data; nothing to do")
             return 0
         reports = import_paths(session.con, [SAMPLE_DIR], options)
-        session.journal += [store.journal_entry(r, options) for r in reports if r.content_hash]
+        session.record(reports, options)
     for report in reports:
         print(describe(report))
     return 0 if all(r.status in ("loaded", "replaced", "unchanged") for r in reports) else 1
@@ -160,7 +160,7 @@ def _rebuild(args) -> int:
                 mapping=Path(entry["mapping"]) if entry.get("mapping") else None,
                 allow_new_branches=bool(entry.get("allow_new_branches")),
                 quarantine=bool(entry.get("quarantine")),
-                quarantine_dir=path.parent / f"{path.stem}_rejected",
+                quarantine_dir=store.rejected_dir(path),
             )
             reports.append(import_file(session.con, Path(entry["path"]), options))
     for report in reports:

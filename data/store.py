@@ -63,6 +63,11 @@ def journal_path(target: Path) -> Path:
     return target.with_name(target.name + ".imports.jsonl")
 
 
+def rejected_dir(target: Path) -> Path:
+    """Where quarantined rows are written, beside the database."""
+    return target.parent / f"{target.stem}_rejected"
+
+
 def current_file(target: Path) -> Path:
     """The file holding the data now: the link's target, or the path itself for a plain file."""
     return Path(os.path.realpath(target)) if target.is_symlink() else target
@@ -84,9 +89,20 @@ def _digest(path: Path) -> str:
 
 
 def verify(path: str | os.PathLike | None = None, generation: str | None = None) -> Path:
-    """The file to read after checking it: the digest in a published generation's name, and that DuckDB
-    can read every table. `generation` (a `token`) names an exact generation instead of the current one.
-    Raises FileNotFoundError, DatabaseDamaged, or db.DatabaseBusy."""
+    """The file to read after checking it (see `open_reader`). Raises FileNotFoundError,
+    DatabaseDamaged, or db.DatabaseBusy."""
+    con, real = open_reader(path, generation)
+    con.close()
+    return real
+
+
+def open_reader(
+    path: str | os.PathLike | None = None, generation: str | None = None
+) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    """(a read-only connection, the file it reads) for the current generation or the one named by
+    `generation` (a `token`), after checking the digest in a published generation's name and that
+    DuckDB can read every table. The connection keeps reading that generation whatever is published
+    later. Raises FileNotFoundError, DatabaseDamaged, or db.DatabaseBusy."""
     target = db.db_path(path)
     real = current_file(target) if generation is None else _generation_file(target, generation)
     if not real.exists():
@@ -97,17 +113,6 @@ def verify(path: str | os.PathLike | None = None, generation: str | None = None)
             f"{target}: the database file {real.name} does not match the digest it was written with "
             f"(truncated or damaged on disk). {REBUILD_HINT}"
         )
-    _open_read_only(target, real).close()
-    return real
-
-
-def open_reader(
-    path: str | os.PathLike | None = None, generation: str | None = None
-) -> tuple[duckdb.DuckDBPyConnection, Path]:
-    """(a read-only connection, the file it reads) for the current generation or the one named, after
-    `verify`. The connection keeps reading that generation whatever is published later."""
-    target = db.db_path(path)
-    real = verify(target, generation)
     return _open_read_only(target, real), real
 
 
@@ -119,8 +124,6 @@ def _generation_file(target: Path, generation: str) -> Path:
 def _open_read_only(target: Path, real: Path) -> duckdb.DuckDBPyConnection:
     try:
         con = db.connect(real, read_only=True)
-    except db.DatabaseBusy:
-        raise
     except duckdb.Error as exc:
         raise DatabaseDamaged(f"{target}: DuckDB cannot open it ({_first_line(exc)}). {REBUILD_HINT}") from None
     try:
@@ -152,6 +155,10 @@ class Session:
     target: Path
     journal: list[dict] = field(default_factory=list)
 
+    def record(self, reports, options) -> None:
+        """Journal the files of `reports` that wrote something, with the options they were imported with."""
+        self.journal += [journal_entry(r, options) for r in reports if r.content_hash]
+
 
 @contextmanager
 def writing(path: str | os.PathLike | None = None, wait: float = WAIT_SECONDS, fresh: bool = False):
@@ -169,10 +176,7 @@ def writing(path: str | os.PathLike | None = None, wait: float = WAIT_SECONDS, f
                 _copy_current(target, work)
             _step("copied")
             con = db.connect(work)
-        except OSError as exc:
-            _remove(work)
-            raise WriteFailed(_write_message(target, exc)) from None
-        except duckdb.IOException as exc:
+        except (OSError, duckdb.IOException) as exc:
             _remove(work)
             raise WriteFailed(_write_message(target, exc)) from None
         session = Session(con, target)
@@ -187,10 +191,9 @@ def writing(path: str | os.PathLike | None = None, wait: float = WAIT_SECONDS, f
                 _publish(target, work)
                 _append_journal(target, session.journal)
         except (OSError, *WRITE_ERRORS) as exc:
-            con.close()
             raise WriteFailed(_write_message(target, exc)) from None
         finally:
-            con.close()
+            con.close()  # a no-op when already closed
             _remove(work)
 
 

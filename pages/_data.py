@@ -60,9 +60,7 @@ def import_uploads(path: str, uploads: list[tuple[str, bytes]], allow_new: bool,
     folder = target.parent / f"{target.stem}_uploads"
     folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    options = Options(
-        allow_new_branches=allow_new, quarantine=quarantine, quarantine_dir=target.parent / f"{target.stem}_rejected"
-    )
+    options = Options(allow_new_branches=allow_new, quarantine=quarantine, quarantine_dir=store.rejected_dir(target))
     saved = []
     for name, content in uploads:
         file = folder / f"{stamp}-{Path(name).name}"  # the name only: never a path from the browser
@@ -72,10 +70,8 @@ def import_uploads(path: str, uploads: list[tuple[str, bytes]], allow_new: bool,
     try:
         with store.writing(target, wait=UPLOAD_WAIT_SECONDS) as session:
             for name, file in saved:
-                report = import_file(session.con, file, options)
-                results.append((name, report))
-                if report.content_hash:
-                    session.journal.append(store.journal_entry(report, options))
+                results.append((name, import_file(session.con, file, options)))
+            session.record([r for _, r in results], options)
         landed = {r.path for _, r in results if r.content_hash}
     finally:
         for _name, file in saved:
