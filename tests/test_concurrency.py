@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -19,6 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+from data_cli import run as cli
+from data_cli import start
 from dbstate import digest
 
 from data import store
@@ -28,17 +29,6 @@ SAMPLE = ROOT / "data" / "sample"
 READERS = 4  # reader processes; reported in the closing note of issue 6
 STEPS = 4  # imports while they read
 BRANCHES = ("North Branch", "Qinghe Main Library", "East Branch")
-
-
-def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "data", *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def step_exports(folder: Path, step: int) -> tuple[int, int]:
@@ -105,16 +95,7 @@ def test_readers_see_each_import_whole_and_never_fail(base, tmp_path):
 
 def test_two_imports_at_once_queue_and_both_land(base, tmp_path):
     totals = [step_exports(tmp_path / f"step{i}", i) for i in (1, 2)]
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "data", "import", "--db", str(base), str(tmp_path / f"step{i}")],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in (1, 2)
-    ]
+    runs = [start("import", "--db", str(base), str(tmp_path / f"step{i}")) for i in (1, 2)]
     results = [run.communicate(timeout=300) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], results
     con, _ = store.open_reader(base)
@@ -127,14 +108,7 @@ def test_an_import_that_will_not_wait_is_refused_clearly_while_another_runs(base
     step_exports(tmp_path / "step1", 1)
     step_exports(tmp_path / "step2", 2)
     before = digest(base)
-    first = subprocess.Popen(
-        [sys.executable, "-m", "data", "import", "--db", str(base), str(tmp_path / "step1")],
-        cwd=ROOT,
-        env={**os.environ, store.PAUSE_ENV: "imported"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start("import", "--db", str(base), str(tmp_path / "step1"), env={store.PAUSE_ENV: "imported"})
     try:
         assert first.stderr.readline().strip() == "paused at imported"  # holding the lock, mid-write
         second = cli("import", "--wait", "0", "--db", str(base), str(tmp_path / "step2"))
@@ -188,14 +162,8 @@ def test_dashboard_sessions_show_old_or_new_data_during_an_import(tmp_path):
         browser = playwright.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.CHROMIUM_ARGS, headless=True)
         pages = [browser.new_context(viewport={"width": 1600, "height": 1200}).new_page() for _ in range(SESSIONS)]
         old = snapshot(pages[0])
-        importer = subprocess.Popen(  # held for a few seconds with the new data written but not yet published
-            [sys.executable, "-m", "data", "import", "--db", str(target), str(extra)],
-            cwd=ROOT,
-            env={**os.environ, store.PAUSE_ENV: f"imported:{HOLD_SECONDS}"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        # Held for a few seconds with the new data written but not yet published.
+        importer = start("import", "--db", str(target), str(extra), env={store.PAUSE_ENV: f"imported:{HOLD_SECONDS}"})
         seen = []
         while importer.poll() is None:
             for page in pages:

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
+from data_cli import run as cli
+from data_cli import start
 from dbstate import digest
 
 from data import store
@@ -25,29 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 PAYLOAD = ("visits_daily.csv", "events.csv", "surveys.csv", "surveys.mapping.toml", "circulation_monthly.csv")
 RANDOM_KILLS = 24  # reported in the closing note of issue 6; each costs one interpreter start (~1-2 s)
-
-
-def cli(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "data", *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        **kwargs,
-    )
-
-
-def start(*args: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "data", *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 @pytest.fixture(scope="module")
