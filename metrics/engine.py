@@ -22,7 +22,7 @@ import pandas as pd
 
 from metrics import memo as memos
 from metrics import periods, satisfaction
-from metrics.filters import Filter, branch_sql, fact_sql
+from metrics.filters import Filter, branch_sql, fact_branch_sql, fact_sql
 from metrics.memo import Memo
 from metrics.registry import Metric, dimensions, get
 from metrics.satisfaction import UNSPECIFIED
@@ -38,6 +38,7 @@ DIMENSION_SQL = {
     "item_type": "f.item_type",
     "patron_category": "f.patron_category",
 }
+BRANCH_DIMENSIONS = ("district", "kind")  # dimensions read from the branches table (the others need no join)
 WINDOW = "window"  # a pseudo-grain: the whole filter window as one period, for headline figures
 # Rows that count as reported data when finding where a table's data ends (future plans do not).
 REPORTED = {"events": "NOT f.planned"}
@@ -115,7 +116,10 @@ def _branch_sums(
     periods they are compared with; their `prior` is True."""
     base = get(metric.base) if metric.base else metric
     dim_sql = DIMENSION_SQL[by] if by else "NULL"
-    b_cond, b_params = branch_sql(flt, "b")
+    if by in BRANCH_DIMENSIONS:
+        join, (b_cond, b_params) = "JOIN branches b ON b.branch_id = f.branch_id", branch_sql(flt, "b")
+    else:
+        join, (b_cond, b_params) = "", fact_branch_sql(con, flt, "f")
     usable = periods.USABLE_ROW_GRAINS[grain]
     table = base.table
     if table == "circulation" and by not in ("item_type", "patron_category"):
@@ -136,7 +140,7 @@ def _branch_sums(
         parts.append(
             f"SELECT {prior} AS prior, {period} AS period_start, f.branch_id, {dim_sql} AS dim, "
             f"sum({base.numerator}) AS num, sum({base.denominator or 'NULL'}) AS den "
-            f"FROM {table} f JOIN branches b ON b.branch_id = f.branch_id WHERE {' AND '.join(conditions)} GROUP BY ALL"
+            f"FROM {table} f {join} WHERE {' AND '.join(conditions)} GROUP BY ALL"
         )
         params += [*period_params, *usable, *b_params, *f_params]
     cursor = con.cursor()

@@ -4,12 +4,16 @@ parameters, never spliced values.
 
 The scope is where sign-in's branch limits are enforced: branch_sql() adds it to every query that joins
 the branches table (every figure, chart, table, export, data-check list and branch list is made that way),
-so a choice outside the scope (a link's `?branches=`, a typed CLI --branch) simply matches nothing."""
+so a choice outside the scope (a link's `?branches=`, a typed CLI --branch) simply matches nothing. A query
+that needs no branch attribute uses fact_branch_sql() instead of the join: the same branch_sql() conditions,
+resolved to ids once per database state and bound as one list, so the scope is applied in the same place."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+
+from metrics.memo import memo
 
 # Columns of the fact tables each dimension filter may apply to; a dimension a table lacks is skipped.
 EVENT_DIMENSIONS = ("category", "audience", "format")
@@ -114,6 +118,19 @@ def matching_branches(con, flt: Filter) -> set[str]:
         }
     finally:
         cursor.close()
+
+
+def fact_branch_sql(con, flt: Filter, alias: str = "f") -> tuple[list[str], list]:
+    """branch_sql() as a condition on a fact table's branch_id, without joining the branches table (a join
+    costs more than the rest of a small aggregate): no condition when the filter chooses no branches and
+    has no scope, else the matching ids (remembered per database state) bound as one list."""
+    if not branch_sql(flt, "b")[0]:
+        return [], []
+    key = ("branch_ids", flt.scope, flt.branches, flt.districts, flt.kinds, flt.include_children)
+    ids = memo(con).get(key, lambda: sorted(matching_branches(con, flt)))
+    if not ids:
+        return ["false"], []
+    return [f"list_contains(?, {alias}.branch_id)"], [ids]
 
 
 BRANCH_COLUMNS = "b.branch_id, b.name, b.name_zh, b.kind, b.parent_id, b.district, b.service_population"

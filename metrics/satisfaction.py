@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from metrics import periods
-from metrics.filters import Filter, branch_sql, fact_sql
+from metrics.filters import Filter, fact_branch_sql, fact_sql
 from metrics.periods import USABLE_ROW_GRAINS, label
 
 LOW_CONFIDENCE_N = 30  # fewer responses than this: the point is shown as low-confidence
@@ -62,10 +62,10 @@ def _where(conditions: list[str]) -> str:
     return " AND ".join(conditions) if conditions else "true"
 
 
-def _survey_conditions(flt: Filter, question: str | None) -> tuple[list[str], list]:
+def _survey_conditions(con, flt: Filter, question: str | None) -> tuple[list[str], list]:
     """Answered survey scores (a "don't know" is stored as NULL) matching the filter and question."""
     facts, fact_params = fact_sql(flt, "surveys", "s")
-    places, place_params = branch_sql(flt, "b")
+    places, place_params = fact_branch_sql(con, flt, "s")
     conditions = ["s.score IS NOT NULL", *facts, *places]
     params = [*fact_params, *place_params]
     if question is not None:
@@ -74,10 +74,10 @@ def _survey_conditions(flt: Filter, question: str | None) -> tuple[list[str], li
     return conditions, params
 
 
-def _event_conditions(flt: Filter, row_grains: tuple[str, ...] | None) -> tuple[list[str], list]:
+def _event_conditions(con, flt: Filter, row_grains: tuple[str, ...] | None) -> tuple[list[str], list]:
     """Held events with a rated mean and at least one response, matching the filter."""
     facts, fact_params = fact_sql(flt, "events", "e")
-    places, place_params = branch_sql(flt, "b")
+    places, place_params = fact_branch_sql(con, flt, "e")
     conditions = ["NOT e.planned", "e.satisfaction IS NOT NULL", "e.responses > 0", *facts, *places]
     params = [*fact_params, *place_params]
     if row_grains is not None:
@@ -102,25 +102,27 @@ def observations(
         staff is not counted twice); None takes every question.
     row_grains: event row grains to keep (a monthly event row cannot be placed in a week); None keeps all.
     """
-    sql, params = _observations_sql(flt, question, row_grains)
+    sql, params = _observations_sql(con, flt, question, row_grains)
     return _query(con, f"{sql} ORDER BY date, branch_id, source", params)
 
 
-def _observations_sql(flt: Filter, question: str | None, row_grains: tuple[str, ...] | None) -> tuple[str, list]:
+def _observations_sql(
+    con, flt: Filter, question: str | None, row_grains: tuple[str, ...] | None
+) -> tuple[str, list]:
     """observations()' query (unordered) and its parameters."""
-    survey_where, survey_params = _survey_conditions(flt, question)
-    event_where, event_params = _event_conditions(flt, row_grains)
+    survey_where, survey_params = _survey_conditions(con, flt, question)
+    event_where, event_params = _event_conditions(con, flt, row_grains)
     sql = f"""
         SELECT s.date, s.branch_id, s.category, s.audience, CAST(NULL AS VARCHAR) AS format,
                'survey' AS source, CAST(1 AS BIGINT) AS weight,
                s.score / s.scale_max * 100 AS score_100, {_TOP_TWO_SQL} AS top2
-        FROM surveys s JOIN branches b ON b.branch_id = s.branch_id
+        FROM surveys s
         WHERE {_where(survey_where)}
         UNION ALL
         SELECT e.date, e.branch_id, e.category, e.audience, e.format,
                'event' AS source, CAST(e.responses AS BIGINT) AS weight,
                e.satisfaction / e.scale_max * 100 AS score_100, CAST(NULL AS BOOLEAN) AS top2
-        FROM events e JOIN branches b ON b.branch_id = e.branch_id
+        FROM events e
         WHERE {_where(event_where)}
     """
     return sql, [*survey_params, *event_params]
@@ -267,7 +269,7 @@ def _period_sums(
 ) -> list[tuple]:
     """_group_sums() per period and group, inside DuckDB: rows (period_start, group, *_SUM_COLUMNS) sorted by
     period_start and group; group is None without `by`, "unspecified" for a missing value."""
-    obs_sql, params = _observations_sql(flt, question, USABLE_ROW_GRAINS["window" if whole_window else grain])
+    obs_sql, params = _observations_sql(con, flt, question, USABLE_ROW_GRAINS["window" if whole_window else grain])
     if whole_window:  # one period, starting with the first observation
         period, period_params = "min(o.date) OVER ()", []
     else:
@@ -283,17 +285,14 @@ def _period_sums(
             SELECT {period} AS period_start, coalesce(CAST({group} AS VARCHAR), '{UNSPECIFIED}') AS grp,
                    CAST(o.weight AS DOUBLE) AS weight, o.score_100, o.top2, o.source
             FROM obs o {join}
-        ),
-        scored AS (
-            SELECT *, sum(weight * score_100) OVER w / sum(weight) OVER w AS group_mean
-            FROM grouped WINDOW w AS (PARTITION BY period_start, grp)
         )
         SELECT period_start, {"grp" if by else "NULL"}, sum(weight), sum(weight * score_100),
-               sum(weight * (score_100 - group_mean) ** 2),
+               -- Σw(x - mean)² as Σwx² - (Σwx)²/Σw: one pass, no window; never below 0 after rounding
+               greatest(sum(weight * score_100 * score_100) - sum(weight * score_100) ** 2 / sum(weight), 0),
                sum(CASE WHEN top2 IS NOT NULL THEN weight ELSE 0 END),
                sum(CASE WHEN top2 THEN weight ELSE 0 END),
                list(DISTINCT source ORDER BY source)
-        FROM scored GROUP BY period_start, grp
+        FROM grouped GROUP BY period_start, grp
     """
     cursor = con.cursor()
     try:
@@ -308,10 +307,10 @@ def distribution(
 ) -> pd.DataFrame:
     """Answered survey scores for a histogram: columns scale_max, score, answers, top2 (the box is one
     of the top two), one row per (scale_max, score) present, ordered by scale then score."""
-    conditions, params = _survey_conditions(flt, question)
+    conditions, params = _survey_conditions(con, flt, question)
     sql = f"""
         SELECT s.scale_max, s.score, count(*) AS answers, bool_and({_TOP_TWO_SQL}) AS top2
-        FROM surveys s JOIN branches b ON b.branch_id = s.branch_id
+        FROM surveys s
         WHERE {_where(conditions)}
         GROUP BY s.scale_max, s.score
         ORDER BY s.scale_max, s.score
