@@ -106,9 +106,7 @@ def observations(
     return _query(con, f"{sql} ORDER BY date, branch_id, source", params)
 
 
-def _observations_sql(
-    con, flt: Filter, question: str | None, row_grains: tuple[str, ...] | None
-) -> tuple[str, list]:
+def _observations_sql(con, flt: Filter, question: str | None, row_grains: tuple[str, ...] | None) -> tuple[str, list]:
     """observations()' query (unordered) and its parameters."""
     survey_where, survey_params = _survey_conditions(con, flt, question)
     event_where, event_params = _event_conditions(con, flt, row_grains)
