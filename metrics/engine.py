@@ -121,6 +121,10 @@ def _branch_sums(
     else:
         join, (b_cond, b_params) = "", fact_branch_sql(con, flt, "f")
     usable = periods.USABLE_ROW_GRAINS[grain]
+    # Rows of every grain count towards a year or the whole window: no condition to plan and check then.
+    grain_cond, grain_params = (
+        ([], []) if usable == periods.ROW_GRAINS else ([f"f.grain IN ({_marks(usable)})"], usable)
+    )
     table = base.table
     if table == "circulation" and by not in ("item_type", "patron_category"):
         table = "circulation_daily"  # the smallest table that answers: no item or patron breakdown
@@ -129,7 +133,7 @@ def _branch_sums(
         if dates is None:
             continue
         f_cond, f_params = fact_sql(flt.with_dates(*dates), base.table, "f")
-        conditions = [f"({base.where})", f"f.grain IN ({', '.join('?' for _ in usable)})", *b_cond, *f_cond]
+        conditions = [f"({base.where})", *grain_cond, *b_cond, *f_cond]
         if prior and shift == "year" and grain in ("day", "week"):
             conditions.append("NOT (month(f.date) = 2 AND day(f.date) = 29)")  # no counterpart a year later
         if grain == WINDOW:  # the whole window is one period, starting with the window
@@ -142,12 +146,16 @@ def _branch_sums(
             f"sum({base.numerator}) AS num, sum({base.denominator or 'NULL'}) AS den "
             f"FROM {table} f {join} WHERE {' AND '.join(conditions)} GROUP BY ALL"
         )
-        params += [*period_params, *usable, *b_params, *f_params]
+        params += [*period_params, *grain_params, *b_params, *f_params]
     cursor = con.cursor()
     try:
         return cursor.execute(" UNION ALL ".join(parts), params).fetchall()
     finally:
         cursor.close()
+
+
+def _marks(values) -> str:
+    return ", ".join("?" for _ in values)
 
 
 def window(

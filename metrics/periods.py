@@ -13,13 +13,15 @@ import pandas as pd
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 # Row grains each query grain can use: a monthly row cannot be split into days.
+ROW_GRAINS = ("day", "month", "quarter", "year")  # the grains a fact row can have (data/schema.sql)
+# Row grains that can be placed in a period of each grain; every row counts towards a year or a window.
 USABLE_ROW_GRAINS = {
     "day": ("day",),
     "week": ("day",),
     "month": ("day", "month"),
     "quarter": ("day", "month", "quarter"),
-    "year": ("day", "month", "quarter", "year"),
-    "window": ("day", "month", "quarter", "year"),  # the whole filter window as one period (KPI cards)
+    "year": ROW_GRAINS,
+    "window": ROW_GRAINS,  # the whole filter window as one period (KPI cards)
 }
 
 

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.filters import Filter, branch_sql, fact_sql
+from metrics.registry import LOANS_ROW
 
 KINDS = ("missing_days", "missing_months", "zero_run", "spike", "negative", "impossible")
 DEFAULT_TABLES = ("visits", "circulation", "events")
@@ -68,12 +69,7 @@ AFTER_MARGIN = dt.timedelta(weeks=ZERO_WINDOW_WEEKS)
 # (circulation's daily sums without item types and patron categories: the same series from fewer rows).
 SERIES = {
     "visits": ("f.visits", "visits", ("audience", "all"), "visits"),
-    "circulation": (
-        "coalesce(f.circulation, f.checkouts + coalesce(f.renewals, 0), f.renewals)",
-        "loans",
-        None,
-        "circulation_daily",
-    ),
+    "circulation": (LOANS_ROW, "loans", None, "circulation_daily"),
 }
 SERIES_GRAINS = ("day", "month")
 NEGATIVE_COLUMNS = {

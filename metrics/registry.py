@@ -10,10 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Row-level expressions shared by several metrics.
-LOANS_ROW = (
-    "CASE WHEN f.circulation IS NOT NULL THEN f.circulation "
-    "WHEN f.checkouts IS NOT NULL OR f.renewals IS NOT NULL THEN coalesce(f.checkouts, 0) + coalesce(f.renewals, 0) END"
-)
+LOANS_ROW = "coalesce(f.circulation, f.checkouts + f.renewals, f.checkouts, f.renewals)"
 HELD = "NOT f.planned"
 IN_PERSON = "f.format <> 'online'"
 
