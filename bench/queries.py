@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from data import db
-from metrics import engine, periods, quality, satisfaction
+from metrics import engine, filters, periods, quality, satisfaction
 from metrics.filters import Filter, branch_sql, matching_branches
 
 OVERVIEW, BRANCHES, EVENTS, SATISFACTION, DATA = "overview", "branches", "events", "satisfaction", "data"
@@ -262,22 +262,9 @@ def execute(con, call: Call, view: View, flt: Filter):
     if call.what == "data_version":
         return db.data_version(con)
     if call.what == "branches":  # pages/_data.py branches
-        return _query_df(
-            con,
-            "SELECT branch_id, name, name_zh, kind, parent_id, district, service_population FROM branches "
-            "ORDER BY kind, name",
-        )
+        return filters.branch_list(con, None)
     if call.what == "choices":  # pages/_data.py choices
-        return {
-            name: [r[0] for r in con.cursor().execute(sql).fetchall()]
-            for name, sql in (
-                ("categories", "SELECT DISTINCT category FROM events ORDER BY 1"),
-                ("audiences", "SELECT DISTINCT audience FROM events ORDER BY 1"),
-                ("formats", "SELECT DISTINCT format FROM events ORDER BY 1"),
-                ("districts", "SELECT DISTINCT district FROM branches WHERE district IS NOT NULL ORDER BY 1"),
-                ("kinds", "SELECT DISTINCT kind FROM branches ORDER BY 1"),
-            )
-        }
+        return filters.choices(con, None)
     if call.what == "status":  # pages/_data.py status
         cursor = con.cursor()
         try:

@@ -151,24 +151,23 @@ def branch_list(con, scope: tuple[str, ...] | None = None):
 
 def choices(con, scope: tuple[str, ...] | None = None) -> dict[str, list[str]]:
     """The values each filter can take, from the data of the branches in scope: categories, audiences,
-    formats (of events), districts and kinds (of branches)."""
-    conditions, params = branch_sql(Filter(scope=scope), "b")
-    where = " AND ".join(conditions) or "true"
-    events = f"FROM events e JOIN branches b ON b.branch_id = e.branch_id WHERE {where}"
+    formats (of events), districts and kinds (of branches). Two statements, each list sorted."""
+    flt = Filter(scope=scope)
+    b_cond, b_params = branch_sql(flt, "b")
+    e_cond, e_params = fact_branch_sql(con, flt, "e")
     cursor = con.cursor()
     try:
-        out = {}
-        for name, sql in (
-            ("categories", f"SELECT DISTINCT e.category {events} ORDER BY 1"),
-            ("audiences", f"SELECT DISTINCT e.audience {events} ORDER BY 1"),
-            ("formats", f"SELECT DISTINCT e.format {events} ORDER BY 1"),
-            (
-                "districts",
-                f"SELECT DISTINCT b.district FROM branches b WHERE b.district IS NOT NULL AND {where} ORDER BY 1",
-            ),
-            ("kinds", f"SELECT DISTINCT b.kind FROM branches b WHERE {where} ORDER BY 1"),
-        ):
-            out[name] = [r[0] for r in cursor.execute(sql, params).fetchall()]
-        return out
+        events = cursor.execute(
+            "SELECT list(DISTINCT e.category ORDER BY e.category), list(DISTINCT e.audience ORDER BY e.audience), "
+            f"list(DISTINCT e.format ORDER BY e.format) FROM events e WHERE {' AND '.join(e_cond) or 'true'}",
+            e_params,
+        ).fetchone()
+        places = cursor.execute(
+            "SELECT list(DISTINCT b.district ORDER BY b.district) FILTER (WHERE b.district IS NOT NULL), "
+            f"list(DISTINCT b.kind ORDER BY b.kind) FROM branches b WHERE {' AND '.join(b_cond) or 'true'}",
+            b_params,
+        ).fetchone()
     finally:
         cursor.close()
+    names = ("categories", "audiences", "formats", "districts", "kinds")
+    return {name: list(values or []) for name, values in zip(names, (*events, *places), strict=True)}

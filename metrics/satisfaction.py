@@ -16,7 +16,7 @@ import pandas as pd
 
 from metrics import periods
 from metrics.filters import Filter, fact_branch_sql, fact_sql
-from metrics.periods import USABLE_ROW_GRAINS, label
+from metrics.periods import ROW_GRAINS, USABLE_ROW_GRAINS, label
 
 LOW_CONFIDENCE_N = 30  # fewer responses than this: the point is shown as low-confidence
 Z_95 = 1.96  # two-sided 95% normal quantile, as in the usual textbook formula
@@ -80,7 +80,7 @@ def _event_conditions(con, flt: Filter, row_grains: tuple[str, ...] | None) -> t
     places, place_params = fact_branch_sql(con, flt, "e")
     conditions = ["NOT e.planned", "e.satisfaction IS NOT NULL", "e.responses > 0", *facts, *places]
     params = [*fact_params, *place_params]
-    if row_grains is not None:
+    if row_grains is not None and row_grains != ROW_GRAINS:  # every row grain: no condition needed
         conditions.append(f"e.grain IN ({', '.join('?' for _ in row_grains)})")
         params.extend(row_grains)
     return conditions, params
@@ -268,8 +268,8 @@ def _period_sums(
     """_group_sums() per period and group, inside DuckDB: rows (period_start, group, *_SUM_COLUMNS) sorted by
     period_start and group; group is None without `by`, "unspecified" for a missing value."""
     obs_sql, params = _observations_sql(con, flt, question, USABLE_ROW_GRAINS["window" if whole_window else grain])
-    if whole_window:  # one period, starting with the first observation
-        period, period_params = "min(o.date) OVER ()", []
+    if whole_window:  # one period, starting with the first observation (set below, from each group's first)
+        period, period_params = "NULL", []
     else:
         period, period_params = periods.period_sql(grain, "o.date", fiscal_start)
     # The group column comes from the allow-lists BY_CHOICES and _BRANCH_COLUMNS; every value is bound.
@@ -281,15 +281,15 @@ def _period_sums(
         WITH obs AS ({obs_sql}),
         grouped AS (
             SELECT {period} AS period_start, coalesce(CAST({group} AS VARCHAR), '{UNSPECIFIED}') AS grp,
-                   CAST(o.weight AS DOUBLE) AS weight, o.score_100, o.top2, o.source
+                   o.date AS o_date, CAST(o.weight AS DOUBLE) AS weight, o.score_100, o.top2, o.source
             FROM obs o {join}
         )
-        SELECT period_start, {"grp" if by else "NULL"}, sum(weight), sum(weight * score_100),
+        SELECT min(o_date), period_start, {"grp" if by else "NULL"}, sum(weight), sum(weight * score_100),
                -- Σw(x - mean)² as Σwx² - (Σwx)²/Σw: one pass, no window; never below 0 after rounding
                greatest(sum(weight * score_100 * score_100) - sum(weight * score_100) ** 2 / sum(weight), 0),
                sum(CASE WHEN top2 IS NOT NULL THEN weight ELSE 0 END),
                sum(CASE WHEN top2 THEN weight ELSE 0 END),
-               list(DISTINCT source ORDER BY source)
+               min(source), max(source)  -- 'event' and/or 'survey': cheaper than a sorted list of distinct values
         FROM grouped GROUP BY period_start, grp
     """
     cursor = con.cursor()
@@ -297,6 +297,11 @@ def _period_sums(
         rows = cursor.execute(sql, [*params, *period_params]).fetchall()
     finally:
         cursor.close()
+    first = min((row[0] for row in rows), default=None)
+    rows = [
+        (first if whole_window else start, group, *sums, sorted({low, high}))
+        for _first, start, group, *sums, low, high in rows
+    ]
     return sorted(rows, key=lambda row: (row[0], row[1] or ""))
 
 
