@@ -109,11 +109,16 @@ def _branch_sums(
     window: tuple[dt.date, dt.date],
     prior_window: tuple[dt.date, dt.date] | None = None,
     shift: str = "year",
+    per_branch: bool = True,
 ) -> list[tuple]:
     """The metric's numerator and denominator summed per period, branch and `by` value, inside DuckDB, in
     one statement: rows (prior, period_start, branch_id, dim, num, den). The rows of `prior_window` (when
     given) are first moved a year (or with `shift` "weeks", 52 weeks) forward, so that they land on the
-    periods they are compared with; their `prior` is True."""
+    periods they are compared with; their `prior` is True.
+
+    per_branch False: the branches' sums are added up inside DuckDB as _values() would add them (a ratio
+    counts a branch only with both numerator and denominator), one row per period and `by` value with
+    branch_id NULL, so that far fewer rows travel to Python; _values() gives the same values from them."""
     base = get(metric.base) if metric.base else metric
     dim_sql = DIMENSION_SQL[by] if by else "NULL"
     if by in BRANCH_DIMENSIONS:
@@ -147,9 +152,16 @@ def _branch_sums(
             f"FROM {table} f {join} WHERE {' AND '.join(conditions)} GROUP BY ALL"
         )
         params += [*period_params, *grain_params, *b_params, *f_params]
+    sql = " UNION ALL ".join(parts)
+    if not per_branch:
+        counted = "num IS NOT NULL" + (" AND den IS NOT NULL" if _value_rule(metric).is_ratio else "")
+        sql = (
+            f"SELECT prior, period_start, NULL AS branch_id, dim, sum(num), sum(den) FROM ({sql}) "
+            f"WHERE {counted} GROUP BY prior, period_start, dim"
+        )
     cursor = con.cursor()
     try:
-        return cursor.execute(" UNION ALL ".join(parts), params).fetchall()
+        return cursor.execute(sql, params).fetchall()
     finally:
         cursor.close()
 
@@ -244,7 +256,9 @@ def _sum_values(con, memo, metric, flt, by, grain, fiscal_start, start, end, com
     """(current values, prior values or None, like-for-like exclusions) for sum, ratio and derived metrics."""
     prior_dates = _prior_window(start, end, same_weekday) if comparing else None
     shift = "weeks" if same_weekday else "year"
-    rows = _branch_sums(con, metric, flt, by, grain, fiscal_start, (start, end), prior_dates, shift)
+    # Like-for-like and per-capita figures need each branch's sums; the others only their totals.
+    per_branch = like_for_like or metric.compute == "per_capita"
+    rows = _branch_sums(con, metric, flt, by, grain, fiscal_start, (start, end), prior_dates, shift, per_branch)
     current = [row[1:] for row in rows if not row[0]]
     prior = [row[1:] for row in rows if row[0]] if comparing else None
     excluded = {}
