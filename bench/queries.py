@@ -32,6 +32,7 @@ ANALYTIC = (OVERVIEW, BRANCHES, EVENTS, SATISFACTION)  # the pages that start fr
 FILTER_DISTRICTS = ("North", "Riverside")  # the filtered view's districts (bench/generate.py has both)
 LOANS = ("loans", "loans_per_capita", "loans_target_attainment")
 PER_CAPITA = {"visits": "visits_per_capita", "loans": "loans_per_capita"}
+OVERVIEW_FINDINGS = {"visits": "visits", "loans": "circulation"}  # pages/overview.py FINDINGS_TABLE
 HEADLINE = ("visits", "loans", "events")  # pages/_data.py HEADLINE: the tables that make the as-of date
 
 
@@ -68,6 +69,7 @@ class Call:
     compare: bool | None = None
     only: tuple[str, ...] = ()
     whole_network: bool = False  # findings: the Data page shows them for the whole network
+    own_table: bool = False  # findings: only those of the trend indicator's table (the Overview's markers)
     name: str | None = None  # listing name (pages/_data.py LISTINGS)
 
 
@@ -102,14 +104,14 @@ CALLS: list[tuple[tuple[str, ...], Call]] = [
     *_on(
         OVERVIEW,
         [
+            metric("$metric", grain="month", compare=True),
+            Call("findings", only=("visits", "loans"), own_table=True),
+            Call("estimated_dates", only=("visits",)),
             *_cards(
                 ("visits", "loans", "events", "attendance", "satisfaction", "new_registrations"),
                 sparkline=True,
                 targets={"visits": "target_attainment", "loans": "loans_target_attainment"},
             ),
-            metric("$metric", grain="month", compare=True),
-            Call("findings", only=("visits", "loans")),
-            Call("estimated_dates", only=("visits",)),
             Call("sat_trend", grain="month"),
         ],
     ),
@@ -223,9 +225,10 @@ def _query_df(con, sql: str, params=()) -> pd.DataFrame:
         cursor.close()
 
 
-def _findings(con, flt: Filter) -> pd.DataFrame:
-    """pages/_data.py findings: every finding (all_findings), then those of the filter's branches and dates."""
-    found = quality.findings_frame(con)
+def _findings(con, flt: Filter, tables: tuple[str, ...] = quality.DEFAULT_TABLES) -> pd.DataFrame:
+    """pages/_data.py findings: every finding of the tables (all_findings), then those of the filter's
+    branches and dates."""
+    found = quality.findings_frame(con, tables=tables)
     keep = found["branch_id"].isin(matching_branches(con, flt))
     if flt.date_from:
         keep &= found["period_end"] >= flt.date_from
@@ -254,7 +257,8 @@ def execute(con, call: Call, view: View, flt: Filter):
     if call.what == "distribution":
         return satisfaction.distribution(con, flt)
     if call.what == "findings":
-        return _findings(con, Filter() if call.whole_network else flt)
+        tables = (OVERVIEW_FINDINGS[view.metric],) if call.own_table else quality.DEFAULT_TABLES
+        return _findings(con, Filter() if call.whole_network else flt, tables)
     if call.what == "estimated_dates":
         return quality.estimated_dates(con, flt)
     if call.what == "as_of":

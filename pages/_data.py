@@ -134,16 +134,16 @@ def choices(path: str, version: str, scope: tuple[str, ...] | None) -> dict[str,
 
 
 @st.cache_data(**CACHE)
-def all_findings(path: str, version: str) -> pd.DataFrame:
-    """Every data-quality finding, computed once per data version."""
-    return quality.findings_frame(open_db(path, version))
+def all_findings(path: str, version: str, tables: tuple[str, ...] = quality.DEFAULT_TABLES) -> pd.DataFrame:
+    """Every data-quality finding of the tables, computed once per data version."""
+    return quality.findings_frame(open_db(path, version), tables=tables)
 
 
 @st.cache_data(**CACHE)
-def findings(path: str, version: str, key: tuple) -> pd.DataFrame:
-    """The findings for the filter's branches whose period overlaps the filter's dates."""
+def findings(path: str, version: str, key: tuple, tables: tuple[str, ...] = quality.DEFAULT_TABLES) -> pd.DataFrame:
+    """The findings (of the tables) for the filter's branches whose period overlaps the filter's dates."""
     flt = from_key(key)
-    found = all_findings(path, version)
+    found = all_findings(path, version, tables)
     keep = found["branch_id"].isin(matching_branches(open_db(path, version), flt))
     if flt.date_from:
         keep &= found["period_end"] >= flt.date_from

@@ -11,18 +11,15 @@ from pages._state import TREND_METRICS
 
 CARDS = ("visits", "loans", "events", "attendance", "satisfaction", "new_registrations")
 TARGETS = {"visits": "target_attainment", "loans": "loans_target_attainment"}
+FINDINGS_TABLE = {"visits": "visits", "loans": "circulation"}  # trend metrics whose data checks mark the chart
 
 ctx = context()
 if ctx is None:
     st.stop()
 header("overview", ctx)
-columns = [*st.columns(3), *st.columns(3)]  # two rows of three: values stay readable in 万
-for column, metric_id in zip(columns, CARDS, strict=True):
-    kpi_card(column, ctx, metric_id, sparkline=True)
-    if metric_id in TARGETS:
-        attained = ctx.metric(TARGETS[metric_id], grain="year", compare=False)["table"]
-        if not attained.empty:
-            column.caption(t("target_reached", pct=number(attained["value"].iloc[-1], "pct1")))
+# The cards' place comes first, but they are filled after the trend chart is sent: a browser takes longest
+# to show the first Plotly chart (it loads and starts the charting library then), so it should start early.
+cards = st.container()
 
 chosen = st.selectbox(
     t("trend_metric"),
@@ -38,9 +35,8 @@ if trend.empty:
 else:
     # Months with a data-check finding, or (for visits) an estimated count, get a marker.
     flagged = set()
-    if chosen in ("visits", "loans"):
-        findings = _data.findings(ctx.path, ctx.version, ctx.key)
-        own = findings[findings["table"] == {"visits": "visits", "loans": "circulation"}[chosen]]
+    if chosen in FINDINGS_TABLE:
+        own = _data.findings(ctx.path, ctx.version, ctx.key, (FINDINGS_TABLE[chosen],))
         flagged = {d.strftime("%Y-%m") for d in own["period_start"]}
     if chosen == "visits":
         flagged |= {d.strftime("%Y-%m") for d in _data.estimated_dates(ctx.path, ctx.version, ctx.key)}
@@ -52,6 +48,14 @@ else:
         key="trend_chart",
     )
     downloads(trend, f"{chosen}_by_month", "trend")
+
+columns = [*cards.columns(3), *cards.columns(3)]  # two rows of three: values stay readable in 万
+for column, metric_id in zip(columns, CARDS, strict=True):
+    kpi_card(column, ctx, metric_id, sparkline=True)
+    if metric_id in TARGETS:
+        attained = ctx.metric(TARGETS[metric_id], grain="year", compare=False)["table"]
+        if not attained.empty:
+            column.caption(t("target_reached", pct=number(attained["value"].iloc[-1], "pct1")))
 
 sat = _data.satisfaction_trend(ctx.path, ctx.version, ctx.key, "month", ctx.fiscal_start, None)
 if not sat.empty:
