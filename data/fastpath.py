@@ -26,7 +26,16 @@ ACTION_SETS = {"checkouts": CHECKOUT_ACTIONS, "renewals": RENEWAL_ACTIONS, "retu
 SKIPPED_LINES_KEPT = 1000  # line numbers listed per skip reason; the count is always exact
 
 
-STAGING = "tx_rollup"  # a temporary table of the connection that runs the roll-up
+STAGING = "tx_rollup"  # a temporary view of the connection that runs the roll-up (over SCANNED and LABELS)
+SCANNED = "tx_scan"  # the scan's groups, with the branch, item type and patron category as written
+LABELS = "tx_labels"  # each item type and patron category as written -> its label
+
+
+def drop(cursor) -> None:
+    """Remove what rollup() left on the connection."""
+    cursor.execute(f"DROP VIEW IF EXISTS {STAGING}")
+    cursor.execute(f"DROP TABLE IF EXISTS {SCANNED}")
+    cursor.execute(f"DROP TABLE IF EXISTS {LABELS}")
 
 
 @dataclass
@@ -50,8 +59,9 @@ def _label_sql(column: str) -> str:
 
 
 def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollup | None:
-    """Roll a clean UTF-8 transaction export up into the temporary table STAGING on `cursor` (date,
-    branch as written, item type, patron category, checkouts, renewals, returns, lines); None to fall
+    """Roll a clean UTF-8 transaction export up into the temporary view STAGING on `cursor` (date, branch
+    as written but trimmed, item type, patron category, checkouts, renewals, returns, lines: several rows
+    may share a date, branch, item type and patron category, to be summed by the reader); None to fall
     back to the row path."""
     if table.encoding not in ("utf-8", "utf-8-sig"):
         return None
@@ -62,7 +72,8 @@ def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollu
     item = names[plan.fields["item_type"]] if "item_type" in plan.fields else "NULL"
     patron = names[plan.fields["patron_category"]] if "patron_category" in plan.fields else "NULL"
     # Per row only the cheap work (lower-case the action, cut the date): the scan stays near DuckDB's own
-    # CSV speed. Labels, trimming and branch names are dealt with after grouping, on far fewer rows.
+    # CSV speed. Labels, trimming and branch names are dealt with after grouping, on far fewer rows: the
+    # labels once per distinct spelling, the rest by the reader of STAGING as it groups again.
     variants = {column: sorted(_variants(actions)) for column, actions in ACTION_SETS.items()}
     known = [a for column in ACTION_SETS for a in variants[column]]
     params = list(known)
@@ -74,7 +85,7 @@ def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollu
         "read_csv(?, header = false, skip = ?, all_varchar = true, delim = ?, quote = '\"', names = ?, parallel = true)"
     )
     scan = f"""
-        CREATE OR REPLACE TEMP TABLE tx_scan AS
+        CREATE OR REPLACE TEMP TABLE {SCANNED} AS
         SELECT try_cast(left({when}, 10) AS DATE) AS date, {branch} AS branch, {item} AS item, {patron} AS patron,
                {counts},
                count(*) FILTER (WHERE act NOT IN ({", ".join("?" for _ in known)})) AS other,
@@ -82,25 +93,29 @@ def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollu
                count(*) AS lines
         FROM (SELECT *, lower(trim({action})) AS act FROM {source}) GROUP BY ALL
     """
-    sql = f"""
-        CREATE OR REPLACE TEMP TABLE {STAGING} AS
-        SELECT date, trim(branch) AS branch, {_label_sql("item")} AS item_type,
-               {_label_sql("patron")} AS patron_category,
-               sum(checkouts) AS checkouts, sum(renewals) AS renewals, sum(returns) AS returns,
-               sum(other) AS other,
-               sum(CASE WHEN date IS NULL OR branch IS NULL OR trim(branch) = '' THEN lines ELSE no_action END)
-                   AS broken,
-               sum(lines) AS lines
-        FROM tx_scan GROUP BY ALL
+    # A blank or missing item type or patron category is labelled 'all', so '' stands for NULL here.
+    labels = f"""
+        CREATE OR REPLACE TEMP TABLE {LABELS} AS
+        SELECT raw, {_label_sql("raw")} AS label
+        FROM (SELECT coalesce(item, '') AS raw FROM {SCANNED} UNION SELECT coalesce(patron, '') FROM {SCANNED})
+    """
+    view = f"""
+        CREATE OR REPLACE TEMP VIEW {STAGING} AS
+        SELECT s.date, trim(s.branch) AS branch, i.label AS item_type, p.label AS patron_category,
+               s.checkouts, s.renewals, s.returns, s.other, s.lines
+        FROM {SCANNED} s
+        JOIN {LABELS} i ON i.raw = coalesce(s.item, '')
+        JOIN {LABELS} p ON p.raw = coalesce(s.patron, '')
     """
     try:
         cursor.execute(scan, [*params, *known, path, table.header_line, delimiter, names])
-        cursor.execute(sql)
-        cursor.execute("DROP TABLE tx_scan")
+        cursor.execute(labels)
+        cursor.execute(view)
         broken, other, rows_read, first, last = cursor.execute(
-            f"SELECT sum(broken), sum(other), sum(lines), min(date), max(date) FROM {STAGING}"
+            "SELECT sum(CASE WHEN date IS NULL OR branch IS NULL OR trim(branch) = '' THEN lines ELSE no_action END), "
+            f"sum(other), sum(lines), min(date), max(date) FROM {SCANNED}"
         ).fetchone()
-        branches = [r[0] for r in cursor.execute(f"SELECT DISTINCT branch FROM {STAGING}").fetchall()]
+        branches = [r[0] for r in cursor.execute(f"SELECT DISTINCT trim(branch) FROM {SCANNED}").fetchall()]
     except duckdb.Error:
         return None
     if not rows_read or broken:

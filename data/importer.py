@@ -18,15 +18,18 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from data import fastpath, kinds, values
 from data import mapping as mapping_mod
 from data.names import clean_display, implausible_name, name_key, non_branch_reason, slug
 from data.reading import FileError, Table, read_table
 from data.rows import Parsed, Plan, PlanError, Problem, RowCells, plan_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KIND_ORDER = ("branches", "targets", "visits", "circulation", "events", "surveys", "measures")
 # Kinds whose facts must not overlap those of another file: the same branch and period twice is double counting.
@@ -253,7 +256,7 @@ def _import_transactions_fast(con, report, path, head_table, plan, source_mappin
     try:
         return _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, options)
     finally:
-        cursor.execute(f"DROP TABLE IF EXISTS {fastpath.STAGING}")
+        fastpath.drop(cursor)
         cursor.close()
 
 
@@ -625,6 +628,8 @@ def _check_dates(report: FileReport, records: list[dict], today: dt.date) -> Non
 
 def _frame(records: list[dict], columns: list[str], source: str) -> pd.DataFrame:
     """Records as a table of the given columns (missing values as NULL) plus their source file."""
+    import pandas as pd  # only the row path builds frames: a large export's fast path never loads pandas
+
     frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in records], columns=columns)
     frame = frame.astype(object).where(frame.notna(), None)
     frame["source_file"] = source
