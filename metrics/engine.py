@@ -116,9 +116,10 @@ def _branch_sums(
     given) are first moved a year (or with `shift` "weeks", 52 weeks) forward, so that they land on the
     periods they are compared with; their `prior` is True.
 
-    per_branch False: the branches' sums are added up inside DuckDB as _values() would add them (a ratio
-    counts a branch only with both numerator and denominator), one row per period and `by` value with
-    branch_id NULL, so that far fewer rows travel to Python; _values() gives the same values from them."""
+    per_branch False: the branches' sums are added up inside DuckDB as _values() would add them, one row
+    per period and `by` value with branch_id NULL, so that far fewer rows travel to Python; _values() gives
+    the same values from them. A sum needs no branch grouping at all; a ratio counts a branch only with both
+    numerator and denominator, so its branches are summed first."""
     base = get(metric.base) if metric.base else metric
     dim_sql = DIMENSION_SQL[by] if by else "NULL"
     if by in BRANCH_DIMENSIONS:
@@ -133,6 +134,8 @@ def _branch_sums(
     table = base.table
     if table == "circulation" and by not in ("item_type", "patron_category"):
         table = "circulation_daily"  # the smallest table that answers: no item or patron breakdown
+    is_ratio = _value_rule(metric).is_ratio
+    branch_column = "f.branch_id" if per_branch or is_ratio else "NULL"
     parts, params = [], []
     for prior, dates in ((False, window), (True, prior_window)):
         if dates is None:
@@ -147,17 +150,16 @@ def _branch_sums(
             period, period_params = periods.period_sql(grain, SHIFTS[shift if prior else None], fiscal_start)
         # Identifiers come from the registry and the allow-lists above; every value is bound.
         parts.append(
-            f"SELECT {prior} AS prior, {period} AS period_start, f.branch_id, {dim_sql} AS dim, "
+            f"SELECT {prior} AS prior, {period} AS period_start, {branch_column} AS branch_id, {dim_sql} AS dim, "
             f"sum({base.numerator}) AS num, sum({base.denominator or 'NULL'}) AS den "
             f"FROM {table} f {join} WHERE {' AND '.join(conditions)} GROUP BY ALL"
         )
         params += [*period_params, *grain_params, *b_params, *f_params]
     sql = " UNION ALL ".join(parts)
-    if not per_branch:
-        counted = "num IS NOT NULL" + (" AND den IS NOT NULL" if _value_rule(metric).is_ratio else "")
+    if not per_branch and is_ratio:
         sql = (
             f"SELECT prior, period_start, NULL AS branch_id, dim, sum(num), sum(den) FROM ({sql}) "
-            f"WHERE {counted} GROUP BY prior, period_start, dim"
+            "WHERE num IS NOT NULL AND den IS NOT NULL GROUP BY prior, period_start, dim"
         )
     cursor = con.cursor()
     try:
