@@ -137,21 +137,33 @@ BRANCH_COLUMNS = "b.branch_id, b.name, b.name_zh, b.kind, b.parent_id, b.distric
 
 
 def branch_list(con, scope: tuple[str, ...] | None = None):
-    """The branches a user may see (all when scope is None), as a DataFrame ordered by kind and name."""
-    conditions, params = branch_sql(Filter(scope=scope), "b")
-    where = " AND ".join(conditions) or "true"
-    cursor = con.cursor()
-    try:
-        return cursor.execute(
-            f"SELECT {BRANCH_COLUMNS} FROM branches b WHERE {where} ORDER BY b.kind, b.name", params
-        ).df()
-    finally:
-        cursor.close()
+    """The branches a user may see (all when scope is None), as a DataFrame ordered by kind and name (read
+    once per database state; each caller gets its own copy)."""
+
+    def read():
+        conditions, params = branch_sql(Filter(scope=scope), "b")
+        where = " AND ".join(conditions) or "true"
+        cursor = con.cursor()
+        try:
+            return cursor.execute(
+                f"SELECT {BRANCH_COLUMNS} FROM branches b WHERE {where} ORDER BY b.kind, b.name", params
+            ).df()
+        finally:
+            cursor.close()
+
+    return memo(con).get(("branch_list", scope), read).copy()
 
 
 def choices(con, scope: tuple[str, ...] | None = None) -> dict[str, list[str]]:
     """The values each filter can take, from the data of the branches in scope: categories, audiences,
-    formats (of events), districts and kinds (of branches). Two statements, each list sorted."""
+    formats (of events), districts and kinds (of branches), each list sorted (read once per database state;
+    each caller gets its own lists)."""
+    found = memo(con).get(("choices", scope), lambda: _read_choices(con, scope))
+    return {name: list(values) for name, values in found.items()}
+
+
+def _read_choices(con, scope: tuple[str, ...] | None) -> dict[str, list[str]]:
+    """choices() from the database, in two statements."""
     flt = Filter(scope=scope)
     b_cond, b_params = branch_sql(flt, "b")
     e_cond, e_params = fact_branch_sql(con, flt, "e")

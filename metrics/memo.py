@@ -1,12 +1,14 @@
 """Facts that depend only on a database's content, not on any filter (where a table's data starts and
-ends, branch names, service populations, targets), remembered per database state so that every page
-call does not read them again.
+ends, branch names, service populations, targets, the branch list and filter choices of a scope, the
+branches a branch selection stands for), remembered per database state so that every page call does not
+read them again.
 
 A state is keyed on the database file (path, inode, size, modification time) plus the last import id,
 and only for a read-only connection: DuckDB keeps a file that is open read-only from being written by
 any process (a published generation is never written again, see data/store.py), so nothing can change
 under the key. A writable or in-memory connection gets no memo: everything is read afresh. At most
-MAX_STATES states are kept (the least recently used goes first); each holds a fixed set of facts.
+MAX_STATES states are kept (the least recently used goes first); each holds a fixed set of facts plus a short list per
+scope or branch selection asked about.
 """
 
 from __future__ import annotations
