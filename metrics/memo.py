@@ -7,8 +7,8 @@ A state is keyed on the database file (path, inode, size, modification time) plu
 and only for a read-only connection: DuckDB keeps a file that is open read-only from being written by
 any process (a published generation is never written again, see data/store.py), so nothing can change
 under the key. A writable or in-memory connection gets no memo: everything is read afresh. At most
-MAX_STATES states are kept (the least recently used goes first); each holds a fixed set of facts plus a short list per
-scope or branch selection asked about.
+MAX_STATES states are kept (the least recently used goes first); each holds a fixed set of facts plus a
+short list per scope or branch selection asked about.
 """
 
 from __future__ import annotations
