@@ -304,27 +304,28 @@ SATISFACTION_VALUE = {"satisfaction": "mean", "satisfied_share": "satisfied_shar
 
 
 def _satisfaction_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing):
-    """(current, prior or None) values of a satisfaction metric; the prior is moved a year forward."""
+    """(current, prior or None) values of a satisfaction metric, from one statement; the prior is moved a
+    year forward."""
     column = SATISFACTION_VALUE[metric.id]
-
-    def values(window_flt: Filter, shift: bool) -> Values:
-        if grain == WINDOW:
-            trend = satisfaction.trend(con, window_flt, "year", fiscal_start, by, whole_window=True)
-            starts = [start] * len(trend)
-        else:
-            trend = satisfaction.trend(con, window_flt, grain, fiscal_start, by)
-            starts = trend["period_start"].tolist()
-        dims = trend[by].tolist() if by else [None] * len(trend)
-        out = {}
-        for s, d, value in zip(starts, dims, trend[column].tolist(), strict=True):
-            if shift and grain != WINDOW:
-                s = _moved(s, grain)
-            if s is not None and not _missing(value):
-                out[(s, d)] = value
-        return out
-
-    current = values(flt.with_dates(start, end), shift=False)
-    prior = values(flt.with_dates(*_prior_window(start, end)), shift=True) if comparing else None
+    whole = grain == WINDOW
+    rows = satisfaction.period_statistics(
+        con,
+        flt.with_dates(start, end),
+        "year" if whole else grain,
+        fiscal_start,
+        by,
+        whole_window=whole,
+        prior=flt.with_dates(*_prior_window(start, end)) if comparing else None,
+    )
+    current, prior = {}, {} if comparing else None
+    for is_prior, s, d, stats in rows:
+        if whole:
+            s = start
+        elif is_prior:
+            s = _moved(s, grain)
+        value = stats[column]
+        if s is not None and not _missing(value):
+            (prior if is_prior else current)[(s, d)] = value
     return current, prior
 
 

@@ -242,15 +242,35 @@ def trend(
     if fiscal_start not in range(1, 13):
         raise ValueError(f"fiscal_start must be a month number 1-12, not {fiscal_start!r}")
     groups = ["period_start", *([by] if by else [])]
-    sums = _period_sums(con, flt, grain, fiscal_start, by, question, whole_window)
-    if not sums:
+    found = period_statistics(con, flt, grain, fiscal_start, by, question=question, whole_window=whole_window)
+    if not found:
         return pd.DataFrame(columns=["period", *groups, *SUMMARY_KEYS])
     rows = []
-    for period_start, group, *values in sums:
-        part = dict(zip(_SUM_COLUMNS, values, strict=True))
+    for _prior, period_start, group, stats in found:
         row = {"period_start": period_start, **({by: group} if by else {})}
-        rows.append({"period": label(period_start, grain, fiscal_start), **row, **_statistics(part)})
+        rows.append({"period": label(period_start, grain, fiscal_start), **row, **stats})
     return pd.DataFrame(rows)
+
+
+def period_statistics(
+    con: duckdb.DuckDBPyConnection,
+    flt: Filter,
+    grain: str,
+    fiscal_start: int = 1,
+    by: str | None = None,
+    *,
+    question: str | None = DEFAULT_QUESTION,
+    whole_window: bool = False,
+    prior: Filter | None = None,
+) -> list[tuple]:
+    """trend()'s figures as plain rows (is_prior, period_start, group, SUMMARY_KEYS dict), with no table to
+    build; with `prior`, that filter's periods too (is_prior True), from the same statement. Arguments are
+    trend()'s and are not checked again here."""
+    sums = _period_sums(con, flt, grain, fiscal_start, by, question, whole_window, prior)
+    return [
+        (is_prior, start, group, _statistics(dict(zip(_SUM_COLUMNS, values, strict=True))))
+        for is_prior, start, group, *values in sums
+    ]
 
 
 _SUM_COLUMNS = ("n", "weighted", "squares", "trials", "successes", "sources")
@@ -264,10 +284,17 @@ def _period_sums(
     by: str | None,
     question: str | None,
     whole_window: bool,
+    prior: Filter | None = None,
 ) -> list[tuple]:
-    """_group_sums() per period and group, inside DuckDB: rows (period_start, group, *_SUM_COLUMNS) sorted by
-    period_start and group; group is None without `by`, "unspecified" for a missing value."""
-    obs_sql, params = _observations_sql(con, flt, question, USABLE_ROW_GRAINS["window" if whole_window else grain])
+    """_group_sums() per period and group, inside DuckDB: rows (is_prior, period_start, group, *_SUM_COLUMNS)
+    sorted by is_prior, period_start and group; group is None without `by`, "unspecified" for a missing value.
+    The observations of `prior` (when given) are summed in the same statement, apart (is_prior True)."""
+    row_grains = USABLE_ROW_GRAINS["window" if whole_window else grain]
+    obs_sql, params = _observations_sql(con, flt, question, row_grains)
+    obs_sql = f"SELECT false AS is_prior, * FROM ({obs_sql})"
+    if prior is not None:
+        prior_sql, prior_params = _observations_sql(con, prior, question, row_grains)
+        obs_sql, params = f"{obs_sql} UNION ALL SELECT true, * FROM ({prior_sql})", [*params, *prior_params]
     if whole_window:  # one period, starting with the first observation (set below, from each group's first)
         period, period_params = "NULL", []
     else:
@@ -280,29 +307,31 @@ def _period_sums(
     sql = f"""
         WITH obs AS ({obs_sql}),
         grouped AS (
-            SELECT {period} AS period_start, coalesce(CAST({group} AS VARCHAR), '{UNSPECIFIED}') AS grp,
+            SELECT o.is_prior, {period} AS period_start, coalesce(CAST({group} AS VARCHAR), '{UNSPECIFIED}') AS grp,
                    o.date AS o_date, CAST(o.weight AS DOUBLE) AS weight, o.score_100, o.top2, o.source
             FROM obs o {join}
         )
-        SELECT min(o_date), period_start, {"grp" if by else "NULL"}, sum(weight), sum(weight * score_100),
+        SELECT min(o_date), is_prior, period_start, {"grp" if by else "NULL"}, sum(weight), sum(weight * score_100),
                -- Σw(x - mean)² as Σwx² - (Σwx)²/Σw: one pass, no window; never below 0 after rounding
                greatest(sum(weight * score_100 * score_100) - sum(weight * score_100) ** 2 / sum(weight), 0),
                sum(CASE WHEN top2 IS NOT NULL THEN weight ELSE 0 END),
                sum(CASE WHEN top2 THEN weight ELSE 0 END),
                min(source), max(source)  -- 'event' and/or 'survey': cheaper than a sorted list of distinct values
-        FROM grouped GROUP BY period_start, grp
+        FROM grouped GROUP BY is_prior, period_start, grp
     """
     cursor = con.cursor()
     try:
         rows = cursor.execute(sql, [*params, *period_params]).fetchall()
     finally:
         cursor.close()
-    first = min((row[0] for row in rows), default=None)
+    first = {}  # per side, the first observation: the start of its whole-window period
+    for row in rows:
+        first[row[1]] = min(row[0], first.get(row[1], row[0]))
     rows = [
-        (first if whole_window else start, group, *sums, sorted({low, high}))
-        for _first, start, group, *sums, low, high in rows
+        (is_prior, first[is_prior] if whole_window else start, group, *sums, sorted({low, high}))
+        for _first, is_prior, start, group, *sums, low, high in rows
     ]
-    return sorted(rows, key=lambda row: (row[0], row[1] or ""))
+    return sorted(rows, key=lambda row: (row[0], row[1], row[2] or ""))
 
 
 def distribution(
