@@ -76,10 +76,13 @@ def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollu
     # labels once per distinct spelling, the rest by the reader of STAGING as it groups again.
     variants = {column: sorted(_variants(actions)) for column, actions in ACTION_SETS.items()}
     known = [a for column in ACTION_SETS for a in variants[column]]
-    params = list(known)
+    # Each row's action as a small code, judged once: 1.. the ACTION_SETS in order, 0 another action, -1 none.
+    codes = " ".join(
+        f"WHEN act IN ({', '.join('?' for _ in variants[column])}) THEN {number}"
+        for number, column in enumerate(ACTION_SETS, start=1)
+    )
     counts = ", ".join(
-        f"count(*) FILTER (WHERE act IN ({', '.join('?' for _ in variants[column])})) AS {column}"
-        for column in ACTION_SETS
+        f"count(*) FILTER (WHERE code = {number}) AS {column}" for number, column in enumerate(ACTION_SETS, start=1)
     )
     source = (
         "read_csv(?, header = false, skip = ?, all_varchar = true, delim = ?, quote = '\"', names = ?, parallel = true)"
@@ -88,10 +91,13 @@ def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollu
         CREATE OR REPLACE TEMP TABLE {SCANNED} AS
         SELECT try_cast(left({when}, 10) AS DATE) AS date, {branch} AS branch, {item} AS item, {patron} AS patron,
                {counts},
-               count(*) FILTER (WHERE act NOT IN ({", ".join("?" for _ in known)})) AS other,
-               count(*) FILTER (WHERE act IS NULL OR act = '') AS no_action,
+               count(*) FILTER (WHERE code = 0) AS other,
+               count(*) FILTER (WHERE code = -1) AS no_action,
                count(*) AS lines
-        FROM (SELECT *, lower(trim({action})) AS act FROM {source}) GROUP BY ALL
+        FROM (
+            SELECT *, CASE WHEN act IS NULL OR act = '' THEN -1 {codes} ELSE 0 END AS code
+            FROM (SELECT *, lower(trim({action})) AS act FROM {source})
+        ) GROUP BY ALL
     """
     # A blank or missing item type or patron category is labelled 'all', so '' stands for NULL here.
     labels = f"""
@@ -108,7 +114,7 @@ def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollu
         JOIN {LABELS} p ON p.raw = coalesce(s.patron, '')
     """
     try:
-        cursor.execute(scan, [*params, *known, path, table.header_line, delimiter, names])
+        cursor.execute(scan, [*known, path, table.header_line, delimiter, names])
         cursor.execute(labels)
         cursor.execute(view)
         broken, other, rows_read, first, last = cursor.execute(
