@@ -402,22 +402,27 @@ def _assemble(current: Values, prior: Values | None) -> tuple[list[tuple], list[
 def _finish(rows: list[tuple], by, names: dict, grain, fiscal_start, start, end, requested_end=None) -> pd.DataFrame:
     """The result table from rows (period_start, dim, value, prior_value): change, YoY percent, clipped
     period span, partial flag, label and display names, sorted by period and `by` value."""
+    spans: dict[dt.date, tuple] = {}  # per period start: (label, clipped start, end, partial), worked out once
+
+    def span(s: dt.date) -> tuple:
+        if grain == WINDOW:
+            return f"{start.isoformat()}..{end.isoformat()}", s, end, requested_end is not None and end < requested_end
+        full_end = periods.period_end(s, grain)
+        period_end = min(full_end, end)
+        clipped = max(s, start)
+        label = periods.label(periods.period_start(clipped, grain, fiscal_start), grain, fiscal_start)
+        return label, clipped, period_end, s < start or period_end < full_end
+
     out = []
     for s, dim, value, prior_value in rows:
         value, prior_value = float(value), NAN if _missing(prior_value) else float(prior_value)
         change = value - prior_value
         yoy_pct = change / prior_value * 100 if prior_value != 0 else NAN
-        if grain == WINDOW:
-            period_end, partial = end, requested_end is not None and end < requested_end
-            label = f"{start.isoformat()}..{end.isoformat()}"
-        else:
-            full_end = periods.period_end(s, grain)
-            period_end = min(full_end, end)
-            partial = s < start or period_end < full_end
-            s = max(s, start)
-            label = periods.label(periods.period_start(s, grain, fiscal_start), grain, fiscal_start)
+        if s not in spans:
+            spans[s] = span(s)
+        label, clipped, period_end, partial = spans[s]
         shown = names.get(dim, dim) if by == "branch" else dim
-        out.append((label, s, period_end, shown, value, prior_value, change, yoy_pct, partial))
+        out.append((label, clipped, period_end, shown, value, prior_value, change, yoy_pct, partial))
     out.sort(key=lambda row: (row[1], row[3] is None, row[3] or ""))
     columns = _columns(by)
     if not by:
