@@ -46,6 +46,9 @@ class Rollup:
     date_max: object
     skipped: dict[str, list[int]]
     skipped_counts: dict[str, int]
+    # Whether STAGING has one row per date, trimmed branch, item type and patron category: no two spellings
+    # of a branch, item type or patron category end up the same, so its rows need no second grouping.
+    distinct: bool = False
 
 
 def _variants(actions) -> set[str]:
@@ -122,6 +125,11 @@ def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollu
             f"sum(other), sum(lines), min(date), max(date) FROM {SCANNED}"
         ).fetchone()
         branches = [r[0] for r in cursor.execute(f"SELECT DISTINCT trim(branch) FROM {SCANNED}").fetchall()]
+        distinct = cursor.execute(
+            f"SELECT (SELECT count(DISTINCT label) = count(*) FROM {LABELS}) "
+            f"AND (SELECT count(DISTINCT branch) FROM {SCANNED}) = ?",
+            [len(branches)],
+        ).fetchone()[0]
     except duckdb.Error:
         return None
     if not rows_read or broken:
@@ -129,7 +137,7 @@ def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollu
     skipped, skipped_counts = {}, {}
     if other:
         skipped, skipped_counts = _skipped_actions(cursor, path, table, delimiter, names, action, known)
-    return Rollup(int(rows_read), branches, first, last, skipped, skipped_counts)
+    return Rollup(int(rows_read), branches, first, last, skipped, skipped_counts, bool(distinct))
 
 
 def _skipped_actions(cursor, path, table, delimiter, names, action, known) -> tuple[dict, dict]:

@@ -286,11 +286,19 @@ def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, op
         return None  # unknown names, totals or footnotes: the row path reports them with their lines
     cursor.execute("CREATE OR REPLACE TEMP TABLE tx_ids (branch VARCHAR, branch_id VARCHAR)")
     cursor.executemany("INSERT INTO tx_ids VALUES (?, ?)", list(ids.items()))
+    # The roll-up's rows are summed again only when two of them can land on the same branch id, date, item
+    # type and patron category (two spellings of one branch or label): otherwise that pass is saved.
+    regroup = not roll.distinct or len(set(ids.values())) < len(ids)
+    total = "r.checkouts + r.renewals + r.returns"
+    sums = (
+        f"sum(r.checkouts) AS checkouts, sum(r.renewals) AS renewals, sum(r.returns) AS returns, sum({total}) AS lines"
+        if regroup
+        else f"r.checkouts, r.renewals, r.returns, {total} AS lines"
+    )
     cursor.execute(
         f"CREATE OR REPLACE TEMP TABLE tx_daily AS SELECT r.date, i.branch_id, r.item_type, r.patron_category, "
-        f"sum(r.checkouts) AS checkouts, sum(r.renewals) AS renewals, sum(r.returns) AS returns, "
-        f"sum(r.checkouts + r.renewals + r.returns) AS lines FROM {fastpath.STAGING} r JOIN tx_ids i USING (branch) "
-        f"WHERE r.checkouts + r.renewals + r.returns > 0 GROUP BY ALL"
+        f"{sums} FROM {fastpath.STAGING} r JOIN tx_ids i USING (branch) WHERE {total} > 0"
+        + (" GROUP BY ALL" if regroup else "")
     )
     overlap = cursor.execute(
         "SELECT DISTINCT e.source_file, n.branch_id FROM (SELECT DISTINCT date, branch_id FROM tx_daily) n "
