@@ -1,7 +1,7 @@
 """Interaction timings, each run in its own process by bench/run.py (with $KPI_DB set to the bench database):
 
     python -m bench.interact apptest --repeat 3 [--districts North,Riverside] [--metric loans]
-    python -m bench.interact browser --repeat 3
+    python -m bench.interact browser --repeat 3 [--districts North]
 
 `apptest`: for each page, a fresh AppTest session on tests/app/entry.py opens the page (with the trend
 indicator given as a link's `?metric=`), then the sidebar's districts are changed and the rerun that
@@ -13,7 +13,9 @@ the data version) stays cached, as it would in a real session.
 started until the first Plotly chart is visible in Debian's chromium (driven by Playwright; the browser
 is started before the clock starts, as a user's browser would already be open). A new server each time.
 On the way it notes when the server first answers its health check, when the page's `load` event fired
-and when the Overview's first KPI card became visible.
+and when the Overview's first KPI card became visible. Then, once that first run has finished, it chooses
+a district in the sidebar (the first of --districts) and times the click until the Visits card shows the
+new value and until the rerun has finished with its charts drawn.
 
 Both print one JSON object on the last line of stdout.
 """
@@ -105,7 +107,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, seconds: float) -> None:
     raise TimeoutError(f"streamlit did not answer within {seconds:.0f} s")
 
 
-def browser(repeat: int, timeout: float) -> dict:
+def browser(repeat: int, timeout: float, district: str = "North") -> dict:
     from playwright.sync_api import sync_playwright
 
     runs = []
@@ -113,7 +115,7 @@ def browser(repeat: int, timeout: float) -> dict:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for _ in range(repeat):
-                runs.append(_first_chart(chromium, timeout))
+                runs.append(_first_chart(chromium, timeout, district))
         finally:
             chromium.close()
     return {
@@ -122,10 +124,12 @@ def browser(repeat: int, timeout: float) -> dict:
         "median_ready": statistics.median(r["server_ready"] for r in runs),
         "median_loaded": statistics.median(r["page_loaded"] for r in runs),
         "median_card": statistics.median(r["first_card"] for r in runs),
+        "median_filter_value": statistics.median(r["filter_value"] for r in runs),
+        "median_filter_rerun": statistics.median(r["filter_rerun"] for r in runs),
     }
 
 
-def _first_chart(chromium, timeout: float) -> dict:
+def _first_chart(chromium, timeout: float, district: str) -> dict:
     port = _free_port()
     command = [
         sys.executable,
@@ -164,6 +168,7 @@ def _first_chart(chromium, timeout: float) -> dict:
             chart = time.perf_counter() - started
             if page.locator('[data-testid="stException"]').count():
                 raise RuntimeError("the page shows an exception")
+            changed, redrawn = _filter_change(page, district)
         finally:
             context.close()
     finally:
@@ -173,7 +178,41 @@ def _first_chart(chromium, timeout: float) -> dict:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    return {"server_ready": ready, "page_loaded": loaded, "first_card": card, "first_chart": chart}
+    return {
+        "server_ready": ready,
+        "page_loaded": loaded,
+        "first_card": card,
+        "first_chart": chart,
+        "filter_value": changed,
+        "filter_rerun": redrawn,
+    }
+
+
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # as tests/test_e2e_browser.py waits
+
+
+def _filter_change(page, district: str) -> tuple[float, float]:
+    """Once the first run has finished: a district chosen in the sidebar, as a user does it. Seconds from the
+    click until the Visits card shows the new value, and until the rerun has finished and its charts are
+    drawn. The filter's values are computed cold (a new server each time)."""
+    from playwright.sync_api import expect
+
+    page.locator(IDLE).wait_for(state="attached")
+    card = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("Visits", exact=True))
+    value = card.locator('[data-testid="stMetricValue"]')
+    before = value.inner_text()
+    page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Districts").click()
+    option = page.get_by_role("option", name=district, exact=True)
+    option.wait_for(state="visible")
+    started = time.perf_counter()
+    option.click()
+    expect(value).not_to_have_text(before, timeout=60_000)
+    changed = time.perf_counter() - started
+    page.locator(IDLE).wait_for(state="attached")
+    expect(page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')).to_have_count(
+        page.locator('[data-testid="stPlotlyChart"]').count(), timeout=60_000
+    )
+    return changed, time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "apptest":
         result = apptest(args.repeat, [d for d in args.districts.split(",") if d], args.metric, args.timeout)
     else:
-        result = browser(args.repeat, args.timeout)
+        result = browser(args.repeat, args.timeout, args.districts.split(",")[0])
     print(json.dumps(result))
     return 0
 
