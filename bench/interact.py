@@ -168,7 +168,7 @@ def _first_chart(chromium, timeout: float, district: str) -> dict:
             chart = time.perf_counter() - started
             if page.locator('[data-testid="stException"]').count():
                 raise RuntimeError("the page shows an exception")
-            changed, redrawn = _filter_change(page, district)
+            changed, redrawn = _filter_change(page, district, timeout)
         finally:
             context.close()
     finally:
@@ -191,7 +191,7 @@ def _first_chart(chromium, timeout: float, district: str) -> dict:
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # as tests/test_e2e_browser.py waits
 
 
-def _filter_change(page, district: str) -> tuple[float, float]:
+def _filter_change(page, district: str, timeout: float) -> tuple[float, float]:
     """Once the first run has finished: a district chosen in the sidebar, as a user does it. Seconds from the
     click until the Visits card shows the new value, and until the rerun has finished and its charts are
     drawn. The filter's values are computed cold (a new server each time)."""
@@ -206,11 +206,11 @@ def _filter_change(page, district: str) -> tuple[float, float]:
     option.wait_for(state="visible")
     started = time.perf_counter()
     option.click()
-    expect(value).not_to_have_text(before, timeout=60_000)
+    expect(value).not_to_have_text(before, timeout=timeout * 1000)
     changed = time.perf_counter() - started
     page.locator(IDLE).wait_for(state="attached")
     expect(page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')).to_have_count(
-        page.locator('[data-testid="stPlotlyChart"]').count(), timeout=60_000
+        page.locator('[data-testid="stPlotlyChart"]').count(), timeout=timeout * 1000
     )
     return changed, time.perf_counter() - started
 

@@ -32,7 +32,6 @@ ANALYTIC = (OVERVIEW, BRANCHES, EVENTS, SATISFACTION)  # the pages that start fr
 FILTER_DISTRICTS = ("North", "Riverside")  # the filtered view's districts (bench/generate.py has both)
 LOANS = ("loans", "loans_per_capita", "loans_target_attainment")
 PER_CAPITA = {"visits": "visits_per_capita", "loans": "loans_per_capita"}
-OVERVIEW_FINDINGS = {"visits": "visits", "loans": "circulation"}  # pages/overview.py FINDINGS_TABLE
 HEADLINE = ("visits", "loans", "events")  # pages/_data.py HEADLINE: the tables that make the as-of date
 
 
@@ -257,7 +256,7 @@ def execute(con, call: Call, view: View, flt: Filter):
     if call.what == "distribution":
         return satisfaction.distribution(con, flt)
     if call.what == "findings":
-        tables = (OVERVIEW_FINDINGS[view.metric],) if call.own_table else quality.DEFAULT_TABLES
+        tables = (engine.get(view.metric).table,) if call.own_table else quality.DEFAULT_TABLES
         return _findings(con, Filter() if call.whole_network else flt, tables)
     if call.what == "estimated_dates":
         return quality.estimated_dates(con, flt)

@@ -129,7 +129,7 @@ def _branch_sums(
     usable = periods.USABLE_ROW_GRAINS[grain]
     # Rows of every grain count towards a year or the whole window: no condition to plan and check then.
     grain_cond, grain_params = (
-        ([], []) if usable == periods.ROW_GRAINS else ([f"f.grain IN ({_marks(usable)})"], usable)
+        ([], []) if usable == periods.ROW_GRAINS else ([f"f.grain IN ({', '.join('?' for _ in usable)})"], usable)
     )
     table = base.table
     if table == "circulation" and by not in ("item_type", "patron_category"):
@@ -166,10 +166,6 @@ def _branch_sums(
         return cursor.execute(sql, params).fetchall()
     finally:
         cursor.close()
-
-
-def _marks(values) -> str:
-    return ", ".join("?" for _ in values)
 
 
 def window(

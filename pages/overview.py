@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from metrics.quality import SERIES
 from metrics.registry import get
 from pages import _charts, _data
 from pages._export import downloads
@@ -11,7 +12,6 @@ from pages._state import TREND_METRICS
 
 CARDS = ("visits", "loans", "events", "attendance", "satisfaction", "new_registrations")
 TARGETS = {"visits": "target_attainment", "loans": "loans_target_attainment"}
-FINDINGS_TABLE = {"visits": "visits", "loans": "circulation"}  # trend metrics whose data checks mark the chart
 
 ctx = context()
 if ctx is None:
@@ -35,8 +35,9 @@ if trend.empty:
 else:
     # Months with a data-check finding, or (for visits) an estimated count, get a marker.
     flagged = set()
-    if chosen in FINDINGS_TABLE:
-        own = _data.findings(ctx.path, ctx.version, ctx.key, (FINDINGS_TABLE[chosen],))
+    table = get(chosen).table
+    if table in SERIES:  # a table whose daily and monthly series are checked (gaps, zero runs, spikes)
+        own = _data.findings(ctx.path, ctx.version, ctx.key, (table,))
         flagged = {d.strftime("%Y-%m") for d in own["period_start"]}
     if chosen == "visits":
         flagged |= {d.strftime("%Y-%m") for d in _data.estimated_dates(ctx.path, ctx.version, ctx.key)}
