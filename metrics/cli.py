@@ -18,7 +18,7 @@ import sys
 from data import db, store
 from data.names import name_key
 from metrics import periods, users
-from metrics.engine import compute
+from metrics.engine import branch_names, compute
 from metrics.filters import Filter
 from metrics.registry import METRICS
 
@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                 audiences=tuple(args.audience),
                 formats=tuple(args.formats),
                 scope=scope,
+                beyond_complete=args.date_to is not None,  # an explicit --to counts the data after it
             )
             result = compute(
                 con,
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                 like_for_like=args.like_for_like,
                 same_weekday=args.same_weekday,
             )
+            names = branch_names(con)
         except (KeyError, ValueError) as exc:
             print(exc.args[0] if exc.args else exc, file=sys.stderr)
             return 2
@@ -124,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "metric": args.metric,
                     "as_of": str(result.as_of) if result.as_of else None,
+                    "complete_through": str(result.complete_through) if result.complete_through else None,
+                    "not_reported": {p.period: [names.get(b, b) for b in p.not_reported] for p in result.pending},
+                    "reporting": {
+                        p.period: {"reported": len(p.reported), "expected": p.expected_count} for p in result.pending
+                    },
                     "rows": rows,
                     "excluded": result.excluded,
                     "notes": result.notes,
@@ -134,9 +141,27 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         _write_csv(rows, output_columns(args.by, args.compare == "yoy" or args.like_for_like))
-    for note in result.notes:
+    for note in [*completeness_notes(result, names, args.date_to), *result.notes]:
         print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def completeness_notes(result, names: dict[str, str], date_to: dt.date | None) -> list[str]:
+    """Say which periods after the complete-through date some expected branches have not reported, and
+    whether the comparison stopped before them or (an explicit later end, `date_to`) counts them as partial."""
+    notes = []
+    explicit = date_to is not None
+    for pending in result.pending:
+        if explicit and pending.start > date_to:
+            continue
+        missing = ", ".join(names.get(b, b) for b in pending.not_reported[:10])
+        more = f" and {len(pending.not_reported) - 10} more" if len(pending.not_reported) > 10 else ""
+        told = f"{len(pending.reported)} of {pending.expected_count} branches have reported {pending.period}"
+        if explicit:
+            notes.append(f"{told}; counted as partial; not reported: {missing}{more}")
+        else:
+            notes.append(f"{told}; the comparison ends {result.complete_through} (not reported: {missing}{more})")
+    return notes
 
 
 def resolve_branches(con, names: list[str]) -> list[str]:

@@ -3,8 +3,13 @@ year-over-year by date offset, partial periods, like-for-like branch sets, contr
 
 How a comparison is made:
 - The window runs from the filter's start (or the first data) to the filter's end, cut at the data's
-  end (the last day the metric's table covers, its "as of" date). A period the window cuts short is
-  `partial`, and it is compared with the same span one year earlier, never with a whole year.
+  end (the last day the metric's table covers, its "as of" date). For the tables whose branches report
+  every period (visits, circulation, measures) it is also cut at the complete-through date of the
+  filter's branches (data/completeness.py): the end of the last period every expected branch reported,
+  so that an early upload from two branches never makes the network look like a decline. A filter whose
+  end was chosen explicitly beyond it (Filter.beyond_complete) counts the later data; its periods are
+  partial and the result lists the branches that have not reported them. A period the window cuts short
+  is `partial`, and it is compared with the same span one year earlier, never with a whole year.
 - The prior value of a period is computed from the rows of the window moved one year back, each row
   moved forward by the same offset and assigned to a period: never the previous row (`lag`), so a
   missing month never shifts the comparison. 29 February has no counterpart at day grain; at coarser
@@ -20,9 +25,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from data import completeness
 from metrics import memo as memos
 from metrics import periods, satisfaction
-from metrics.filters import Filter, branch_sql, fact_branch_sql, fact_sql
+from metrics.filters import Filter, branch_ids, branch_sql, fact_branch_sql, fact_sql
 from metrics.memo import Memo
 from metrics.registry import Metric, dimensions, get
 from metrics.satisfaction import UNSPECIFIED
@@ -53,6 +59,10 @@ class Result:
     by: str | None
     table: pd.DataFrame  # period, period_start, period_end, [by], value, prior_value, change, yoy_pct, partial
     as_of: dt.date | None
+    # The filter's branches' complete-through date for the metric's table (None: not judged, or no data),
+    # and the periods after it that some branches reported and some expected ones did not.
+    complete_through: dt.date | None = None
+    pending: tuple[completeness.Pending, ...] = ()
     excluded: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # period -> {"new"|"gone": ids}
     gone: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows with a prior value and no current one
     notes: list[str] = field(default_factory=list)
@@ -69,6 +79,24 @@ def data_span(
     if not spans:
         return None, None
     return min(f for f, _ in spans), max(last for _, last in spans)
+
+
+def completeness_of(con, metric: Metric, flt: Filter, memo: Memo | None = None) -> completeness.Completeness | None:
+    """The completeness of the metric's table for the filter's branches, or None for a table whose rows are
+    events or answers (nothing there is "not reported")."""
+    table = _table(metric)
+    if metric.compute == "satisfaction" or table not in completeness.TABLES:
+        return None
+    return table_completeness(con, table, flt, memo)
+
+
+def table_completeness(con, table: str, flt: Filter, memo: Memo | None = None) -> completeness.Completeness:
+    """The completeness of one of completeness.TABLES for the filter's branches, remembered per database
+    state and branch selection."""
+    memo = memo or memos.memo(con)
+    known = memo.get(("histories", table), lambda: completeness.histories(con, table))
+    key = ("completeness", table, flt.scope, flt.branches, flt.districts, flt.kinds, flt.include_children)
+    return memo.get(key, lambda: completeness.assess(table, known, branch_ids(con, flt)))
 
 
 def _table_span(con, table: str, grain: str) -> tuple[dt.date | None, dt.date | None]:
@@ -170,15 +198,17 @@ def _branch_sums(
 
 def window(
     con, metric: Metric, flt: Filter, grain: str, fiscal_start: int = 1, memo: Memo | None = None
-) -> tuple[dt.date | None, dt.date | None, dt.date | None]:
-    """(from, to, as_of): the filter's dates, cut at the end of the data.
+) -> tuple[dt.date | None, dt.date | None, dt.date | None, completeness.Completeness | None]:
+    """(from, to, as_of, completeness): the filter's dates, cut at the end of the data and, unless the filter
+    chose a later end explicitly, at the complete-through date of its branches.
 
     Only the end of the data makes a period partial: a series that starts mid-period simply has no
     earlier data. Event and survey data run to the end of the month of their last held event.
     """
     first, last = data_span(con, metric, grain, memo)
     if first is None:
-        return None, None, None
+        return None, None, None, None
+    status = completeness_of(con, metric, flt, memo)
     if _table(metric) in ("events", "surveys"):
         last = periods.period_end(last.replace(day=1), "month")
     if flt.date_from:
@@ -186,7 +216,9 @@ def window(
     else:  # the first data's period; the whole window (one period) simply starts with the data
         start = first if grain == WINDOW else periods.period_start(first, grain, fiscal_start)
     end = min(flt.date_to, last) if flt.date_to else last
-    return start, end, last
+    if status and status.complete_through and not flt.beyond_complete:
+        end = min(end, status.complete_through)
+    return start, end, last, status
 
 
 def compute(
@@ -210,8 +242,12 @@ def compute(
     if fiscal_start not in range(1, 13):
         raise ValueError(f"fiscal_start must be a month number 1-12, not {fiscal_start!r}")
     memo = memos.memo(con)
-    start, end, as_of = window(con, metric, flt, grain, fiscal_start, memo)
+    start, end, as_of, status = window(con, metric, flt, grain, fiscal_start, memo)
     result = Result(metric, grain, by, _empty(by), as_of)
+    if status is not None:
+        result.complete_through, result.pending = status.complete_through, status.pending
+        if status.complete_through is None and status.last_reported is not None:
+            result.notes.append("no period in which every expected branch reported; all data is counted")
     if start is None and grain != "year" and data_span(con, metric, "year", memo)[0] is not None:
         result.notes.append(f"the data is reported by coarser periods than a {grain}; choose a coarser --grain")
     if start is None or start > end:
@@ -226,7 +262,8 @@ def compute(
             con, memo, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday
         )
     names = _branch_names(con, memo) if by == "branch" else {}
-    span = (grain, fiscal_start, start, end, flt.date_to)
+    incomplete_after = status.complete_through if status and flt.beyond_complete else None
+    span = (grain, fiscal_start, start, end, flt.date_to, incomplete_after)
     table, gone = _assemble(current, prior)
     result.table, result.gone = _finish(table, by, names, *span), _finish(gone, by, names, *span)
     if metric.compute in ("per_capita", "target"):
@@ -395,19 +432,25 @@ def _assemble(current: Values, prior: Values | None) -> tuple[list[tuple], list[
     return table, gone
 
 
-def _finish(rows: list[tuple], by, names: dict, grain, fiscal_start, start, end, requested_end=None) -> pd.DataFrame:
+def _finish(
+    rows: list[tuple], by, names: dict, grain, fiscal_start, start, end, requested_end=None, incomplete_after=None
+) -> pd.DataFrame:
     """The result table from rows (period_start, dim, value, prior_value): change, YoY percent, clipped
-    period span, partial flag, label and display names, sorted by period and `by` value."""
+    period span, partial flag, label and display names, sorted by period and `by` value. A period ending
+    after `incomplete_after` (a complete-through date the window was asked to go beyond) is partial too."""
     spans: dict[dt.date, tuple] = {}  # per period start: (label, clipped start, end, partial), worked out once
 
     def span(s: dt.date) -> tuple:
+        late = incomplete_after is not None and end > incomplete_after
         if grain == WINDOW:
-            return f"{start.isoformat()}..{end.isoformat()}", s, end, requested_end is not None and end < requested_end
+            cut = requested_end is not None and end < requested_end
+            return f"{start.isoformat()}..{end.isoformat()}", s, end, cut or late
         full_end = periods.period_end(s, grain)
         period_end = min(full_end, end)
         clipped = max(s, start)
         label = periods.label(periods.period_start(clipped, grain, fiscal_start), grain, fiscal_start)
-        return label, clipped, period_end, s < start or period_end < full_end
+        late = incomplete_after is not None and period_end > incomplete_after
+        return label, clipped, period_end, s < start or period_end < full_end or late
 
     out = []
     for s, dim, value, prior_value in rows:

@@ -39,6 +39,11 @@ class Filter:
     # The branch ids a signed-in supervisor may see, each with its children (as a selection rolls them up);
     # None: no limit. () allows nothing. Every other condition applies within it.
     scope: tuple[str, ...] | None = None
+    # False: a table whose branches report every period (visits, circulation, measures) is counted only up
+    # to its complete-through date for these branches (data/completeness.py), whatever date_to says. True:
+    # date_to was chosen explicitly beyond it; the periods after it are counted, marked partial and listed
+    # with the branches that have not reported them.
+    beyond_complete: bool = False
 
     def with_dates(self, date_from: dt.date | None, date_to: dt.date | None) -> Filter:
         return replace(self, date_from=date_from, date_to=date_to)
@@ -120,14 +125,19 @@ def matching_branches(con, flt: Filter) -> set[str]:
         cursor.close()
 
 
+def branch_ids(con, flt: Filter) -> list[str]:
+    """matching_branches() sorted, remembered per database state (not to be changed by the caller)."""
+    key = ("branch_ids", flt.scope, flt.branches, flt.districts, flt.kinds, flt.include_children)
+    return memo(con).get(key, lambda: sorted(matching_branches(con, flt)))
+
+
 def fact_branch_sql(con, flt: Filter, alias: str = "f") -> tuple[list[str], list]:
     """branch_sql() as a condition on a fact table's branch_id, without joining the branches table (a join
     costs more than the rest of a small aggregate): no condition when the filter chooses no branches and
     has no scope, else the matching ids (remembered per database state) bound as one list."""
     if not branch_sql(flt, "b")[0]:
         return [], []
-    key = ("branch_ids", flt.scope, flt.branches, flt.districts, flt.kinds, flt.include_children)
-    ids = memo(con).get(key, lambda: sorted(matching_branches(con, flt)))
+    ids = branch_ids(con, flt)
     if not ids:
         return ["false"], []
     return [f"list_contains(?, {alias}.branch_id)"], [ids]

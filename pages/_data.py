@@ -13,15 +13,17 @@ import streamlit as st
 
 from data import db, store
 from data.cli import build_sample
+from data.completeness import TABLES as COMPLETENESS_TABLES
 from data.importer import Options, import_file
 from metrics import engine, filters, quality, satisfaction
-from metrics.filters import matching_branches
+from metrics.filters import Filter, matching_branches
 from pages._i18n import t
 from pages._state import from_key
 
 CACHE = {"ttl": 3600, "max_entries": 512, "show_spinner": False}
 UPLOAD_WAIT_SECONDS = 60  # an upload queues this long behind another import, then says the database is busy
 HEADLINE = ("visits", "loans", "events")  # the tables whose end is the dashboard's "data as of" date
+COMPLETENESS_HEADLINE = ("visits", "loans")  # whose periods not yet reported by every branch the header names
 
 
 @st.cache_resource(show_spinner="Opening the database…", max_entries=4)
@@ -81,12 +83,36 @@ def import_uploads(path: str, uploads: list[tuple[str, bytes]], allow_new: bool,
 
 
 @st.cache_data(**CACHE)
-def as_of(path: str, version: str) -> dt.date | None:
-    """The last day the headline tables cover."""
-    con = open_db(path, version)
-    ends = [engine.data_span(con, engine.get(m), "year")[1] for m in HEADLINE]
+def as_of(path: str, version: str, key: tuple) -> dt.date | None:
+    """The last day the headline tables cover for the filter's branches (`key`; its dates do not matter):
+    for visits and loans their complete-through date, so that the period presets (year to date, last
+    12 months) end where every expected branch has reported; for events the end of the event data."""
+    con, flt = open_db(path, version), from_key(key)
+    ends = []
+    for metric_id in HEADLINE:
+        metric = engine.get(metric_id)
+        status = engine.completeness_of(con, metric, flt)
+        if status is None:
+            ends.append(engine.data_span(con, metric, "year")[1])
+        else:
+            ends.append(status.complete_through or status.last_reported)
     ends = [e for e in ends if e]
     return max(ends) if ends else None
+
+
+@st.cache_data(**CACHE)
+def completeness(path: str, version: str, key: tuple, metric_ids: tuple[str, ...] = COMPLETENESS_HEADLINE) -> list:
+    """[(metric id, Completeness)] of the metrics' tables for the filter's branches (`key`)."""
+    con, flt = open_db(path, version), from_key(key)
+    found = [(m, engine.completeness_of(con, engine.get(m), flt)) for m in metric_ids]
+    return [(m, status) for m, status in found if status is not None and status.last_reported is not None]
+
+
+@st.cache_data(**CACHE)
+def status_of_tables(path: str, version: str, scope: tuple[str, ...] | None) -> list:
+    """[(table, Completeness)] of every table judged for completeness, for the branches in a user's scope."""
+    con = open_db(path, version)
+    return [(table, engine.table_completeness(con, table, Filter(scope=scope))) for table in COMPLETENESS_TABLES]
 
 
 @st.cache_data(**CACHE)
@@ -116,9 +142,17 @@ def metric(
         "table": result.table,
         "gone": result.gone,
         "as_of": result.as_of,
+        "complete_through": result.complete_through,
+        "pending": result.pending,
         "excluded": result.excluded,
         "notes": result.notes,
     }
+
+
+@st.cache_data(**CACHE)
+def branch_names(path: str, version: str, language: str) -> dict[str, str]:
+    """branch_id -> display name in the language."""
+    return engine.branch_names(open_db(path, version), language)
 
 
 @st.cache_data(**CACHE)

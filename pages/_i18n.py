@@ -50,6 +50,30 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{period} 为不完整周期（截至 {end}），与上年同期对比。",
     ),
     "no_data": ("No data for this selection.", "当前筛选条件下没有数据。"),
+    # Reporting completeness (data/completeness.py).
+    "reported_so_far": (
+        "{metric}: {reported} of {expected} branches have reported {period}; the comparison ends {end}. "
+        "Not reported yet: {missing}.",
+        "{metric}：{expected} 个服务点中已有 {reported} 个报送了{period}的数据，对比截至 {end}。尚未报送：{missing}。",
+    ),
+    "reported_partial": (
+        "{metric}: {reported} of {expected} branches have reported {period}; it is counted as a partial period. "
+        "Not reported yet: {missing}.",
+        "{metric}：{expected} 个服务点中已有 {reported} 个报送了{period}的数据，该周期按不完整周期计。"
+        "尚未报送：{missing}。",
+    ),
+    "and_more": (" and {count} more", " 等，另有 {count} 个"),
+    "complete_through": ("Complete through", "数据完整至"),
+    "behind": ("Not reported yet", "尚未报送"),
+    "completeness_title": ("Reporting completeness", "报送完整性"),
+    "completeness_help": (
+        "A branch is expected in a month when it is open and reported in any of the three months before. The "
+        "comparisons end on the last day every expected branch has reported.",
+        "服务点在某月开放且前三个月中任一月份有报送，即视为该月应报送。对比截至所有应报送服务点均已报送的最后一天。",
+    ),
+    "table_visits": ("Visits", "到馆人次"),
+    "table_circulation": ("Circulation", "流通"),
+    "table_measures": ("Other measures", "其他指标"),
     "no_database": (
         "No database yet. Import exports on the Data page or with `python -m data import`.",
         "尚无数据库。请在“数据”页面或用 `python -m data import` 导入。",
@@ -226,6 +250,27 @@ def number(value, fmt: str = "int", language: str | None = None) -> str:
     if language == "zh" and abs(value) >= 10_000:
         return f"{value / 10_000:.1f}万"
     return f"{value:,.0f}"
+
+
+MONTH_NAMES = ("January February March April May June July August September October November December").split()
+
+
+def period_name(label: str, language: str | None = None) -> str:
+    """A completeness period label (2026-11, 2026-Q4, 2026) in words: November 2026, 2026年11月."""
+    zh = (language or lang()) == "zh"
+    year, _, rest = label.partition("-")
+    if not rest:
+        return f"{year}年" if zh else year
+    if rest.startswith("Q"):
+        return f"{year}年第{rest[1:]}季度" if zh else f"{rest} {year}"
+    return f"{year}年{int(rest)}月" if zh else f"{MONTH_NAMES[int(rest) - 1]} {year}"
+
+
+def long_date(day, language: str | None = None) -> str:
+    """31 October 2026, 2026年10月31日."""
+    if (language or lang()) == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def percent_change(value) -> str:

@@ -10,7 +10,9 @@ import streamlit as st
 from metrics.filters import Filter
 from metrics.registry import get
 from pages import _data, _state
-from pages._i18n import metric_help, metric_label, number, percent_change, t
+from pages._i18n import lang, long_date, metric_help, metric_label, number, percent_change, period_name, t
+
+MAX_NAMED = 8  # branches named in a note; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,8 @@ def for_branch(ctx: Context, branch_id: str) -> Context:
 def context() -> Context | None:
     """The page's context, or None (with a message) when there is no data yet."""
     path, con, version = _data.current()
-    as_of = _data.as_of(path, version) if con is not None else None
+    # The as-of date is that of the chosen branches (a supervisor's own, a branch's own November).
+    as_of = _data.as_of(path, version, _state.filter_key(_state.current_filter(None))) if con is not None else None
     if as_of is None:
         st.info(t("no_data"))
         return None
@@ -61,9 +64,34 @@ def context() -> Context | None:
 
 
 def header(title_key: str, ctx: Context) -> None:
-    """Page title, the as-of stamp and the selected window."""
+    """Page title, the as-of stamp, the selected window and what has not been reported yet."""
     st.title(t(title_key))
     st.caption(f"{t('as_of', date=ctx.as_of.isoformat())} · {ctx.flt.date_from} – {ctx.flt.date_to}")
+    completeness_note(ctx)
+
+
+def completeness_note(ctx: Context) -> None:
+    """For visits and loans: the periods after the complete-through date of the chosen branches that some
+    of them reported and some expected ones did not, and whether the comparison stops before them (every
+    preset) or counts them as partial (a custom end chosen beyond them)."""
+    names = _data.branch_names(ctx.path, ctx.version, lang())
+    for metric_id, status in _data.completeness(ctx.path, ctx.version, ctx.key):
+        for pending in status.pending:
+            if ctx.flt.date_to and pending.start > ctx.flt.date_to:
+                continue  # after the chosen window: nothing on this page is affected
+            missing = ", ".join(names.get(b, b) for b in pending.not_reported[:MAX_NAMED])
+            if len(pending.not_reported) > MAX_NAMED:
+                missing += t("and_more", count=len(pending.not_reported) - MAX_NAMED)
+            values = {
+                "metric": metric_label(get(metric_id)),
+                "reported": len(pending.reported),
+                "expected": pending.expected_count,
+                "period": period_name(pending.period),
+                "end": long_date(status.complete_through) if status.complete_through else "–",
+                "missing": missing,
+            }
+            key = "reported_partial" if ctx.flt.beyond_complete else "reported_so_far"
+            st.warning(t(key, **values), icon=":material/schedule:")
 
 
 def partial_note(result: dict) -> None:

@@ -143,11 +143,14 @@ def period_window(preset: str, as_of: dt.date, fiscal_start: int, date_from=None
 
 
 def current_filter(as_of: dt.date | None) -> Filter:
-    """The metrics Filter for the sidebar's current choices, within the signed-in user's scope."""
+    """The metrics Filter for the sidebar's current choices, within the signed-in user's scope (without
+    dates when `as_of` is None). A custom period whose end the user chose counts the data after the
+    complete-through date (marked partial); every preset stops there."""
     state = st.session_state
     date_from = date_to = None
     if as_of:
         date_from, date_to = period_window(state["period"], as_of, state["fy"], state["date_from"], state["date_to"])
+    explicit_end = state["period"] == "custom" and state["date_to"] is not None
     return Filter(
         date_from=date_from,
         date_to=date_to,
@@ -158,6 +161,7 @@ def current_filter(as_of: dt.date | None) -> Filter:
         audiences=tuple(state["audiences"]),
         formats=tuple(state["formats"]),
         scope=_auth.scope(),
+        beyond_complete=bool(as_of) and explicit_end,
     )
 
 
@@ -174,6 +178,7 @@ def filter_key(flt: Filter) -> tuple:
         flt.audiences,
         flt.formats,
         flt.scope,
+        flt.beyond_complete,
     )
 
 
