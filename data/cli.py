@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from data import db, store
+from data import completeness, db, store
 from data.importer import Options, file_digest, import_file, import_paths
 from data.mapping import KINDS
 from data.report import describe
@@ -109,6 +109,8 @@ def _status(args) -> int:
     con, real = store.open_reader(path)
     with con:
         rows = db.status(con)
+        completeness_rows = completeness.network(con)
+        names = dict(con.execute("SELECT branch_id, name FROM branches").fetchall())
     print(f"database {path}" + (f" ({real.name})" if real != path else ""))
     print(f"{'table':<12} {'rows':>10} {'first':>12} {'last':>12} {'branches':>9}  last import")
     for row in rows:
@@ -116,7 +118,25 @@ def _status(args) -> int:
             f"{row['table']:<12} {row['rows']:>10,} {str(row['first_date'] or ''):>12} "
             f"{str(row['last_date'] or ''):>12} {row['branches']:>9,}  {row['last_import'] or ''}"
         )
+    _print_completeness(completeness_rows, names)
     return 0
+
+
+def _print_completeness(found: list, names: dict[str, str]) -> None:
+    """Per table: the date through which every expected branch has reported, and who is behind after it."""
+    print("\nreporting completeness (comparisons end where every expected branch has reported):")
+    for status in found:
+        if status.last_reported is None:
+            print(f"  {status.table:<12} no data")
+            continue
+        through = status.complete_through or "never (no period in which every expected branch reported)"
+        print(f"  {status.table:<12} complete through {through}")
+        for pending in status.pending[-12:]:
+            missing = ", ".join(names.get(b, b) for b in pending.not_reported)
+            print(
+                f"    {pending.period}: {len(pending.reported)} of {pending.expected_count} branches reported; "
+                f"not yet: {missing}"
+            )
 
 
 def build_sample(db_arg: str | None = None) -> int:

@@ -159,6 +159,15 @@ def histories(con, table: str) -> dict[str, History]:
     return out
 
 
+def network(con) -> list[Completeness]:
+    """The completeness of every table in TABLES for all branches (what `python -m data status` shows)."""
+    out = []
+    for table in TABLES:
+        known = histories(con, table)
+        out.append(assess(table, known, list(known)))
+    return out
+
+
 # --- judging -------------------------------------------------------------------------------------------------
 
 

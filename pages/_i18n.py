@@ -71,6 +71,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "comparisons end on the last day every expected branch has reported.",
         "服务点在某月开放且前三个月中任一月份有报送，即视为该月应报送。对比截至所有应报送服务点均已报送的最后一天。",
     ),
+    "table": ("Table", "数据表"),
+    "reported_count": ("Reported / expected", "已报送 / 应报送"),
     "table_visits": ("Visits", "到馆人次"),
     "table_circulation": ("Circulation", "流通"),
     "table_measures": ("Other measures", "其他指标"),

@@ -45,6 +45,8 @@ if con is None:
 if _auth.allows("network"):
     st.subheader(t("loaded_tables"))
     st.dataframe(_data.status(path, version), hide_index=True)
+st.subheader(t("completeness_title"), help=t("completeness_help"))
+st.dataframe(_data.completeness_listing(path, version, _auth.scope(), lang()), hide_index=True)
 for name, title in (("imports", "import_history"), ("rejected", "rejected_rows")) if importing else ():
     st.subheader(t(title))
     listing = _data.table_query(path, version, name)
