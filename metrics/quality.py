@@ -30,6 +30,10 @@ Rules (thresholds are the module constants named in capitals):
    branch and column. ``impossible`` (error), per event: satisfaction above its scale_max, responses above
    attendance, or volunteer_hours above MAX_HOURS_PER_VOLUNTEER x volunteers.
 
+5. ``not_reported`` (warning): a branch expected in a period after its table's complete-through date (open,
+   and reported in any of the three periods before; data/completeness.py) that has not reported it while
+   other branches have, one finding per branch and period. Judged over the whole network.
+
 A Filter's branch conditions choose which branches are reported, but holidays are always judged against the
 whole network. Its dates choose the findings whose period overlaps them; baselines may look further back.
 """
@@ -43,10 +47,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from data import completeness
 from metrics.filters import Filter, branch_sql, fact_sql
 from metrics.registry import LOANS_ROW
 
-KINDS = ("missing_days", "missing_months", "zero_run", "spike", "negative", "impossible")
+KINDS = ("missing_days", "missing_months", "zero_run", "spike", "negative", "impossible", "not_reported")
 DEFAULT_TABLES = ("visits", "circulation", "events")
 
 GAP_MIN_DAYS = 3
@@ -113,6 +118,8 @@ def findings(
             series = _series_findings(table, _fetch_series(con, table, flt, ids), by_position)
             found += [replace(f, branch_id=ids[f.branch_id]) for f in series]
         found += _negative_findings(con, table, flt)
+        if table in completeness.TABLES:
+            found += _not_reported_findings(con, table)
         if table == "events":
             found += _event_findings(con, flt)
     wanted = _branch_ids(con, flt)
@@ -322,6 +329,21 @@ def _monthly_gaps(table: str, calendar: pd.DataFrame, spans: pd.DataFrame) -> li
         label = run.start.strftime("%Y-%m") + ("" if run.n == 1 else ".." + run.end.strftime("%Y-%m"))
         text = f"no rows for {label} ({run.n} month{'s' if run.n > 1 else ''})"
         out.append(_finding(table, run.branch_id, "missing_months", run.start, end, text, run.n))
+    return out
+
+
+def _not_reported_findings(con: duckdb.DuckDBPyConnection, table: str) -> list[Finding]:
+    """not_reported: the expected branches missing from each period after the network's complete-through date."""
+    known = completeness.histories(con, table)
+    status = completeness.assess(table, known, list(known))
+    out = []
+    for pending in status.pending:
+        text = (
+            f"no rows for {pending.period}, which {len(pending.reported)} of {pending.expected_count} branches have "
+            f"reported; expected (open, and reported in one of the {completeness.LOOKBACK} periods before)"
+        )
+        for branch_id in pending.not_reported:
+            out.append(_finding(table, branch_id, "not_reported", pending.start, pending.end, text))
     return out
 
 

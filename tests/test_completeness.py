@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
+import pytest
+import streamlit as st
 from conftest import FIXTURES, load, write
+from streamlit.testing.v1 import AppTest
 
 from data import cli as data_cli
 from data import db
 from data.completeness import assess, histories
 from metrics import cli as metrics_cli
+from metrics import quality
 from metrics.engine import compute
 from metrics.filters import Filter
+
+ROOT = Path(__file__).resolve().parents[1]
+ENTRY = ROOT / "tests" / "app" / "entry.py"
 
 
 def _load(con, tmp_path, name: str, text: str) -> None:
@@ -212,3 +220,64 @@ def _fresh(folder):
     con = db.connect(folder / "kpi.duckdb")
     assert load(con, FIXTURES / "import" / "branches.csv").status == "loaded"
     return con
+
+
+def test_a_data_check_names_each_expected_branch_that_has_not_reported(branches_db, tmp_path):
+    _load(branches_db, tmp_path, "visits.csv", monthly(TWO_YEARS))
+    _load(branches_db, tmp_path, "early.csv", EARLY)
+    found = [f for f in quality.findings(branches_db, tables=("visits",)) if f.kind == "not_reported"]
+    assert [(f.branch_id, f.period_start, f.period_end, f.severity) for f in found] == [
+        ("central", dt.date(2025, 11, 1), dt.date(2025, 11, 30), "warning")
+    ]
+    assert "2 of 3 branches have reported" in found[0].evidence
+
+
+@pytest.fixture
+def early_upload_db(tmp_path, monkeypatch):
+    """A database of TWO_YEARS plus EARLY, imported as a user would, opened by the dashboard ($KPI_DB)."""
+    path = tmp_path / "kpi.duckdb"
+    files = [
+        FIXTURES / "import" / "branches.csv",
+        write(tmp_path, "visits.csv", monthly(TWO_YEARS)),
+        write(tmp_path, "early.csv", EARLY),
+    ]
+    assert data_cli.main(["import", "--db", str(path), *map(str, files)]) == 0
+    monkeypatch.setenv("KPI_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield path
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_the_overview_says_who_has_not_reported_and_keeps_its_comparison(early_upload_db):
+    at = AppTest.from_file(str(ENTRY), default_timeout=30).run()
+    assert not at.exception, [e.message for e in at.exception]
+    notes = [w.value for w in at.warning]
+    assert (
+        "Visits: 2 of 3 branches have reported November 2025; the comparison ends 31 October 2025. "
+        "Not reported yet: Central Library." in notes
+    )
+    visits = next(m for m in at.metric if m.label == "Visits")
+    # January-October 2025 against January-October 2024: 15,000 both years.
+    assert (visits.value, visits.delta) == ("15,000", "+0.0%")
+    assert any("2025-01-01 – 2025-12-31" in c.value and "2025-10-31" in c.value for c in at.caption)
+    # In Chinese too, with no English word.
+    at.sidebar.button_group(key="lang").set_value("zh").run()
+    notes = [w.value for w in at.warning]
+    assert "到馆人次：3 个服务点中已有 2 个报送了2025年11月的数据，对比截至 2025年10月31日。尚未报送：中心馆。" in notes
+
+
+def test_the_data_page_lists_who_has_not_reported(early_upload_db):
+    at = AppTest.from_file(str(ENTRY), default_timeout=30).run()
+    at.switch_page(str(ROOT / "pages" / "data_status.py"))
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    listing = next(d.value for d in at.dataframe if "Not reported yet" in d.value.columns)
+    visits = listing[listing["Table"] == "Visits"].iloc[0]
+    assert (visits["Complete through"], visits["Month"], visits["Reported / expected"]) == (
+        "2025-10-31",
+        "November 2025",
+        "2 / 3",
+    )
+    assert visits["Not reported yet"] == "Central Library"
