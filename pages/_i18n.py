@@ -88,10 +88,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "by_audience": ("By audience", "按服务对象"),
     "by_format": ("By format", "按形式"),
     "sessions": ("Sessions", "场次"),
-    "plan_completion_title": ("Plan completion", "计划完成率"),
     "satisfaction_by": ("Satisfaction by {what}", "满意度：按{what}"),
     "distribution": ("Scores given", "评分分布"),
-    "answers": ("Answers", "回答数"),
     "score": ("Score", "得分"),
     "upload": ("Import exports", "导入数据"),
     "upload_help": (
