@@ -195,6 +195,15 @@ def test_branches_ranking_contribution_and_multiples_are_the_metric_layers(con):
         assert trace["x"] == list(part["period"]) and same(trace["y"], part["value"]), trace["name"]
     assert {t["name"] for t in shown["multiples"]["traces"]} == set(monthly["branch"])
 
+    # One branch in detail: its trend is the engine's for the branch with its reading rooms.
+    at.selectbox(key="drill").set_value("north")
+    shown = figures(ok(at.run()))
+    one = Filter(date_from=FLT.date_from, date_to=FLT.date_to, branches=("north",))
+    trend = engine.compute(con, "visits", one, "month", compare=True).table
+    prior, current = shown["drill_trend"]["traces"][:2]
+    assert current["x"] == list(trend["period"])
+    assert same(current["y"], trend["value"]) and same(prior["y"], trend["prior_value"])
+
 
 # ---------------------------------------------------------------- Satisfaction
 
