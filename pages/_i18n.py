@@ -140,7 +140,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "responses_note": (
         "Responses are answers, not people: each survey answer and each rating an event reports counts once. "
         "The distribution below shows the survey answers only.",
-        "评价条数按回答计，不按人数计：每一份问卷回答、每一条活动评价各计一次。下方的评分分布只含问卷回答。",
+        "评价人次按回答条数计，不是人数：每一份问卷回答、每一条活动评价各计一次。下方的评分分布只含问卷回答。",
     ),
     "survey_answers": ("Survey answers", "问卷回答条数"),
 }

@@ -267,7 +267,7 @@ def test_satisfaction_deltas_are_points_and_counts_percent(hand_db, lang):
     assert {m.label: m.delta for m in at.metric} == HAND_CARDS[lang]
     assert {m.label: m.value for m in at.metric} == dict(zip(HAND_CARDS[lang], ("80.0", "66.7%", "3"), strict=True))
     # "Responses" are explained as answers, not people, where the count and the distribution of answers appear.
-    note = {"en": "Responses are answers, not people", "zh": "评价条数按回答计，不按人数计"}[lang]
+    note = {"en": "Responses are answers, not people", "zh": "评价人次按回答条数计，不是人数"}[lang]
     assert any(note in c.value for c in at.caption)
     responses = card(at, {"en": "Responses", "zh": "评价人次"}[lang])
     assert {"en": "not people", "zh": "不是人数"}[lang] in responses.proto.help
