@@ -134,6 +134,7 @@ CALLS: list[tuple[tuple[str, ...], Call]] = [
                     "events",
                     "attendance",
                     "online_attendance",
+                    "participation",
                     "attendance_per_event",
                     "plan_completion",
                     "volunteer_hours",
@@ -143,7 +144,7 @@ CALLS: list[tuple[tuple[str, ...], Call]] = [
             *[
                 c
                 for dim in ("category", "audience", "format")
-                for c in (metric("events", by=dim), metric("attendance", by=dim, compare=False))
+                for c in (metric("events", by=dim), metric("participation", by=dim))
             ],
             metric("plan_completion", grain="month", compare=False),
             Call("sat_trend", grain="year", by="category"),

@@ -564,12 +564,18 @@ def contribution_of(table: pd.DataFrame, gone: pd.DataFrame) -> pd.DataFrame:
 
 def ranking(result: Result, period: str | None = None) -> pd.DataFrame:
     """The `by` values of one period (the last by default) ranked by value, with their share of the total."""
-    table = result.table
+    return rank(result.table, result.metric, period)
+
+
+def rank(table: pd.DataFrame, metric: Metric, period: str | None = None) -> pd.DataFrame:
+    """ranking() of a result's table (as the pages hold it): the rows of one period (the last by default),
+    best first, numbered in `rank`, with `share`, each row's percent of the period's total; the share is
+    left empty (NaN) for a metric whose parts do not add up to a total (a ratio, a mean, a per-capita)."""
     if table.empty:
-        return table
+        return table.assign(rank=pd.Series(dtype=int), share=pd.Series(dtype=float))
     period = period or table["period"].iloc[-1]
-    rows = table[table["period"] == period].sort_values("value", ascending=not result.metric.higher_is_better)
+    rows = table[table["period"] == period].sort_values("value", ascending=not metric.higher_is_better)
     rows = rows.assign(rank=range(1, len(rows) + 1))
-    if not result.metric.is_ratio and result.metric.compute == "sum":
-        rows["share"] = rows["value"] / rows["value"].sum() * 100
+    total = rows["value"].sum()
+    rows["share"] = rows["value"] / total * 100 if metric.is_additive and total else NAN
     return rows.reset_index(drop=True)

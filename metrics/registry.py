@@ -13,6 +13,8 @@ from dataclasses import dataclass
 LOANS_ROW = "coalesce(f.circulation, f.checkouts + f.renewals, f.checkouts, f.renewals)"
 HELD = "NOT f.planned"
 IN_PERSON = "f.format <> 'online'"
+SCORE_UNIT = "score 0-100"
+POINT_UNITS = ("%", SCORE_UNIT)  # units whose changes are differences in points, not percentages
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,18 @@ class Metric:
     @property
     def is_ratio(self) -> bool:
         return self.denominator is not None
+
+    @property
+    def is_additive(self) -> bool:
+        """Whether its parts add up to its total: a sum over rows (or the count of responses), never a
+        ratio, a mean, a share, a per-capita figure or a target attainment."""
+        return (self.compute == "sum" and self.denominator is None) or self.id == "responses"
+
+    @property
+    def change_in_points(self) -> bool:
+        """Whether a change is told in points (the difference of two values) rather than in percent: a
+        share (%) or a 0-100 score, where "+2" is read as two points, not as 2% of the value."""
+        return self.unit in POINT_UNITS
 
 
 EVENT_DIMS = ("category", "audience", "format")
@@ -160,19 +174,35 @@ METRICS: tuple[Metric, ...] = (
         dimensions=EVENT_DIMS,
     ),
     Metric(
+        "participation",
+        "Participation",
+        "参与人次",
+        "Attendance plus online attendance: everyone who took part in an event held, in person or online.",
+        "参与人次 = 参加人次（现场）+ 线上参与人次：已举办活动的全部参与者，无论现场还是线上。",
+        "derived: PLS 610 + virtual program attendance; 参与人次 = 参加人次 + 线上参与人次",
+        "people",
+        "int",
+        True,
+        "events",
+        "f.attendance",
+        where=HELD,
+        dimensions=EVENT_DIMS,
+    ),
+    Metric(
         "attendance_per_event",
         "Attendance per event",
         "场均参加人次",
-        "Attendance (all formats) divided by the sessions that reported attendance.",
-        "参加人次（全部形式）除以报告了人数的活动场次。",
-        "derived: PLS 610 / PLS 600",
+        "Attendance (in person, as on the Attendance card) divided by the in-person sessions that reported "
+        "attendance; online events count in neither.",
+        "参加人次（现场，与“参加人次”口径相同）除以报告了人数的现场活动场次；线上活动不计入分子与分母。",
+        "derived: PLS 610 / PLS 600 (in person)",
         "people per session",
         "dec1",
         True,
         "events",
         "f.attendance",
         "CASE WHEN f.attendance IS NOT NULL THEN f.sessions END",
-        where=HELD,
+        where=f"{HELD} AND {IN_PERSON}",
         compute="ratio",
         dimensions=EVENT_DIMS,
     ),
@@ -242,10 +272,10 @@ METRICS: tuple[Metric, ...] = (
         "satisfaction",
         "Satisfaction",
         "满意度",
-        "Mean score normalised to 0-100 (score / scale maximum), weighted by responses.",
-        "平均得分折算为百分制（得分/满分），按回复数加权。",
+        "Mean score normalised to 0-100 (score / scale maximum), weighted by responses (answers, not people).",
+        "平均得分折算为百分制（得分/满分），按评价条数（回答数，非人数）加权。",
         "满意度 (mean score); ISO 11620 B.2.4.2 user satisfaction",
-        "score 0-100",
+        SCORE_UNIT,
         "dec1",
         True,
         "surveys",
@@ -270,8 +300,9 @@ METRICS: tuple[Metric, ...] = (
         "responses",
         "Responses",
         "评价人次",
-        "Satisfaction responses behind the scores.",
-        "满意度评价的回复数。",
+        "Answers behind the satisfaction scores, not people: each survey answer and each rating an event "
+        "reports is one response, so one person who answers twice counts twice.",
+        "满意度得分所依据的评价条数（不是人数）：每一份问卷回答、每一条活动评价各计一次，同一人回答两次计两次。",
         "sample size n",
         "responses",
         "int",

@@ -114,10 +114,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "by_audience": ("By audience", "按服务对象"),
     "by_format": ("By format", "按形式"),
     "sessions": ("Sessions", "场次"),
-    "plan_completion_title": ("Plan completion", "计划完成率"),
     "satisfaction_by": ("Satisfaction by {what}", "满意度：按{what}"),
     "distribution": ("Scores given", "评分分布"),
-    "answers": ("Answers", "回答数"),
     "score": ("Score", "得分"),
     "upload": ("Import exports", "导入数据"),
     "upload_help": (
@@ -162,6 +160,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role_director": ("director", "馆长"),
     "role_supervisor": ("supervisor", "分馆主管"),
     "role_viewer": ("viewer", "只读"),
+    # One definition everywhere; deltas in the same units (issue 11)
+    "points_share": ("{value} pts", "{value}个百分点"),  # change of a share (%): percentage points
+    "points_score": ("{value} pts", "{value}分"),  # change of a 0-100 score: points of the score
+    "responses_note": (
+        "Responses are answers, not people: each survey answer and each rating an event reports counts once. "
+        "The distribution below shows the survey answers only.",
+        "评价人次按回答条数计，不是人数：每一份问卷回答、每一条活动评价各计一次。下方的评分分布只含问卷回答。",
+    ),
+    "survey_answers": ("Survey answers", "问卷回答条数"),
 }
 
 
@@ -279,3 +286,19 @@ def percent_change(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return f"{value:+.1f}%"
+
+
+def point_change(value, metric: Metric) -> str:
+    """A change of a share or a 0-100 score, in points: "+1.2 pts"; in Chinese 个百分点 for a share, 分 for a
+    score. Empty when there is no change to tell."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if metric.unit == "%":
+        return t("points_share", value=f"{value:+.1f}")
+    return t("points_score", value=f"{value:+.1f}")
+
+
+def change_text(metric: Metric, change, yoy_pct) -> str:
+    """The change against a year earlier in the metric's own units: points for shares and scores
+    (metric.change_in_points), percent for counts and other figures. Empty when there is none."""
+    return point_change(change, metric) if metric.change_in_points else percent_change(yoy_pct)

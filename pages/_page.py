@@ -10,7 +10,7 @@ import streamlit as st
 from metrics.filters import Filter
 from metrics.registry import get
 from pages import _data, _state
-from pages._i18n import lang, long_date, metric_help, metric_label, number, percent_change, period_name, t
+from pages._i18n import change_text, lang, long_date, metric_help, metric_label, number, period_name, t
 
 MAX_NAMED = 8  # branches named in a note; the rest are counted
 
@@ -119,19 +119,21 @@ def column_labels(metric_id: str) -> dict[str, str]:
 
 def kpi_card(column, ctx: Context, metric_id: str, sparkline: bool = False) -> None:
     """A KPI card: the period's value, its change against a year earlier (coloured by whether up is
-    good), the definition on hover and, when asked, a monthly sparkline."""
+    good; in points for shares and scores, in percent for counts), the definition on hover and, when
+    asked, a monthly sparkline."""
     metric = get(metric_id)
     table = ctx.metric(metric_id)["table"]
     value = table["value"].iloc[0] if not table.empty else None
-    change = table["yoy_pct"].iloc[0] if not table.empty and ctx.compare else None
+    compared = not table.empty and ctx.compare
+    delta = change_text(metric, table["change"].iloc[0], table["yoy_pct"].iloc[0]) if compared else ""
     monthly = ctx.metric(metric_id, grain="month", compare=False)["table"] if sparkline else None
     column.metric(
         metric_label(metric),
         number(value, metric.fmt),
-        percent_change(change) or None,
+        delta or None,
         delta_color="normal" if metric.higher_is_better else "inverse",
         help=metric_help(metric),
         chart_data=list(monthly["value"]) or None if monthly is not None else None,
         border=True,
-        delta_description=t("vs_prior") if percent_change(change) else None,
+        delta_description=t("vs_prior") if delta else None,
     )

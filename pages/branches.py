@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from metrics.engine import contribution_of
+from metrics.engine import contribution_of, rank
 from metrics.registry import get
 from pages import _charts, _data
 from pages._drill import drill_down
@@ -24,13 +24,12 @@ chosen = st.selectbox(
 )
 metric = get(chosen)
 result = ctx.metric(chosen, by="branch")
-ranked = result["table"].sort_values("value", ascending=not metric.higher_is_better).reset_index(drop=True)
+ranked = rank(result["table"], metric)  # best first, with each branch's share of the total
 if ranked.empty:
     st.info(t("no_data"))
     st.stop()
 branches = _data.branches(ctx.path, ctx.version, ctx.flt.scope)
 display = {row["name"]: branch_label(row) for _, row in branches.iterrows()}
-ranked["share"] = ranked["value"] / ranked["value"].sum() * 100
 per_capita = {"visits": "visits_per_capita", "loans": "loans_per_capita"}.get(chosen)
 if per_capita:
     capita = ctx.metric(per_capita, by="branch", compare=False)["table"].set_index("branch")["value"]

@@ -1,7 +1,7 @@
-"""Events & programmes: sessions and attendance by category, audience and format; plan completion;
-attendance per event; satisfaction by category."""
+"""Events & programmes: sessions and participation by category, audience and format; plan completion;
+attendance per event; satisfaction by category. Each chart shows one registered metric, titled with its
+label; the page joins results for display and computes none."""
 
-import pandas as pd
 import streamlit as st
 
 from metrics.registry import get
@@ -10,59 +10,39 @@ from pages._export import downloads
 from pages._i18n import code_label, metric_label, t
 from pages._page import context, header, kpi_card
 
-HEADLINES = ("events", "attendance", "online_attendance", "attendance_per_event", "plan_completion", "volunteer_hours")
+COUNTS = ("events", "attendance", "online_attendance", "participation")
+RATES = ("attendance_per_event", "plan_completion", "volunteer_hours")
+BREAKDOWNS = (("category", "by_category"), ("audience", "by_audience"), ("format", "by_format"))
+CHARTS = (("events", "sessions"), ("participation", "participation"))  # (metric, chart key prefix), left to right
 
 ctx = context()
 if ctx is None:
     st.stop()
 header("events", ctx)
-for column, metric_id in zip([*st.columns(3), *st.columns(3)], HEADLINES, strict=True):
-    kpi_card(column, ctx, metric_id)
+for row in (COUNTS, RATES):
+    for column, metric_id in zip(st.columns(len(row)), row, strict=True):
+        kpi_card(column, ctx, metric_id)
 
-for dimension, title_key in (("category", "by_category"), ("audience", "by_audience"), ("format", "by_format")):
-    sessions = ctx.metric("events", by=dimension)["table"]
-    if sessions.empty:
+for dimension, title_key in BREAKDOWNS:
+    tables = {metric_id: ctx.metric(metric_id, by=dimension)["table"] for metric_id, _ in CHARTS}
+    if tables["events"].empty:
         continue
-    # Attendance of every format: in person and online are separate metrics, added up for this chart.
-    people = [ctx.metric(m, by=dimension, compare=False)["table"] for m in ("attendance", "online_attendance")]
-    attendance = pd.concat(people).groupby(dimension, as_index=False)["value"].sum()
-    merged = (
-        sessions[[dimension, "value", "prior_value", "yoy_pct"]]
-        .rename(columns={"value": "sessions"})
-        .merge(attendance.rename(columns={"value": "attendance"}), on=dimension, how="left")
-    )
-    merged[dimension] = merged[dimension].map(code_label)
-    left, right = st.columns(2)
-    left.plotly_chart(
-        _charts.bars(
-            merged,
-            dimension,
-            "sessions",
-            f"{metric_label(get('events'))} · {t(title_key)}",
-            "",
-            t("sessions"),
-            horizontal=True,
-        ),
-        key=f"sessions_{dimension}",
-    )
-    right.plotly_chart(
-        _charts.bars(
-            merged,
-            dimension,
-            "attendance",
-            f"{metric_label(get('attendance'))} · {t(title_key)}",
-            "",
-            metric_label(get("attendance")),
-            horizontal=True,
-        ),
-        key=f"attendance_{dimension}",
-    )
-    downloads(merged, f"events_{dimension}", f"dl_{dimension}")
+    for column, (metric_id, key) in zip(st.columns(2), CHARTS, strict=True):
+        shown = tables[metric_id].assign(**{dimension: tables[metric_id][dimension].map(code_label)})
+        label = metric_label(get(metric_id))
+        figure = _charts.bars(shown, dimension, "value", f"{label} · {t(title_key)}", "", label, horizontal=True)
+        column.plotly_chart(figure, key=f"{key}_{dimension}")
+    # One table for the download: each metric's columns side by side, joined on the breakdown's values.
+    sessions, people = (tables[m].set_index(dimension) for m, _ in CHARTS)
+    joined = sessions[["value", "prior_value", "yoy_pct"]].rename(columns={"value": "sessions"})
+    joined = joined.join(people[["value"]].rename(columns={"value": "participation"}), how="left").reset_index()
+    downloads(joined.assign(**{dimension: joined[dimension].map(code_label)}), f"events_{dimension}", f"dl_{dimension}")
 
 completion = ctx.metric("plan_completion", grain="month", compare=False)["table"]
 if not completion.empty:
+    label = metric_label(get("plan_completion"))
     st.plotly_chart(
-        _charts.bars(completion, "period", "value", t("plan_completion_title"), t("month"), "%", hover_format=".1f"),
+        _charts.bars(completion, "period", "value", label, t("month"), "%", hover_format=".1f"),
         key="completion",
     )
     downloads(completion[["period", "value"]], "plan_completion_by_month", "dl_completion")

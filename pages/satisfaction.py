@@ -6,8 +6,8 @@ import streamlit as st
 from metrics.registry import get
 from pages import _charts, _data
 from pages._export import downloads
-from pages._i18n import code_label, metric_label, number, t
-from pages._page import context, header
+from pages._i18n import code_label, metric_label, t
+from pages._page import context, header, kpi_card
 from pages._sidebar import branch_label
 from pages._state import SATISFACTION_BREAKDOWNS
 
@@ -17,13 +17,10 @@ ctx = context()
 if ctx is None:
     st.stop()
 header("satisfaction", ctx)
+# The same cards as the Overview's: a score or share changes in points, the count of responses in percent.
 for column, metric_id in zip(st.columns(3), ("satisfaction", "satisfied_share", "responses"), strict=True):
-    table = ctx.metric(metric_id)["table"]
-    value = table["value"].iloc[0] if not table.empty else None
-    change = table["change"].iloc[0] if not table.empty and ctx.compare else None
-    fmt = "+,.0f" if get(metric_id).fmt == "int" else "+.1f"
-    delta = None if change is None or change != change else format(change, fmt)
-    column.metric(metric_label(get(metric_id)), number(value, get(metric_id).fmt), delta, border=True)
+    kpi_card(column, ctx, metric_id)
+st.caption(t("responses_note"))
 
 trend = _data.satisfaction_trend(ctx.path, ctx.version, ctx.key, "month", ctx.fiscal_start, None)
 if trend.empty:
@@ -64,5 +61,5 @@ downloads(latest, f"satisfaction_by_{by}", "dl_sat_by")
 
 scores = _data.score_distribution(ctx.path, ctx.version, ctx.key)
 if not scores.empty:
-    st.plotly_chart(_charts.histogram(scores, t("distribution"), t("score"), t("answers")), key="histogram")
+    st.plotly_chart(_charts.histogram(scores, t("distribution"), t("score"), t("survey_answers")), key="histogram")
     downloads(scores, "score_distribution", "dl_scores")

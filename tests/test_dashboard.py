@@ -34,10 +34,13 @@ EVENT_CARDS = (
     "events",
     "attendance",
     "online_attendance",
+    "participation",
     "attendance_per_event",
     "plan_completion",
     "volunteer_hours",
 )
+# A change of a share or a 0-100 score is told in points, of anything else in percent.
+POINTS = {"%": ("{:+.1f} pts", "{:+.1f}个百分点"), "score 0-100": ("{:+.1f} pts", "{:+.1f}分")}
 SIDEBAR_LISTS = ("kinds", "districts", "branches", "categories", "audiences", "formats")
 
 
@@ -156,8 +159,11 @@ def expected_cards(con, metric_ids, flt: Filter, fy=1, compare=True, lfl=False, 
         ).table
         value = table["value"].iloc[0] if not table.empty else None
         change = table["yoy_pct"].iloc[0] if not table.empty and compare else None
+        delta = percent_change(change)
+        if metric.unit in POINTS and not table.empty and compare and table["change"].notna().iloc[0]:
+            delta = POINTS[metric.unit][lang == "zh"].format(table["change"].iloc[0])
         label = metric.label_zh if lang == "zh" else metric.label_en
-        out.append((label, number(value, metric.fmt, lang), percent_change(change)))
+        out.append((label, number(value, metric.fmt, lang), delta))
     return out
 
 

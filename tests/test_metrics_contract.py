@@ -20,7 +20,7 @@ COMPUTE_KINDS = {"sum", "ratio", "satisfaction", "per_capita", "target"}
 FACT_TABLES = {"visits", "circulation", "events", "surveys", "measures"}
 COLUMNS = ["period", "period_start", "period_end", "value", "prior_value", "change", "yoy_pct", "partial"]
 TESTS = Path(__file__).parent
-GOLDEN_FILES = ("test_metrics_golden.py", "test_metrics_engine.py")
+GOLDEN_FILES = ("test_metrics_golden.py", "test_metrics_engine.py", "test_one_definition.py")
 METRIC_IDS = [m.id for m in registry.METRICS]
 
 

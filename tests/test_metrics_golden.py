@@ -221,13 +221,13 @@ def test_online_attendance_is_separate(events_db):
 
 def test_attendance_per_event_skips_sessions_without_attendance(events_db):
     result = compute(events_db, "attendance_per_event", grain="year", compare=True)
-    # 2024: all formats held: (40 + 60 + 100 + 80) / (1 + 1 + 1 + 4) = 280 / 7 = 40 (E5 had no attendance).
-    # 2023: (30 + 40) / 2 = 35.
-    assert by_period(result) == pytest.approx({"2023": 35.0, "2024": 40.0})
-    assert by_period(result, "yoy_pct")["2024"] == pytest.approx((40 - 35) / 35 * 100)
+    # The Attendance card's attendance (in person) over in-person sessions that reported it:
+    # 2024: (40 + 60 + 80) / (1 + 1 + 4) = 180 / 6 = 30 (E3 online, E5 had no attendance). 2023: A1 30 / 1.
+    assert by_period(result) == pytest.approx({"2023": 30.0, "2024": 30.0})
+    assert by_period(result, "yoy_pct")["2024"] == pytest.approx(0.0)
     category = by_dim(compute(events_db, "attendance_per_event", grain="year", by="category"), "category", "2024")
-    # storytime (40 + 80) / 5 = 24; lecture (60 + 100) / 2 = 80; workshop: no session with attendance.
-    assert category == pytest.approx({"lecture": 80.0, "storytime": 24.0})
+    # storytime (40 + 80) / 5 = 24; lecture E2 60 / 1 = 60; workshop: no session with attendance.
+    assert category == pytest.approx({"lecture": 60.0, "storytime": 24.0})
 
 
 def test_plan_completion_held_over_held_plus_not_held(events_db):
