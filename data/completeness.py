@@ -16,6 +16,10 @@ Definitions (DESIGN.md, December additions):
 - The *complete-through* date is the end of the last period in which every expected branch reported.
   Only the ends of reported periods are candidates (after the data there is nothing to compare); with
   branches of different periods, each is judged by its last period ending on or before the candidate.
+  Completeness is about reports still to come: a branch holds a period back only when it has reported
+  nothing since (each branch's last report counts). A hole followed by later reports (a year without
+  figures in the middle of a series) is a gap for the data checks, not a report still due; without this,
+  one such hole anywhere in the last years would hold a whole network's figures back for good.
 - The periods after it that hold reports are *pending*: some expected branches have not reported them
   yet (an early upload from two branches), and they are listed with the branches still missing.
 """
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 # Table judged -> the table read (circulation's daily sums: the same branches and dates from fewer rows).
 TABLES = {"visits": "visits", "circulation": "circulation_daily", "measures": "measures"}
@@ -49,6 +54,11 @@ class History:
     reported: frozenset[dt.date]  # the starts of the periods it reported
     opened_on: dt.date | None
     closed_on: dt.date | None
+
+    @cached_property
+    def last(self) -> dt.date:
+        """The start of the last period it reported."""
+        return max(self.reported)
 
     def is_open(self, start: dt.date) -> bool:
         """Open for the whole period starting at `start`."""
@@ -184,7 +194,7 @@ def assess(table: str, known: dict[str, History], branch_ids) -> Completeness:
             start = last_period_by(end, history.period)
             if start in history.reported:
                 reported.append(history.branch_id)
-            elif history.expected(start):
+            elif history.expected(start) and history.last < start:
                 missing.append(history.branch_id)
         if not missing:
             return Completeness(table, end, candidates[0], tuple(reversed(pending)))

@@ -281,3 +281,17 @@ def test_the_data_page_lists_who_has_not_reported(early_upload_db):
         "2 / 3",
     )
     assert visits["Not reported yet"] == "Central Library"
+
+
+def test_a_hole_followed_by_later_reports_is_a_gap_not_a_report_still_due(branches_db, tmp_path):
+    # Bezazian has no figure for March 2025 but reported April to June: March is a gap (for the data checks),
+    # not a report still to come, so it does not hold the network back.
+    bezazian = {m: v for m, v in months("2025-01", "2025-06").items() if m != "2025-03"}
+    _load(
+        branches_db,
+        tmp_path,
+        "visits.csv",
+        monthly({"Albany Park": months("2025-01", "2025-06"), "Bezazian": bezazian}),
+    )
+    assert status(branches_db).complete_through == dt.date(2025, 6, 30)
+    assert status(branches_db).pending == ()

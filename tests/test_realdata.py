@@ -8,12 +8,15 @@ computed from the fixture file with the csv module, never by the importer's own 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections import Counter
 
 import pytest
 from conftest import FIXTURES, TODAY, table_snapshot
 
 from data.importer import UNKNOWN_BRANCH, Options, import_file, import_paths
+from metrics.engine import compute
+from metrics.filters import Filter
 
 REAL = FIXTURES / "realdata"
 TORONTO = REAL / "toronto"
@@ -350,3 +353,20 @@ def test_imls_branch_list_with_a_name_shared_by_two_library_systems(fresh_db, tm
     fact.write_text("year,branch,visits\n2016,Lincoln Public Library,5\n2016,CA0057,6\n")
     report = import_file(fresh_db, fact, Options(today=TODAY))
     assert report.status == "rejected" and [p.line for p in report.problems] == [2]
+
+
+def test_toronto_visits_are_complete_through_2020_because_mount_pleasant_has_not_reported_since(toronto_db):
+    # Mount Pleasant (MP, open: no closing date in the branch table) last reported visits for 2020; it is expected
+    # in 2021 and 2022 (it reported in one of the three years before each). The holes of CH (2021), WY
+    # (2019-2021) and SI (2018) are followed by later reports: gaps, not reports still due. Circulation is
+    # complete through 2022.
+    visits = compute(toronto_db, "visits", grain="year", compare=True)
+    assert visits.complete_through == dt.date(2020, 12, 31)
+    assert [(p.period, p.not_reported) for p in visits.pending] == [("2021", ("MP",)), ("2022", ("MP",))]
+    assert visits.table.iloc[-1]["period"] == "2020"
+    assert compute(toronto_db, "loans", grain="year").complete_through == dt.date(2022, 12, 31)
+    # Chosen explicitly, 2021 and 2022 are counted, as partial years.
+    explicit = compute(toronto_db, "visits", Filter(date_to=dt.date(2022, 12, 31), beyond_complete=True), grain="year")
+    last = explicit.table.iloc[-1]
+    assert (last["period"], bool(last["partial"])) == ("2022", True)
+    assert last["value"] == toronto_totals("tpl-visits-annual-by-branch.csv", "Visits")[2022]
