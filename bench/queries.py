@@ -203,10 +203,8 @@ def describe(call: Call, view: View) -> str:
 
 
 def as_of(con) -> dt.date | None:
-    """pages/_data.py as_of: the last day the headline tables cover."""
-    ends = [engine.data_span(con, engine.get(m), "year")[1] for m in HEADLINE]
-    ends = [e for e in ends if e]
-    return max(ends) if ends else None
+    """pages/_data.py as_of: the last day the headline tables cover (complete-through for visits and loans)."""
+    return engine.as_of(con, HEADLINE)
 
 
 def view_filter(view: View, as_of_date: dt.date) -> Filter:

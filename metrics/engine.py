@@ -99,6 +99,23 @@ def table_completeness(con, table: str, flt: Filter, memo: Memo | None = None) -
     return memo.get(key, lambda: completeness.assess(table, known, branch_ids(con, flt)))
 
 
+def as_of(con, metric_ids, flt: Filter | None = None, memo: Memo | None = None) -> dt.date | None:
+    """The last day the metrics' tables cover for the filter's branches (its dates do not matter): for a
+    table judged for completeness its complete-through date, so that period presets end where every
+    expected branch has reported; for events and surveys the end of their data. The latest of them."""
+    flt, memo = flt or Filter(), memo or memos.memo(con)
+    ends = []
+    for metric_id in metric_ids:
+        metric = get(metric_id)
+        status = completeness_of(con, metric, flt, memo)
+        if status is None:
+            ends.append(data_span(con, metric, "year", memo)[1])
+        else:
+            ends.append(status.complete_through or status.last_reported)
+    ends = [e for e in ends if e]
+    return max(ends) if ends else None
+
+
 def _table_span(con, table: str, grain: str) -> tuple[dt.date | None, dt.date | None]:
     """(first day, last day) of one table's reported rows usable at `grain`."""
     usable = periods.USABLE_ROW_GRAINS[grain]

@@ -84,20 +84,8 @@ def import_uploads(path: str, uploads: list[tuple[str, bytes]], allow_new: bool,
 
 @st.cache_data(**CACHE)
 def as_of(path: str, version: str, key: tuple) -> dt.date | None:
-    """The last day the headline tables cover for the filter's branches (`key`; its dates do not matter):
-    for visits and loans their complete-through date, so that the period presets (year to date, last
-    12 months) end where every expected branch has reported; for events the end of the event data."""
-    con, flt = open_db(path, version), from_key(key)
-    ends = []
-    for metric_id in HEADLINE:
-        metric = engine.get(metric_id)
-        status = engine.completeness_of(con, metric, flt)
-        if status is None:
-            ends.append(engine.data_span(con, metric, "year")[1])
-        else:
-            ends.append(status.complete_through or status.last_reported)
-    ends = [e for e in ends if e]
-    return max(ends) if ends else None
+    """engine.as_of of the headline metrics for the filter's branches (`key`; its dates do not matter)."""
+    return engine.as_of(open_db(path, version), HEADLINE, from_key(key))
 
 
 @st.cache_data(**CACHE)

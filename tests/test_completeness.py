@@ -21,7 +21,7 @@ from data import db
 from data.completeness import assess, histories
 from metrics import cli as metrics_cli
 from metrics import quality
-from metrics.engine import compute
+from metrics.engine import as_of, compute
 from metrics.filters import Filter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -295,3 +295,15 @@ def test_a_hole_followed_by_later_reports_is_a_gap_not_a_report_still_due(branch
     )
     assert status(branches_db).complete_through == dt.date(2025, 6, 30)
     assert status(branches_db).pending == ()
+
+
+def test_the_as_of_date_is_the_complete_through_date_of_the_chosen_branches(branches_db, tmp_path):
+    _load(branches_db, tmp_path, "visits.csv", monthly(TWO_YEARS))
+    assert as_of(branches_db, ("visits", "loans", "events")) == dt.date(2025, 10, 31)
+    _load(branches_db, tmp_path, "early.csv", EARLY)
+    assert as_of(branches_db, ("visits", "loans", "events")) == dt.date(2025, 10, 31)
+    # A supervisor of Albany (its own as-of, not the network's) and Central's own view.
+    assert as_of(branches_db, ("visits",), Filter(scope=("albany",))) == dt.date(2025, 11, 30)
+    assert as_of(branches_db, ("visits",), Filter(branches=("bezazian",), include_children=False)) == dt.date(
+        2025, 11, 30
+    )
