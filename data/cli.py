@@ -128,25 +128,27 @@ def _status(args) -> int:
             f"{row['table']:<12} {row['rows']:>10,} {str(row['first_date'] or ''):>12} "
             f"{str(row['last_date'] or ''):>12} {row['branches']:>9,}  {row['last_import'] or ''}"
         )
-    _print_removed(history)
+    _print_history(history)
     return 0
 
 
-def _print_removed(history) -> None:
-    """The imports taken back, newest first, under the table listing of `status`."""
-    removed = history[history["status"] == "removed"]
+def _print_history(history, shown: int = 20) -> None:
+    """The latest imports, newest first, with their ids (what `remove` takes) and status, under `status`."""
+    removed = int((history["status"] == "removed").sum())
     replaced = int((history["status"] == "replaced").sum())
     print(
-        f"imports: {len(history):,} in the history: {len(history) - len(removed) - replaced:,} in use, "
-        f"{replaced:,} replaced by a later version of the file, {len(removed):,} removed"
+        f"imports: {len(history):,} in the history: {len(history) - removed - replaced:,} in use, "
+        f"{replaced:,} replaced by a later version of the file, {removed:,} removed"
     )
-    for row in removed.head(20).itertuples():
+    labels = {"active": "in use", "replaced": "replaced", "removed": "REMOVED"}
+    for row in history.head(shown).itertuples():
         print(
-            f"  REMOVED import {row.import_id}: {row.source_file} ({row.kind}), imported "
-            f"{row.imported_at:%Y-%m-%d %H:%M}, removed {row.removed_at:%Y-%m-%d %H:%M}"
+            f"  {row.import_id:>6}  {labels[row.status]:<8}  {row.imported_at:%Y-%m-%d %H:%M}  "
+            f"{row.source_file} ({row.kind})"
+            + (f", removed {row.removed_at:%Y-%m-%d %H:%M}" if row.status == "removed" else "")
         )
-    if len(removed) > 20:
-        print(f"  and {len(removed) - 20} more (the Data page lists them all)")
+    if len(history) > shown:
+        print(f"  and {len(history) - shown:,} earlier (the Data page lists the latest 500)")
 
 
 def build_sample(db_arg: str | None = None) -> int:

@@ -174,7 +174,9 @@ def test_status_shows_the_removed_import(target, capsys):
     code, out, _ = run(capsys, "status", "--db", str(target))
     assert code == 0
     assert "imports: 3 in the history: 2 in use, 0 replaced by a later version of the file, 1 removed" in out
-    assert "REMOVED import 2: visits.csv (visits)" in out
+    history = out.split("imports: ", 1)[1].splitlines()[1:]
+    assert [line.split()[:2] for line in history] == [["3", "in"], ["2", "REMOVED"], ["1", "in"]]
+    assert history[1].split("  ")[-1].startswith("visits.csv (visits), removed ")
     visits_line = next(line for line in out.splitlines() if line.startswith("visits "))
     assert visits_line.split()[1] == "0" and visits_line.rstrip().endswith("0")  # no rows, no current import
 
