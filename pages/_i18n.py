@@ -141,22 +141,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "remove_pick": ("Import to remove", "要撤销的导入"),
     "remove_ask": ("Remove this import…", "撤销此次导入…"),
     "remove_confirm_text": (
-        "Removing {file} takes {rows} rows out of the database, as listed below. The import stays in the history, "
-        "marked removed; importing the file again loads it again.",
-        "撤销 {file} 将从数据库中删除 {rows} 行，明细如下。该导入仍保留在导入记录中并标为已撤销；"
+        "Removing this import takes {rows} rows out of the database, as listed below. The import stays in the "
+        "history, marked removed; importing the file again loads it again.",
+        "撤销此次导入将从数据库中删除 {rows} 行，明细如下。该导入仍保留在导入记录中并标为已撤销；"
         "再次导入该文件会重新载入。",
     ),
     "remove_confirm": ("Yes, remove it", "确认撤销"),
     "remove_cancel": ("Cancel", "取消"),
     "remove_done": (
-        "{file} was removed: {rows} rows left the database.",
-        "已撤销 {file}：从数据库中删除了 {rows} 行。",
+        "The import was removed: {rows} rows left the database.",
+        "已撤销该导入：从数据库中删除了 {rows} 行。",
     ),
     "remove_nothing": ("No import can be removed.", "没有可撤销的导入。"),
     "remove_not_written": ("The removal was not saved; the data is as it was.", "撤销未保存，数据保持不变。"),
     "remove_in_use": (
-        "{file} cannot be removed: {rows} rows of other files still name its branches. Remove those imports first.",
-        "无法撤销 {file}：其他文件仍有 {rows} 行引用其中的分馆。请先撤销那些导入。",
+        "This branch list cannot be removed: {rows} rows of other files still name its branches. Remove those "
+        "imports first.",
+        "无法撤销此分馆名单：其他文件仍有 {rows} 行引用其中的分馆。请先撤销那些导入。",
     ),
     "remove_changed": (
         "This import can no longer be removed (it was removed or replaced meanwhile); the history shows the "

@@ -42,7 +42,8 @@ def _remove_control(path: str, version: str, active) -> None:
     st.subheader(t("remove_title"))
     done = st.session_state.pop(DONE, None)
     if done:
-        st.success(t("remove_done", file=done["file"], rows=number(sum(done["counts"].values()))))
+        st.success(t("remove_done", rows=number(sum(done["counts"].values()))))
+        st.code(done["file"], language=None)  # a file name from the data: never Markdown
         st.dataframe(_counts(done["counts"]), hide_index=True)
     if active.empty:
         st.info(t("remove_nothing"))
@@ -62,7 +63,8 @@ def _remove_control(path: str, version: str, active) -> None:
         st.error(_refusal(exc))
         st.session_state.pop(PENDING, None)
         return
-    st.warning(t("remove_confirm_text", file=removal.target.source_file, rows=number(removal.rows)))
+    st.warning(t("remove_confirm_text", rows=number(removal.rows)))
+    st.code(removal.target.source_file, language=None)  # a file name from the data: never Markdown
     st.dataframe(_counts(removal.counts), hide_index=True)
     yes, no = st.columns(2)
     if no.button(t("remove_cancel"), key="remove_cancel"):
@@ -95,7 +97,7 @@ def _refusal(exc: remove.RemoveError) -> str:
     reasons = []
     for problem in exc.problems:
         if problem.code == "in_use":
-            reasons.append(t("remove_in_use", file=problem.source_file, rows=number(problem.rows)))
+            reasons.append(t("remove_in_use", rows=number(problem.rows)))
         else:  # replaced, removed or gone since the page was drawn: the history below is the current state
             reasons.append(t("remove_changed"))
     return "\n\n".join(reasons)

@@ -339,7 +339,8 @@ def test_a_director_removes_an_import_from_the_data_page(page_env):
     at.selectbox(key="remove_pick").set_value(2)
     at = ok(at.button(key="remove_ask").click().run())
     # The confirmation says what goes, counted before anything changes.
-    assert at.warning and "Removing visits.csv takes 7 rows" in at.warning[0].value
+    assert at.warning and "Removing this import takes 7 rows" in at.warning[0].value
+    assert [c.value for c in at.code] == ["visits.csv"]
     shown = next(d.value for d in at.dataframe if "Table" in d.value.columns)
     assert shown.values.tolist() == [
         ["Visits", "4"],
@@ -349,7 +350,8 @@ def test_a_director_removes_an_import_from_the_data_page(page_env):
     ]
     assert query(page_env, "SELECT count(*) FROM visits") == [(4,)]
     at = ok(at.button(key="remove_confirm").click().run())
-    assert at.success and "visits.csv was removed: 7 rows left the database." in at.success[0].value
+    assert at.success and "The import was removed: 7 rows left the database." in at.success[0].value
+    assert [c.value for c in at.code] == ["visits.csv"]
     assert history_statuses(at) == {3: "in use", 2: "removed", 1: "in use"}
     assert query(page_env, "SELECT count(*) FROM visits") == [(0,)]
     assert store.read_journal(page_env)[-1]["action"] == "remove"
@@ -368,7 +370,7 @@ def test_cancel_removes_nothing_and_a_branch_list_in_use_is_refused_in_chinese(p
     assert history_statuses(at, "状态") == {3: "使用中", 2: "使用中", 1: "使用中"}
     at.selectbox(key="remove_pick").set_value(1)
     at = ok(at.button(key="remove_ask").click().run())
-    assert at.error and "无法撤销 branches.csv：其他文件仍有 6 行" in at.error[0].value
+    assert at.error and "无法撤销此分馆名单：其他文件仍有 6 行" in at.error[0].value
     assert not [b for b in at.button if b.key == "remove_confirm"] and store.token(page_env) == before
 
 
