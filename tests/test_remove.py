@@ -236,6 +236,39 @@ def test_a_branch_another_file_still_names_is_kept(target, folder, capsys):
     assert query(target, "SELECT visits FROM visits") == [(8,)]
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "kind", "rows"),
+    [
+        (
+            "events.csv",
+            "event_id,date,branch,title,attendance\ne1,2024-01-05,Bezazian,Talk,30\n"
+            "e2,2024-01-06,Central Library,Story,12\n",
+            "events",
+            2,
+        ),
+        (
+            "survey.csv",
+            "respondent_id,date,branch,question,score,scale_max\nr1,2024-01-01,Bezazian,overall,5,5\n"
+            "r2,2024-01-01,Bezazian,overall,4,5\nr3,2024-01-02,Albany Park,overall,3,5\n",
+            "surveys",
+            3,
+        ),
+        ("targets.csv", "year,branch,metric,target\n2026,,visits,1000\n2026,Bezazian,loans,50\n", "targets", 2),
+        ("measures.csv", "月份,分馆,指标,数值\n2024年1月,中心馆,新增持证读者,12\n", "measures", 1),
+    ],
+)
+def test_every_fact_table_gives_its_rows_back(target, folder, capsys, name, text, kind, rows):
+    (folder / name).write_text(text, encoding="utf-8")
+    assert run(capsys, "import", "--db", str(target), str(folder / name))[0] == 0
+    before = state(target)
+    code, out, _ = run(capsys, "remove", "--db", str(target), name)
+    assert code == 0 and counts(out) == {kind: rows}
+    after = state(target)
+    assert after[kind] == [] and {t: v for t, v in after.items() if t not in (kind, "imports")} == {
+        t: v for t, v in before.items() if t not in (kind, "imports")
+    }
+
+
 # ---------------------------------------------------------------- rebuild
 
 
