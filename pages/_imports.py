@@ -29,7 +29,7 @@ def history(path: str, version: str) -> None:
     listing = _data.import_history(path, version)
     shown = listing.assign(
         status=listing["status"].map(lambda s: t(f"import_status_{s}")),
-        kind=listing["kind"].map(lambda k: t(f"table_{k}") if f"table_{k}" in STRINGS else k),
+        kind=listing["kind"].map(_table),
         layout=listing["layout"].map(lambda k: t(f"layout_{k}") if f"layout_{k}" in STRINGS else k),
     )
     shown.columns = [t(f"history_{column}") for column in shown.columns]
@@ -49,7 +49,7 @@ def _remove_control(path: str, version: str, active) -> None:
         st.info(t("remove_nothing"))
         return
     names = {
-        row.import_id: f"{row.import_id} · {row.source_file} · {t(f'table_{row.kind}')} · {row.imported_at:%Y-%m-%d}"
+        row.import_id: f"{row.import_id} · {row.source_file} · {_table(row.kind)} · {row.imported_at:%Y-%m-%d}"
         for row in active.itertuples()
     }
     chosen = st.selectbox(t("remove_pick"), list(names), format_func=names.get, key="remove_pick")
@@ -84,11 +84,17 @@ def _remove_control(path: str, version: str, active) -> None:
         st.rerun()
 
 
+def _table(name: str) -> str:
+    """A table (or an import's kind) named in the user's language."""
+    key = f"import_table_{name}"
+    return t(key) if key in STRINGS else name
+
+
 def _counts(counts: dict[str, int]):
     """Rows per table as a two-column table, tables named in the user's language; tables untouched left out."""
     import pandas as pd
 
-    rows = [(t(f"table_{table}"), number(counts[table])) for table in remove.TABLES if counts.get(table)]
+    rows = [(_table(table), number(counts[table])) for table in remove.TABLES if counts.get(table)]
     return pd.DataFrame(rows, columns=[t("remove_table"), t("remove_rows")])
 
 
