@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 from pathlib import Path
 
 import duckdb
 import pytest
 import streamlit as st
 from conftest import FIXTURES, table_snapshot
+from data_cli import start
 from dbstate import digest
 from streamlit.testing.v1 import AppTest
 
@@ -267,6 +269,22 @@ def test_every_fact_table_gives_its_rows_back(target, folder, capsys, name, text
     assert after[kind] == [] and {t: v for t, v in after.items() if t not in (kind, "imports")} == {
         t: v for t, v in before.items() if t not in (kind, "imports")
     }
+
+
+@pytest.mark.parametrize("step", ["imported", "linked"])
+def test_a_removal_killed_before_it_is_published_changes_nothing(target, capsys, step):
+    """The same writer as imports: killed before the rename, the database and its journal are as before, and
+    the next removal cleans up after the dead one."""
+    before, journal = digest(target), store.read_journal(target)
+    proc = start("remove", "--db", str(target), "2", env={store.PAUSE_ENV: step})
+    try:
+        assert proc.stderr.readline().strip() == f"paused at {step}"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert digest(target) == before and store.read_journal(target) == journal
+    assert run(capsys, "remove", "--db", str(target), "2")[0] == 0
+    assert not [p for p in store.generations(target).iterdir() if p.name.startswith("work-")]
 
 
 # ---------------------------------------------------------------- rebuild
