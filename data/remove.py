@@ -179,9 +179,14 @@ def find(con: duckdb.DuckDBPyConnection, wanted: list[str]) -> list[Imported]:
                     name,
                     "replaced",
                     f"{name}: import {old.import_id} of {old.source_file} ({old.kind}, "
-                    f"{old.imported_at:%Y-%m-%d %H:%M}) was replaced by import {newer.import_id}, a later version "
-                    "of the file; its rows are no longer in the database. "
-                    f"Remove import {newer.import_id} to take {old.source_file} back.",
+                    f"{old.imported_at:%Y-%m-%d %H:%M}) was followed by import {newer.import_id}, a later version "
+                    "of the file; "
+                    + (
+                        "the branches of both carry the file's name and go together. "
+                        if old.kind == "branches"
+                        else "its rows were replaced and are no longer in the database. "
+                    )
+                    + f"Remove import {newer.import_id} to take {old.source_file} back.",
                     old.source_file,
                 )
             )

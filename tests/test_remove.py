@@ -205,7 +205,7 @@ def test_an_earlier_version_of_a_file_points_at_the_later_one(target, folder, ca
     assert run(capsys, "import", "--db", str(target), str(folder / "loans.csv"))[0] == 0  # import 4 replaces 3
     before = store.token(target)
     code, _, err = run(capsys, "remove", "--db", str(target), "3")
-    assert code == 1 and "replaced by import 4" in err and "Remove import 4" in err
+    assert code == 1 and "followed by import 4" in err and "rows were replaced" in err and "Remove import 4" in err
     assert store.token(target) == before
     code, out, _ = run(capsys, "remove", "--db", str(target), str(folder / "loans.csv"))
     assert code == 0 and "import 3, 4" in out and counts(out) == {"circulation": 3, "circulation_daily": 2}
