@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from data import db
+from data import db, remove
 from metrics import engine, filters, periods, quality, satisfaction
 from metrics.filters import Filter, branch_sql, matching_branches
 
@@ -61,7 +61,7 @@ class Call:
     default of Context.metric); `only` limits the call to views whose trend indicator is listed."""
 
     what: str  # metric | sat_trend | distribution | findings | estimated_dates | as_of | branches | choices
-    #            | data_version | status | listing
+    #            | data_version | status | listing | history
     metric: str | None = None
     grain: str = "window"
     by: str | None = None
@@ -167,7 +167,7 @@ CALLS: list[tuple[tuple[str, ...], Call]] = [
         DATA,
         [
             Call("status"),
-            Call("listing", name="imports"),
+            Call("history"),
             Call("listing", name="rejected"),
             Call("findings", whole_network=True),
         ],
@@ -271,6 +271,12 @@ def execute(con, call: Call, view: View, flt: Filter):
         cursor = con.cursor()
         try:
             return pd.DataFrame(db.status(cursor))
+        finally:
+            cursor.close()
+    if call.what == "history":  # pages/_data.py import_history
+        cursor = con.cursor()
+        try:
+            return remove.history(cursor)
         finally:
             cursor.close()
     if call.what == "listing":

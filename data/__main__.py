@@ -1,4 +1,4 @@
-"""Command line: `python -m data import ...`, `python -m data status`, `python -m data sample`."""
+"""Command line: `python -m data import ...`, `status`, `remove`, `rebuild`, `sample` (see data/cli.py)."""
 
 from data.cli import main
 

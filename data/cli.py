@@ -1,5 +1,5 @@
-"""The data command line: import exports, list what is loaded, build the sample database, rebuild a
-damaged database from the exports its journal lists."""
+"""The data command line: import exports, list what is loaded, take an import back, build the sample
+database, rebuild a damaged database from the exports (and removals) its journal lists."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from data import completeness, db, store
+from data import completeness, db, remove, store
 from data.importer import Options, file_digest, import_file, import_paths
 from data.mapping import KINDS
 from data.report import describe
@@ -44,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
         "rebuild", help="build the database again from the exports its import journal lists (after damage)"
     )
     rebuild.add_argument("--db")
+    rem = sub.add_parser(
+        "remove", help="take imports back: remove the rows a file (named by its path or import id) brought"
+    )
+    rem.add_argument("wanted", nargs="+", metavar="FILE|IMPORT_ID")
+    rem.add_argument("--db")
+    rem.add_argument(
+        "--wait", type=float, default=store.WAIT_SECONDS, metavar="SECONDS", help="as for import (default %(default)g)"
+    )
+    rem.add_argument("--dry-run", action="store_true", help="say what would be removed; change nothing")
     return parser
 
 
@@ -60,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             return _status(args)
         if args.command == "rebuild":
             return _rebuild(args)
+        if args.command == "remove":
+            return _remove(args)
         return build_sample(args.db)
     except db.DatabaseBusy as exc:
         print(exc, file=sys.stderr)
@@ -111,6 +122,7 @@ def _status(args) -> int:
         rows = db.status(con)
         completeness_rows = completeness.network(con)
         names = dict(con.execute("SELECT branch_id, name FROM branches").fetchall())
+        history = remove.history(con, limit=None)
     print(f"database {path}" + (f" ({real.name})" if real != path else ""))
     print(f"{'table':<12} {'rows':>10} {'first':>12} {'last':>12} {'branches':>9}  last import")
     for row in rows:
@@ -119,6 +131,7 @@ def _status(args) -> int:
             f"{str(row['last_date'] or ''):>12} {row['branches']:>9,}  {row['last_import'] or ''}"
         )
     _print_completeness(completeness_rows, names)
+    _print_history(history)
     return 0
 
 
@@ -137,6 +150,25 @@ def _print_completeness(found: list, names: dict[str, str]) -> None:
                 f"    {pending.period}: {len(pending.reported)} of {pending.expected_count} branches reported; "
                 f"not yet: {missing}"
             )
+
+
+def _print_history(history, shown: int = 20) -> None:
+    """The latest imports, newest first, with their ids (what `remove` takes) and status, under `status`."""
+    removed = int((history["status"] == "removed").sum())
+    replaced = int((history["status"] == "replaced").sum())
+    print(
+        f"imports: {len(history):,} in the history: {len(history) - removed - replaced:,} in use, "
+        f"{replaced:,} replaced by a later version of the file, {removed:,} removed"
+    )
+    labels = {"active": "in use", "replaced": "replaced", "removed": "REMOVED"}
+    for row in history.head(shown).itertuples():
+        print(
+            f"  {row.import_id:>6}  {labels[row.status]:<8}  {row.imported_at:%Y-%m-%d %H:%M}  "
+            f"{row.source_file} ({row.kind})"
+            + (f", removed {row.removed_at:%Y-%m-%d %H:%M}" if row.status == "removed" else "")
+        )
+    if len(history) > shown:
+        print(f"  and {len(history) - shown:,} earlier (the Data page lists the latest 500)")
 
 
 def build_sample(db_arg: str | None = None) -> int:
@@ -163,6 +195,8 @@ def _rebuild(args) -> int:
         return 1
     problems = []
     for entry in entries:
+        if entry.get("action") == "remove":
+            continue  # a removal needs no file: it takes back what an earlier entry imported
         source = Path(entry["path"])
         if not source.exists():
             problems.append(f"{source}: missing")
@@ -172,18 +206,58 @@ def _rebuild(args) -> int:
         print("cannot rebuild exactly; these exports are not as they were imported:", file=sys.stderr)
         print("\n".join(f"  {p}" for p in problems), file=sys.stderr)
         return 1
-    reports = []  # the journal already lists these files: it is left as it is
-    with store.writing(path, fresh=True) as session:
-        for entry in entries:
-            options = Options(
-                kind=entry.get("kind"),
-                mapping=Path(entry["mapping"]) if entry.get("mapping") else None,
-                allow_new_branches=bool(entry.get("allow_new_branches")),
-                quarantine=bool(entry.get("quarantine")),
-                quarantine_dir=store.rejected_dir(path),
-            )
-            reports.append(import_file(session.con, Path(entry["path"]), options))
+    reports, removals = [], []  # the journal already lists these files: it is left as it is
+    try:
+        with store.writing(path, fresh=True) as session:
+            for entry in entries:
+                if entry.get("action") == "remove":
+                    removals.append(remove.replay(session.con, entry))
+                    continue
+                reports.append(import_file(session.con, Path(entry["path"]), _options(entry, path)))
+    except remove.RemoveError as exc:
+        print(f"cannot rebuild exactly; nothing was changed:\n{exc}", file=sys.stderr)
+        return 1
     for report in reports:
         print(describe(report))
-    print(f"rebuilt {path} from {len(entries)} export(s)")
+    for removal in removals:
+        print(remove.describe(removal))
+    print(f"rebuilt {path} from {len(reports)} export(s)" + (f" and {len(removals)} removal(s)" if removals else ""))
     return 0 if all(r.ok for r in reports) else 1
+
+
+def _options(entry: dict, path: Path) -> Options:
+    """The options a journal entry was imported with."""
+    return Options(
+        kind=entry.get("kind"),
+        mapping=Path(entry["mapping"]) if entry.get("mapping") else None,
+        allow_new_branches=bool(entry.get("allow_new_branches")),
+        quarantine=bool(entry.get("quarantine")),
+        quarantine_dir=store.rejected_dir(path),
+    )
+
+
+def _remove(args) -> int:
+    """Take imports back, all or nothing: exit 1 (nothing changed) when any name matches nothing removable."""
+    path = db.db_path(args.db)
+    if store.token(path) is None:
+        print(f"no database at {path}: nothing to remove", file=sys.stderr)
+        return 1
+    try:
+        if args.dry_run:
+            con, _ = store.open_reader(path)
+            with con:
+                removals = remove.plan(con, remove.find(con, args.wanted))
+        else:
+            with store.writing(path, wait=args.wait) as session:
+                removals = remove.remove(session.con, args.wanted)
+                session.journal += [remove.journal_entry(r) for r in removals]
+    except remove.RemoveError as exc:
+        print(exc, file=sys.stderr)
+        print(f"nothing was removed; database {path} is unchanged", file=sys.stderr)
+        return 1
+    for removal in removals:
+        print(remove.describe(removal, dry_run=args.dry_run))
+    rows = sum(r.rows for r in removals)
+    verb = "would be removed (dry run: nothing changed)" if args.dry_run else "removed"
+    print(f"{len(removals)} import(s) {verb}, {rows:,} row(s) in all; database {path}")
+    return 0

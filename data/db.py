@@ -61,30 +61,58 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     return con
 
 
+# Columns added after databases were first written: schema.sql has them for a new database, and these
+# idempotent statements add them to one made by an older version the first time it is written again.
+# A read-only connection never migrates, so readers check for such a column (has_column) before using it.
+MIGRATIONS = ("ALTER TABLE imports ADD COLUMN IF NOT EXISTS removed_at TIMESTAMP",)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create any missing table; a no-op on an up-to-date database."""
+    """Create any missing table or column; a no-op on an up-to-date database."""
     con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+    for statement in MIGRATIONS:
+        con.execute(statement)
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
         [SCHEMA_VERSION],
     )
 
 
+def has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    """Whether `table` has `column` (a database from an older version, opened read-only, may lack it)."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = current_database() "
+        "AND table_schema = 'main' AND table_name = ? AND column_name = ?",
+        [table, column],
+    ).fetchone()
+    return row[0] > 0
+
+
+def active_imports(con: duckdb.DuckDBPyConnection) -> str:
+    """A condition on `imports` that keeps the imports not taken back (everything on an older database)."""
+    return "removed_at IS NULL" if has_column(con, "imports", "removed_at") else "true"
+
+
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
-    """A number that changes whenever an import lands; caches key on it."""
-    row = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()
+    """A number that changes whenever an import lands or is taken back; caches key on it. Both only ever
+    grow (import ids come from a sequence; a removal is never undone), so their sum never repeats."""
+    removed = "count(removed_at)" if has_column(con, "imports", "removed_at") else "0"
+    row = con.execute(f"SELECT coalesce(max(import_id), 0) + {removed} FROM imports").fetchone()
     return int(row[0])
 
 
 def status(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Per table: rows, date range, branches and the last import time."""
+    """Per table: rows, date range, branches and the last import time (imports taken back left out)."""
     out = []
+    active = active_imports(con)  # a fixed condition, never input
     for table, date_expr in FACT_TABLES.items():
         # Table names and date expressions come from the constant above, never from input.
         rows, first, last, branches = con.execute(
             f"SELECT count(*), min({date_expr}), max({date_expr}), count(DISTINCT branch_id) FROM {table}"
         ).fetchone()
-        last_import = con.execute("SELECT max(imported_at) FROM imports WHERE kind = ?", [table]).fetchone()[0]
+        last_import = con.execute(
+            f"SELECT max(imported_at) FROM imports WHERE kind = ? AND {active}", [table]
+        ).fetchone()[0]
         out.append(
             {
                 "table": table,
@@ -98,7 +126,9 @@ def status(con: duckdb.DuckDBPyConnection) -> list[dict]:
     n_branches, n_aliases = con.execute(
         "SELECT (SELECT count(*) FROM branches), (SELECT count(*) FROM branch_aliases)"
     ).fetchone()
-    last_branch_import = con.execute("SELECT max(imported_at) FROM imports WHERE kind = 'branches'").fetchone()[0]
+    last_branch_import = con.execute(
+        f"SELECT max(imported_at) FROM imports WHERE kind = 'branches' AND {active}"
+    ).fetchone()[0]
     out.insert(
         0,
         {

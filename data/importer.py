@@ -341,20 +341,24 @@ def _fail(report: FileReport, message: str, line: int = 0) -> FileReport:
 
 
 def _seen_before(con, source: str, kind: str) -> bool:
-    row = con.execute("SELECT count(*) FROM imports WHERE source_file = ? AND kind = ?", [source, kind]).fetchone()
+    row = con.execute(
+        "SELECT count(*) FROM imports WHERE source_file = ? AND kind = ? AND removed_at IS NULL", [source, kind]
+    ).fetchone()
     return row[0] > 0
 
 
 def _already_imported(con, source: str, kind: str, content_hash: str) -> str | None:
+    """Why this content needs no import, or None. An import taken back (removed_at) counts as never made."""
     latest = con.execute(
-        "SELECT content_hash FROM imports WHERE source_file = ? AND kind = ? ORDER BY import_id DESC LIMIT 1",
+        "SELECT content_hash FROM imports WHERE source_file = ? AND kind = ? AND removed_at IS NULL "
+        "ORDER BY import_id DESC LIMIT 1",
         [source, kind],
     ).fetchone()
     if latest and latest[0] == content_hash:
         return f"same content as the current {source}"
     twin = con.execute(
         "SELECT source_file FROM imports WHERE content_hash = ? AND kind = ? AND source_file <> ? "
-        "ORDER BY import_id DESC LIMIT 1",
+        "AND removed_at IS NULL ORDER BY import_id DESC LIMIT 1",
         [content_hash, kind, source],
     ).fetchone()
     return f"same content already imported as {twin[0]}" if twin else None

@@ -127,7 +127,7 @@ CREATE TABLE IF NOT EXISTS measures (
     source_file VARCHAR NOT NULL
 );
 
--- The audit log: one row per imported file; content_hash makes re-import idempotent.
+-- The audit log: one row per imported file; content_hash makes re-import idempotent (removed ones aside).
 CREATE SEQUENCE IF NOT EXISTS import_ids START 1;
 CREATE TABLE IF NOT EXISTS imports (
     import_id BIGINT PRIMARY KEY DEFAULT nextval('import_ids'),
@@ -142,7 +142,9 @@ CREATE TABLE IF NOT EXISTS imports (
     rows_rejected INTEGER NOT NULL,
     date_min DATE,
     date_max DATE,
-    imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    -- set when `python -m data remove` (or the Data page) took the file's rows back; the row stays as history
+    removed_at TIMESTAMP
 );
 
 -- Rows left out of a --quarantine import, for the Data page.

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from data import db, store
+from data import db, remove, store
 from data.cli import build_sample
 from data.completeness import TABLES as COMPLETENESS_TABLES
 from data.importer import Options, import_file
@@ -216,9 +216,7 @@ def table_query(path: str, version: str, name: str) -> pd.DataFrame:
         cursor.close()
 
 
-LISTINGS = {
-    "imports": "SELECT imported_at, source_file, kind, layout, rows_read, rows_accepted, rows_skipped, rows_rejected, "
-    "date_min, date_max FROM imports ORDER BY import_id DESC LIMIT 500",
+LISTINGS = {  # the import history is import_history(): it reads a column older databases lack
     "rejected": "SELECT i.source_file, r.line, r.column_name, r.value, r.reason FROM rejected_rows r "
     "JOIN imports i USING (import_id) ORDER BY r.import_id DESC, r.line LIMIT 2000",
 }
@@ -231,3 +229,35 @@ def status(path: str, version: str) -> pd.DataFrame:
         return pd.DataFrame(db.status(cursor)).drop(columns=["aliases"], errors="ignore")
     finally:
         cursor.close()
+
+
+# ---------------------------------------------------------------- the import history, and taking an import back
+
+
+@st.cache_data(**CACHE)
+def import_history(path: str, version: str) -> pd.DataFrame:
+    """The latest 500 imports, newest first, each with its status (active, replaced, removed)."""
+    cursor = open_db(path, version).cursor()
+    try:
+        return remove.history(cursor)
+    finally:
+        cursor.close()
+
+
+def removal_plan(path: str, version: str, import_id: int) -> remove.Removal:
+    """What removing one import would take, per table, counted on the generation the page shows.
+    Raises remove.RemoveError (a branch list still in use, an import no longer removable)."""
+    cursor = open_db(path, version).cursor()
+    try:
+        return remove.plan(cursor, remove.find(cursor, [str(import_id)]))[0]
+    finally:
+        cursor.close()
+
+
+def remove_import(path: str, import_id: int) -> remove.Removal:
+    """Take one import back through the same writer as uploads (a new generation, journalled for rebuild).
+    Raises remove.RemoveError, db.DatabaseBusy, store.WriteFailed or store.DatabaseDamaged, changing nothing."""
+    with store.writing(db.db_path(path), wait=UPLOAD_WAIT_SECONDS) as session:
+        removal = remove.remove(session.con, [str(import_id)])[0]
+        session.journal.append(remove.journal_entry(removal))
+    return removal

@@ -169,6 +169,65 @@ STRINGS: dict[str, tuple[str, str]] = {
         "评价人次按回答条数计，不是人数：每一份问卷回答、每一条活动评价各计一次。下方的评分分布只含问卷回答。",
     ),
     "survey_answers": ("Survey answers", "问卷回答条数"),
+    # Taking an import back (pages/_imports.py, data/remove.py)
+    "remove_title": ("Take an import back", "撤销导入"),
+    "remove_pick": ("Import to remove", "要撤销的导入"),
+    "remove_ask": ("Remove this import…", "撤销此次导入…"),
+    "remove_confirm_text": (
+        "Removing this import takes {rows} rows out of the database, as listed below. The import stays in the "
+        "history, marked removed; importing the file again loads it again.",
+        "撤销此次导入将从数据库中删除 {rows} 行，明细如下。该导入仍保留在导入记录中并标为已撤销；"
+        "再次导入该文件会重新载入。",
+    ),
+    "remove_confirm": ("Yes, remove it", "确认撤销"),
+    "remove_cancel": ("Cancel", "取消"),
+    "remove_done": (
+        "The import was removed: {rows} rows left the database.",
+        "已撤销该导入：从数据库中删除了 {rows} 行。",
+    ),
+    "remove_nothing": ("No import can be removed.", "没有可撤销的导入。"),
+    "remove_not_written": ("The removal was not saved; the data is as it was.", "撤销未保存，数据保持不变。"),
+    "remove_in_use": (
+        "This branch list cannot be removed: {rows} rows of other files still name its branches. Remove those "
+        "imports first.",
+        "无法撤销此分馆名单：其他文件仍有 {rows} 行引用其中的分馆。请先撤销那些导入。",
+    ),
+    "remove_changed": (
+        "This import can no longer be removed (it was removed or replaced meanwhile); the history shows the "
+        "current state.",
+        "此导入已无法撤销（期间已被撤销或替换）；导入记录显示的是当前状态。",
+    ),
+    "remove_table": ("Table", "数据表"),
+    "remove_rows": ("Rows", "行数"),
+    "import_status_active": ("in use", "使用中"),
+    "import_status_replaced": ("replaced by a later version", "已被新版本替换"),
+    "import_status_removed": ("removed", "已撤销"),
+    "import_table_visits": ("Visits", "到馆人次"),
+    "import_table_circulation": ("Loans", "外借"),
+    "import_table_circulation_daily": ("Daily loan totals", "外借日汇总"),
+    "import_table_events": ("Events", "活动"),
+    "import_table_surveys": ("Survey answers", "问卷回答"),
+    "import_table_targets": ("Targets", "目标"),
+    "import_table_measures": ("Other counts", "其他指标"),
+    "import_table_rejected_rows": ("Rejected rows", "被拒绝的行"),
+    "import_table_branches": ("Branches", "分馆"),
+    "import_table_branch_aliases": ("Branch spellings", "分馆别名"),
+    "layout_long": ("long", "长表"),
+    "layout_wide": ("wide", "宽表"),
+    "layout_transactions": ("transactions", "流水明细"),
+    "history_import_id": ("Import", "导入编号"),
+    "history_status": ("Status", "状态"),
+    "history_imported_at": ("Imported", "导入时间"),
+    "history_removed_at": ("Removed", "撤销时间"),
+    "history_source_file": ("File", "文件"),
+    "history_kind": ("Kind", "类型"),
+    "history_layout": ("Layout", "版式"),
+    "history_rows_read": ("Rows read", "读取行数"),
+    "history_rows_accepted": ("Accepted", "接受行数"),
+    "history_rows_skipped": ("Skipped", "跳过行数"),
+    "history_rows_rejected": ("Rejected", "拒绝行数"),
+    "history_date_min": ("From", "起始日期"),
+    "history_date_max": ("To", "截止日期"),
 }
 
 

@@ -13,7 +13,7 @@ from data.db import DatabaseBusy
 from data.report import describe
 from metrics.filters import Filter
 from metrics.registry import METRICS
-from pages import _auth, _data
+from pages import _auth, _data, _imports
 from pages._export import downloads
 from pages._i18n import lang, metric_label, t
 from pages._state import filter_key
@@ -47,11 +47,12 @@ if _auth.allows("network"):
     st.dataframe(_data.status(path, version), hide_index=True)
 st.subheader(t("completeness_title"), help=t("completeness_help"))
 st.dataframe(_data.completeness_listing(path, version, _auth.scope(), lang()), hide_index=True)
-for name, title in (("imports", "import_history"), ("rejected", "rejected_rows")) if importing else ():
-    st.subheader(t(title))
-    listing = _data.table_query(path, version, name)
-    st.dataframe(listing, hide_index=True)
-    downloads(listing, name, f"dl_{name}")
+_imports.history(path, version)  # directors only: the history, and taking an import back
+if importing:
+    st.subheader(t("rejected_rows"))
+    rejected = _data.table_query(path, version, "rejected")
+    st.dataframe(rejected, hide_index=True)
+    downloads(rejected, "rejected", "dl_rejected")
 
 st.subheader(t("quality"))
 # The whole network (a steward's view), or a supervisor's own branches.
