@@ -39,6 +39,8 @@ if MISSING and not e2e.in_ci():
     pytest.skip(f"browser tests skipped: {MISSING}", allow_module_level=True)
 if not MISSING:
     from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=45_000)  # a loaded 2-core machine: Playwright's 5 s default is too short
     from websockets.sync.client import connect
 
 USERS_FILE = e2e.ROOT / "tests" / "fixtures" / "users" / "users.toml"
