@@ -15,6 +15,7 @@ endpoint.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import io
 import shutil
 import socket
@@ -295,6 +296,10 @@ def test_a_replayed_session_id_without_the_cookie_gets_the_sign_in_form_only(ser
 # ---------------------------------------------------------------- uploads
 
 
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
 def rss(server) -> int:
     """Resident memory of the server process, bytes."""
     for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
@@ -397,6 +402,17 @@ def test_a_director_uploads_within_the_budgets_and_a_supervisor_cannot(server, b
         assert put(server, second, 5 * MB, director) == 204  # 10 MB of 12 on the server
         assert put(server, second, 3 * MB, director) == 413  # 13 MB > 12 MB on the server
 
+        chunked = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        chunked.request(
+            "PUT",
+            f"/_stcore/upload_file/{second}/{uuid.uuid4()}",
+            body=iter([b"a" * 1000] * 3),
+            headers={"X-Xsrftoken": director["_streamlit_xsrf"], "Cookie": cookie_header(director)},
+            encode_chunked=True,
+        )
+        assert chunked.getresponse().status == 411  # no stated length, no upload
+        chunked.close()
+
         before = rss(server)
         assert put(server, second, 60 * MB, director) == 413  # refused before its body is read
         assert rss(server) - before < 30 * MB
@@ -406,7 +422,7 @@ def test_a_director_uploads_within_the_budgets_and_a_supervisor_cannot(server, b
             method="DELETE",
             headers={
                 "X-Xsrftoken": director["_streamlit_xsrf"],
-                "Cookie": "; ".join(f"{k}={v}" for k, v in director.items()),
+                "Cookie": cookie_header(director),
             },
         )
         with urllib.request.urlopen(request, timeout=30) as answer:
