@@ -196,7 +196,7 @@ class Revocations:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._loaded_from: Path | None = None
+        self._loaded_from: tuple | None = None  # (path, modification time): read again when either changes
         self._nonces: dict[str, int] = {}
 
     def _path(self) -> Path:
@@ -204,7 +204,11 @@ class Revocations:
 
     def _load(self) -> None:
         path = self._path()
-        if self._loaded_from == path:
+        try:
+            stamp = (path, path.stat().st_mtime_ns)
+        except OSError:
+            stamp = (path, None)
+        if self._loaded_from == stamp:
             return
         self._nonces = {}
         try:
@@ -214,7 +218,7 @@ class Revocations:
             pass
         except (OSError, ValueError, AttributeError):
             LOG.exception("revocation list %s unreadable; starting empty", path)
-        self._loaded_from = path
+        self._loaded_from = stamp
 
     def revoke(self, nonce: str, expires: int, now: float | None = None) -> None:
         now = time.time() if now is None else now
@@ -225,6 +229,7 @@ class Revocations:
             path = self._path()
             _private_dir(path.parent)
             _write_private(path, json.dumps(self._nonces))
+            self._loaded_from = None
 
     def revoked(self, nonce: str) -> bool:
         with self._lock:

@@ -91,7 +91,8 @@ def allows(capability: str) -> bool:
 
 
 def gate() -> None:
-    """Return when sign-in is off or someone is signed in; otherwise draw the sign-in form and stop."""
+    """Return when sign-in is off or this run is signed in (a valid sign-in cookie came with this session's
+    websocket, or the identity provider's); otherwise sign the session out, draw the sign-in form and stop."""
     try:
         found = config()
     except users.ConfigError as exc:

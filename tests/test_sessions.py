@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import stat
+import time
 
 import pytest
 
@@ -88,6 +89,9 @@ def test_sign_out_revokes_the_nonce_and_survives_a_restart(state):
     restarted = sessions.Revocations()
     assert restarted.revoked(cookie.nonce)
     assert sessions.read_cookie(value) is None
+    other_process = sessions.Revocations()  # another server process sharing the state folder signs one out
+    other_process.revoke(sessions.read_cookie(kept).nonce, int(time.time()) + 3600)
+    assert sessions.read_cookie(kept) is None
 
 
 # ---------------------------------------------------------------- tickets and redirects
