@@ -32,7 +32,7 @@ sample: $(VENV)/.installed
 	$(PY) -m data sample
 
 run: sample
-	$(PY) -m streamlit run dashboard.py --server.port $(PORT)
+	$(PY) -m streamlit run serve.py --server.port $(PORT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

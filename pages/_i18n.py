@@ -228,6 +228,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "history_rows_rejected": ("Rejected", "拒绝行数"),
     "history_date_min": ("From", "起始日期"),
     "history_date_max": ("To", "截止日期"),
+    # Sign-in kept by a cookie, rate-limited (pages/_auth.py, metrics/sessions.py; issue 16 items 1-2)
+    "sign_in_wait": (
+        "Too many failed sign-ins. Try again in {seconds} s.",
+        "登录失败次数过多，请在 {seconds} 秒后重试。",
+    ),
+    "signing_in": ("Signing in…", "正在登录…"),
+    "sign_in_needs_server": (
+        "Sign-in is configured but the dashboard was started without its sign-in server; the server log says why.",
+        "已启用登录，但看板未通过其登录服务器启动；原因见服务器日志。",
+    ),
 }
 
 

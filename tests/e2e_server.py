@@ -48,11 +48,14 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    """`streamlit run dashboard.py` on 127.0.0.1 with KPI_DB pointing at `db_path`; a context manager."""
+    """`streamlit run serve.py` (the dashboard in its server, as `make run` starts it) on 127.0.0.1 with KPI_DB
+    pointing at `db_path` and `env` added to the environment; a context manager."""
 
-    def __init__(self, db_path: Path, log_path: Path):
+    def __init__(self, db_path: Path, log_path: Path, env: dict[str, str] | None = None, script: str = "serve.py"):
         self.db_path = db_path
         self.log_path = log_path
+        self.extra_env = dict(env or {})
+        self.script = script
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -65,7 +68,7 @@ class StreamlitServer:
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "dashboard.py"),
+            str(ROOT / self.script),
             "--server.headless",
             "true",
             "--server.address",
@@ -77,7 +80,7 @@ class StreamlitServer:
             "--browser.gatherUsageStats",
             "false",
         ]
-        env = {**os.environ, "KPI_DB": str(self.db_path)}
+        env = {**os.environ, "KPI_DB": str(self.db_path), **self.extra_env}
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
         self.started = time.monotonic()
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)

@@ -17,6 +17,8 @@ import os
 import re
 import subprocess
 import sys
+import time
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +43,10 @@ from test_dashboard import (
 
 from data import db
 from data.cli import build_sample
-from metrics import engine, quality, satisfaction, users
+from metrics import engine, quality, satisfaction, sessions, users
 from metrics.filters import Filter, branch_list, choices, matching_branches
 from metrics.registry import METRICS, dimensions, get
+from pages import _auth
 
 ROOT = Path(__file__).resolve().parents[1]
 USERS_FILE = ROOT / "tests" / "fixtures" / "users" / "users.toml"
@@ -103,14 +106,31 @@ def sample_db(tmp_path_factory) -> Path:
     return path
 
 
+# AppTest has no browser: these stand for the browser's cookie jar and its page loads. The sign-in form's
+# redirect to /_kpi/session is followed here the way serve.py's route does it (tests/test_signin_e2e.py
+# drives the real route in chromium).
+JAR: dict[str, str] = {}
+REDIRECTS: list[str] = []
+
+
 @pytest.fixture
-def env(sample_db, monkeypatch):
-    """The sample database, the fixture users file, empty caches, and download payloads recorded."""
+def env(sample_db, monkeypatch, tmp_path):
+    """The sample database, the fixture users file, empty caches, a private sign-in state folder, an empty
+    cookie jar and a fresh failed-sign-in limiter."""
     monkeypatch.setenv("KPI_DB", str(sample_db))
     monkeypatch.setenv(users.USERS_ENV_VAR, str(USERS_FILE))
+    monkeypatch.setenv(sessions.STATE_DIR_ENV_VAR, str(tmp_path / "signin-state"))
+    monkeypatch.setattr(sessions, "ROUTES_INSTALLED", True)
+    monkeypatch.setattr(sessions, "LIMITER", sessions.Limiter())
+    monkeypatch.setattr(_auth, "_cookies", lambda: dict(JAR))
+    monkeypatch.setattr(_auth, "_redirect", REDIRECTS.append)
+    sessions.REVOKED.forget_loaded()
+    JAR.clear()
+    REDIRECTS.clear()
     st.cache_data.clear()
     st.cache_resource.clear()
     yield sample_db
+    sessions.REVOKED.forget_loaded()
     st.cache_data.clear()
     st.cache_resource.clear()
 
@@ -164,13 +184,30 @@ def open_signed_out(query: dict | None = None, **kwargs) -> AppTest:
     return ok(at.run())
 
 
+def follow(at: AppTest) -> AppTest:
+    """What the browser does with the page's redirects: redeem a sign-in ticket into the cookie (as
+    serve.py's /_kpi/session does), or drop the cookie on sign-out; then load the page again."""
+    while REDIRECTS:
+        url = urllib.parse.urlsplit(REDIRECTS.pop(0))
+        params = urllib.parse.parse_qs(url.query)
+        if url.path == sessions.SESSION_ROUTE:
+            ticket = sessions.TICKETS.redeem(params["ticket"][0])
+            JAR[sessions.COOKIE_NAME] = sessions.make_cookie(ticket.user)[0]
+        elif url.path == sessions.SIGN_OUT_ROUTE:
+            JAR.pop(sessions.COOKIE_NAME, None)
+        ok(at.run())
+    return at
+
+
 def submit(at: AppTest, name: str, password: str) -> AppTest:
     at.text_input(key="sign_in_name").input(name)
     at.text_input(key="sign_in_password").input(password)
-    return ok(at.button(key="sign_in_submit").click().run())
+    return follow(ok(at.button(key="sign_in_submit").click().run()))
 
 
 def sign_in(name: str, query: dict | None = None) -> AppTest:
+    """`name` signs in from a fresh browser (no cookie yet) opened on the link `query`."""
+    JAR.clear()
     at = submit(open_signed_out(query), name, PASSWORDS[name])
     assert at.title[0].value == "Overview", [t.value for t in at.title]
     return at
@@ -316,6 +353,62 @@ def test_sign_out_returns_to_the_form(env):
     ok(at.sidebar.button(key="sign_out").click().run())
     assert signed_out(at)
     assert at.query_params["period"] == "last_year"  # the link survives, the session does not
+
+
+# ---------------------------------------------------------------- the sign-in cookie (issue 16 items 1-2)
+# tests/test_signin_e2e.py repeats these against a real server, in chromium and over the websocket.
+
+
+def test_a_session_without_its_cookie_is_signed_out_before_anything_renders(env):
+    at = sign_in("director", {"period": "last_year"})
+    JAR.clear()  # the same session, now run from a request that carries no cookie (a replayed session id)
+    ok(at.run())
+    assert signed_out(at) and "sign_out" not in [b.key for b in at.sidebar.button]
+    assert _auth.USER_KEY not in at.session_state
+    JAR[sessions.COOKIE_NAME] = "v1.ZGlyZWN0b3I.9999999999." + "0" * 32 + "." + "A" * 43  # forged
+    assert signed_out(ok(at.run()))
+
+
+def test_the_cookie_signs_in_a_new_session_until_sign_out_revokes_it(env):
+    at = sign_in("sup")
+    cookie = JAR[sessions.COOKIE_NAME]
+    again = open_signed_out({"period": "last_year"})  # a reload or a new tab: the cookie, no password
+    assert again.title[0].value == "Overview" and again.sidebar.caption[-1].value.startswith("Signed in as Sam")
+    ok(at.sidebar.button(key="sign_out").click().run())
+    assert signed_out(at)
+    assert REDIRECTS[-1] == f"{sessions.SIGN_OUT_ROUTE}?next=%2F"
+    JAR[sessions.COOKIE_NAME] = cookie  # a copy of the cookie kept after signing out
+    assert signed_out(open_signed_out())
+    assert signed_out(ok(again.run()))  # the other tab is signed out on its next run
+
+
+def test_sixth_failed_sign_in_in_a_minute_is_refused(env, caplog):
+    at = open_signed_out()
+    with caplog.at_level("INFO", logger="kpi.signin"):
+        for attempt in range(1, 6):
+            at = submit(at, "sup", f"wrong-{attempt}")
+            assert at.error[0].value == "Wrong user name or password."
+        assert [e.value for e in at.error][1].startswith("Too many failed sign-ins. Try again in 60 s")
+        at = submit(at, "sup", PASSWORDS["sup"])  # the sixth, right this time: refused unchecked
+        assert [e.value for e in at.error] == ["Too many failed sign-ins. Try again in 60 s."]
+        assert signed_out(at) and sessions.COOKIE_NAME not in JAR
+        at = submit(at, "director", PASSWORDS["director"])  # the same address (AppTest has none: "local")
+        assert signed_out(at)
+        sessions.LIMITER.clock = lambda: time.monotonic() + 61  # a minute later
+        assert submit(at, "sup", PASSWORDS["sup"]).title[0].value == "Overview"
+    assert caplog.text.count("sign-in failed for user 'sup' from local") == 5
+    assert "sign-in refused for user 'sup' from local: too many failures" in caplog.text
+    assert "signed in: 'sup' from local" in caplog.text
+    assert not any(p in caplog.text for p in (*PASSWORDS.values(), "wrong-1"))
+
+
+def test_sign_in_refuses_to_run_without_its_server(env, monkeypatch):
+    monkeypatch.setattr(sessions, "ROUTES_INSTALLED", False)  # `streamlit run dashboard.py`, not serve.py
+    at = open_signed_out()
+    assert [e.value for e in at.error] == [
+        "Sign-in is configured but the dashboard was started without its sign-in server; the server log says why."
+    ]
+    assert not at.text_input and not at.metric
 
 
 def test_a_broken_users_file_shows_nothing(env, monkeypatch, tmp_path, capsys):
