@@ -185,14 +185,20 @@ def test_a_later_end_chosen_explicitly_is_partial_and_says_who_is_missing(branch
     assert preset.table.iloc[-1]["period_end"] == dt.date(2025, 10, 31)
 
 
-def test_the_query_json_says_complete_through_and_who_has_not_reported(tmp_path, capsys):
-    path = tmp_path / "kpi.duckdb"
+def imported(folder) -> Path:
+    """A database of TWO_YEARS plus EARLY in `folder`, imported with `python -m data import` as a user would."""
+    path = folder / "kpi.duckdb"
     files = [
         FIXTURES / "import" / "branches.csv",
-        write(tmp_path, "visits.csv", monthly(TWO_YEARS)),
-        write(tmp_path, "early.csv", EARLY),
+        write(folder, "visits.csv", monthly(TWO_YEARS)),
+        write(folder, "early.csv", EARLY),
     ]
     assert data_cli.main(["import", "--db", str(path), *map(str, files)]) == 0
+    return path
+
+
+def test_the_query_json_says_complete_through_and_who_has_not_reported(tmp_path, capsys):
+    path = imported(tmp_path)
     capsys.readouterr()
     query = ["query", "--db", str(path), "--metric", "visits"]
     assert metrics_cli.main([*query, "--compare", "yoy", "--format", "json"]) == 0
@@ -234,14 +240,8 @@ def test_a_data_check_names_each_expected_branch_that_has_not_reported(branches_
 
 @pytest.fixture
 def early_upload_db(tmp_path, monkeypatch):
-    """A database of TWO_YEARS plus EARLY, imported as a user would, opened by the dashboard ($KPI_DB)."""
-    path = tmp_path / "kpi.duckdb"
-    files = [
-        FIXTURES / "import" / "branches.csv",
-        write(tmp_path, "visits.csv", monthly(TWO_YEARS)),
-        write(tmp_path, "early.csv", EARLY),
-    ]
-    assert data_cli.main(["import", "--db", str(path), *map(str, files)]) == 0
+    """imported() opened by the dashboard ($KPI_DB)."""
+    path = imported(tmp_path)
     monkeypatch.setenv("KPI_DB", str(path))
     st.cache_data.clear()
     st.cache_resource.clear()
