@@ -13,15 +13,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tomllib
 from pathlib import Path
 
 import pytest
 import streamlit as st
+from conftest import FIXTURES, table_snapshot
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 from test_dashboard import app_env, open_app, sample_db, title  # noqa: F401 (fixtures)
+from test_import_fastpath import transactions
 
+from data import cli as data_cli
+from data import db, fastpath
 from pages import PAGES, _data
 from pages._i18n import STRINGS
 
@@ -127,3 +133,54 @@ def _clear_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+# ------------------------------------------------------------------- 4. an export's name is a name
+
+
+def _tables(path: Path) -> dict:
+    con = db.connect(path, read_only=True)
+    try:
+        snapshot = table_snapshot(con)
+    finally:
+        con.close()
+    return {name: rows for name, rows in snapshot.items() if name not in ("imports", "rejected_rows")}
+
+
+@pytest.mark.parametrize("name", ["mob?.csv", "mob[A].csv", "mob*.csv", "mob\\?.csv"])
+def test_a_glob_character_in_a_name_reads_that_file_only(tmp_path, name):
+    """The review's case: `mob?.csv` beside `mobA.csv` read 8,001 rows, then refused `mobA.csv` as a
+    double count, and `rebuild` no longer reproduced the data."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    glob_named, beside = folder / name, folder / "mobA.csv"
+    transactions(glob_named, 8000)  # large enough for the DuckDB fast path
+    header = "Transaction Date,Location,Transaction Type,Material Type,Borrower Type\n"
+    beside.write_text(header + "2023-06-01 10:00:00,BEZAZIAN,Checkout,Book,Adult\n", encoding="utf-8")
+    target = tmp_path / "kpi.duckdb"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert data_cli.main(["import", "--db", str(target), str(FIXTURES / "import" / "branches.csv")]) == 0
+        assert data_cli.main(["import", "--db", str(target), str(glob_named)]) == 0, out.getvalue()
+        assert data_cli.main(["import", "--db", str(target), str(beside)]) == 0, out.getvalue()
+    con = db.connect(target, read_only=True)
+    try:
+        logged = con.execute("SELECT source_file, rows_read FROM imports WHERE kind = 'circulation' ORDER BY 1")
+        assert sorted(logged.fetchall()) == sorted([(name, 8000), ("mobA.csv", 1)])
+        events = con.execute("SELECT sum(checkouts + renewals + returns) FROM circulation").fetchone()[0]
+    finally:
+        con.close()
+    acted = sum(1 for line in glob_named.read_text().splitlines()[1:] if line.split(",")[2].lower() != "hold")
+    assert events == acted + 1
+    before = _tables(target)
+    with contextlib.redirect_stdout(out):
+        assert data_cli.main(["rebuild", "--db", str(target)]) == 0, out.getvalue()
+    assert _tables(target) == before
+
+
+def test_exact_file_names_are_escaped_not_copied(tmp_path):
+    plain = tmp_path / "loans.csv"
+    with fastpath.exact_file(str(plain)) as name:
+        assert name == str(plain)
+    with fastpath.exact_file(str(tmp_path / "a[1]*?.csv")) as name:
+        assert name.endswith("a[[]1[]][*][?].csv")
