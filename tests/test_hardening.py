@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from conftest import FIXTURES, table_snapshot
@@ -28,6 +30,7 @@ from test_import_fastpath import transactions
 
 from data import cli as data_cli
 from data import db, fastpath
+from metrics import cli as metrics_cli
 from pages import PAGES, _data
 from pages._i18n import STRINGS
 
@@ -184,3 +187,128 @@ def test_exact_file_names_are_escaped_not_copied(tmp_path):
         assert name == str(plain)
     with fastpath.exact_file(str(tmp_path / "a[1]*?.csv")) as name:
         assert name.endswith("a[[]1[]][*][?].csv")
+
+
+# ------------------------------------------------------------------- 6. formula-safe everywhere
+
+FORMULA = '=HYPERLINK("http://x.invalid","Bay")'
+BRANCH_HEADER = "branch_id,name,name_zh,kind,parent_id,district,service_population,opened_on,closed_on,aliases\n"
+
+
+def _branch_list(folder: Path, district: str) -> Path:
+    path = folder / "more_branches.csv"
+    cell = '"' + district.replace('"', '""') + '"'
+    path.write_text(
+        BRANCH_HEADER
+        + f"harbour,Harbour Branch,港湾分馆,branch,central,{cell},1200,2020-01-01,,Harbour\n"
+        + "hill,Hill Branch,山丘分馆,branch,central,Hill,900,2020-01-01,,\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _cli(module_main, *argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = module_main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def small_db(tmp_path) -> Path:
+    """The hand-made branch list (central is the main library) and a month of visits, by the data CLI."""
+    target = tmp_path / "kpi.duckdb"
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "date,branch,visits\n2024-05-01,Albany Park,10\n2024-05-01,Bezazian,20\n2024-05-01,Chinatown,30\n",
+        encoding="utf-8",
+    )
+    assert _cli(data_cli.main, "import", "--db", str(target), str(FIXTURES / "import" / "branches.csv"))[0] == 0
+    assert _cli(data_cli.main, "import", "--db", str(target), str(visits))[0] == 0
+    return target
+
+
+def test_a_formula_district_in_a_branch_list_is_refused_with_its_place(small_db, tmp_path):
+    before = _tables(small_db)
+    listed = _branch_list(tmp_path, FORMULA)
+    code, out, _ = _cli(data_cli.main, "import", "--db", str(small_db), str(listed))
+    assert code == 1
+    assert f"{listed}:2, column 'district'" in out and "not a district: a spreadsheet formula" in out
+    assert _tables(small_db) == before
+
+
+def test_metrics_query_csv_neutralises_formula_cells_as_the_downloads_do(small_db, tmp_path):
+    """A database an older importer wrote may hold formula text; the CLI's CSV neutralises it."""
+    import hostile_data
+
+    with hostile_data.formulas_let_through():
+        assert _cli(data_cli.main, "import", "--db", str(small_db), str(_branch_list(tmp_path, FORMULA)))[0] == 0
+    visits = tmp_path / "harbour.csv"
+    visits.write_text("date,branch,visits\n2024-05-02,Harbour Branch,7\n", encoding="utf-8")
+    assert _cli(data_cli.main, "import", "--db", str(small_db), str(visits))[0] == 0
+    code, out, err = _cli(
+        metrics_cli.main, "query", "--db", str(small_db), "--metric", "visits", "--grain", "year", "--by", "district"
+    )
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(out)))
+    districts = [row[1] for row in rows[1:]]
+    assert "'" + FORMULA in districts and FORMULA not in districts
+    frame = pd.DataFrame({"district": [FORMULA, "North", "-5 Street", "＠x"], "value": [7, 30, -1, 2]})
+    assert list(to_csv_rule(frame)["district"]) == [f"'{FORMULA}", "North", "'-5 Street", "'＠x"]
+    assert [metrics_cli_neutralised(v) for v in frame["district"]] == list(to_csv_rule(frame)["district"])
+
+
+def to_csv_rule(frame):
+    from pages._export import neutralise
+
+    return neutralise(frame)
+
+
+def metrics_cli_neutralised(value) -> str:
+    """One cell as `metrics query --format csv` writes it."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        metrics_cli._write_csv([{"district": value}], ["district"])
+    return next(csv.reader(io.StringIO(buffer.getvalue().splitlines()[1])))[0]
+
+
+# ------------------------------------------------------------------- 7. scope in every corner
+
+
+def _users_file(folder: Path, branches: list[str], mode: int = 0o600) -> Path:
+    path = folder / "users.toml"
+    listed = ", ".join(f'"{b}"' for b in branches)
+    path.write_text(
+        f'[users.sup]\nrole = "supervisor"\nbranches = [{listed}]\nemail = "sup@example.org"\n'
+        '[users.dir]\nrole = "director"\nemail = "dir@example.org"\n',
+        encoding="utf-8",
+    )
+    path.chmod(mode)
+    return path
+
+
+def test_closest_names_are_only_branches_in_the_users_scope(small_db, tmp_path):
+    users_file = _users_file(tmp_path, ["albany"])
+    base = ["query", "--db", str(small_db), "--metric", "visits", "--users", str(users_file)]
+    code, _, err = _cli(metrics_cli.main, *base, "--branch", "Bezazan")
+    assert code == 2 and "bezazian" in err.lower()  # without a user: the whole network
+    for typo in ("Bezazan", "Chinatwn", "Central Libary"):
+        code, _, err = _cli(metrics_cli.main, *base, "--as-user", "sup", "--branch", typo)
+        assert code == 2 and "unknown branch" in err
+        suggested = err.lower().partition("closest")[2]
+        assert not any(name in suggested for name in ("bezazian", "chinatown", "central", "main")), err
+    code, _, err = _cli(metrics_cli.main, *base, "--as-user", "sup", "--branch", "Albany Prk")
+    assert code == 2 and "albany park" in err.lower()
+    code, _, err = _cli(metrics_cli.main, *base, "--as-user", "dir", "--branch", "Chinatwn")
+    assert code == 2 and "chinatown" in err.lower()
+
+
+def test_metrics_users_warns_of_a_main_library_and_a_readable_file(small_db, tmp_path):
+    quiet = _users_file(tmp_path, ["albany"])
+    code, out, err = _cli(metrics_cli.main, "users", "--users", str(quiet), "--db", str(small_db))
+    assert code == 0 and "sup" in out and err == ""
+    everything = _users_file(tmp_path, ["central", "albany"], mode=0o644)
+    code, out, err = _cli(metrics_cli.main, "users", "--users", str(everything), "--db", str(small_db))
+    assert code == 0
+    assert "sup's branches include central, a main library: it brings every service point under it (5)" in err
+    assert f"{everything} can be read by every user of this machine (mode 0644)" in err and "chmod 600" in err
