@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from data import db, store
+from data import db, private, store
 from data.cli import build_sample
 from data.importer import Options, import_file
 from metrics import engine, filters, quality, satisfaction
@@ -76,13 +76,13 @@ def import_uploads(path: str, uploads: list[tuple[str, bytes]], allow_new: bool,
         raise ValueError("an upload's name is too long or holds control characters")
     target = db.db_path(path)
     folder = target.parent / f"{target.stem}_uploads"
-    folder.mkdir(parents=True, exist_ok=True)
+    private.make_dir(folder)  # owner-only, like the database (data/private.py)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     options = Options(allow_new_branches=allow_new, quarantine=quarantine, quarantine_dir=store.rejected_dir(target))
     saved = []
     for name, content in uploads:
         file = folder / f"{stamp}-{Path(name).name}"  # the name only: never a path from the browser
-        file.write_bytes(content)
+        private.write_bytes(file, content)
         saved.append((name, file))
     results, landed = [], set()
     try:

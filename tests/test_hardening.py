@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import tomllib
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from test_dashboard import app_env, open_app, sample_db, title  # noqa: F401 (fi
 from test_import_fastpath import transactions
 
 from data import cli as data_cli
-from data import db, fastpath
+from data import db, fastpath, store
 from metrics import cli as metrics_cli
 from pages import PAGES, _data
 from pages._i18n import STRINGS
@@ -312,3 +313,56 @@ def test_metrics_users_warns_of_a_main_library_and_a_readable_file(small_db, tmp
     assert code == 0
     assert "sup's branches include central, a main library: it brings every service point under it (5)" in err
     assert f"{everything} can be read by every user of this machine (mode 0644)" in err and "chmod 600" in err
+
+
+# ------------------------------------------------------------------- 5. private by default
+
+
+def _modes(folder: Path) -> dict[str, str]:
+    """Every folder and file under `folder` (itself included) with its permission bits; links skipped."""
+    found = {".": oct(folder.stat().st_mode & 0o777)}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_symlink():
+            found[str(path.relative_to(folder))] = oct(path.stat().st_mode & 0o777)
+    return found
+
+
+@pytest.fixture
+def umask_022():
+    before = os.umask(0o022)
+    yield
+    os.umask(before)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_everything_under_the_database_folder_is_owner_only(tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    good = exports / "visits.csv"
+    good.write_text("date,branch,visits\n2024-05-01,Albany Park,10\n2024-05-02,Bezazian,20\n", encoding="utf-8")
+    mixed = exports / "visits_mixed.csv"
+    mixed.write_text("date,branch,visits\n2024-06-01,Albany Park,10\n2024-06-02,Nowhere Branch,5\n", encoding="utf-8")
+    folder = tmp_path / "db"
+    target = folder / "kpi.duckdb"
+    assert _cli(data_cli.main, "import", "--db", str(target), str(FIXTURES / "import" / "branches.csv"))[0] == 0
+    assert _cli(data_cli.main, "import", "--db", str(target), str(good))[0] == 0
+    assert _cli(data_cli.main, "import", "--db", str(target), "--quarantine", str(mixed))[0] == 0
+    upload = b"date,branch,visits\n2024-07-01,Chinatown,3\n"
+    [(_, report)] = _data.import_uploads(str(target), [("july.csv", upload)], False, False)
+    assert report.ok
+    modes = _modes(folder)
+    assert {"kpi_rejected/visits_mixed.rejected.csv", "kpi_uploads", "kpi.duckdb.imports.jsonl"} <= set(modes)
+    assert {"kpi.duckdb.lock", "kpi.duckdb.d"} <= set(modes) and len(modes) >= 9
+    wide = {name: mode for name, mode in modes.items() if mode not in ("0o700", "0o600")}
+    assert wide == {}
+    assert all(mode == "0o700" for name, mode in modes.items() if (folder / name).is_dir())
+
+    # Files an older version left at 0644 are tightened by the next write; a rebuild keeps them private.
+    for path in (store.current_file(target), store.journal_path(target), folder / "kpi.duckdb.lock"):
+        path.chmod(0o644)
+    store.generations(target).chmod(0o755)
+    later = exports / "visits_august.csv"
+    later.write_text("date,branch,visits\n2024-08-01,Albany Park,4\n", encoding="utf-8")
+    assert _cli(data_cli.main, "import", "--db", str(target), str(later))[0] == 0
+    assert _cli(data_cli.main, "rebuild", "--db", str(target))[0] == 0
+    assert {name: mode for name, mode in _modes(folder).items() if mode not in ("0o700", "0o600")} == {}
