@@ -17,6 +17,8 @@ import contextlib
 import csv
 import io
 import os
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -366,3 +368,37 @@ def test_everything_under_the_database_folder_is_owner_only(tmp_path):
     assert _cli(data_cli.main, "import", "--db", str(target), str(later))[0] == 0
     assert _cli(data_cli.main, "rebuild", "--db", str(target))[0] == 0
     assert {name: mode for name, mode in _modes(folder).items() if mode not in ("0o700", "0o600")} == {}
+
+
+# ------------------------------------------------------------------- 8. deployment defaults
+
+
+def _make_dry_run(*args) -> list[str]:
+    result = subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_listens_on_this_machine_only_unless_told(tmp_path):
+    served = [line for line in _make_dry_run("run") if "streamlit run" in line]
+    assert len(served) == 1 and "--server.address 127.0.0.1" in served[0]
+    served = [line for line in _make_dry_run("run", "ADDRESS=0.0.0.0") if "streamlit run" in line]
+    assert "--server.address 0.0.0.0" in served[0]
+    venv = tmp_path / "venv"
+    install = _make_dry_run(f"VENV={venv}", f"{venv}/.installed")
+    assert not any("--quiet" in line for line in install)
+    pip_steps = [i for i, line in enumerate(install) if " -m pip install" in line or " -m venv" in line]
+    assert len(pip_steps) == 3
+    for step in pip_steps:  # each step is announced on the line before it
+        assert install[step - 1].startswith("echo "), install
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_secrets_and_users_files_are_git_ignored():
+    ignored = [".streamlit/secrets.toml", "users.toml", "deploy/users-prod.toml", "cookie.secret", ".env"]
+    kept = ["tests/fixtures/users/users.toml", "README.md", ".streamlit/config.toml"]
+    result = subprocess.run(
+        ["git", "check-ignore", "--no-index", *ignored, *kept], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.stdout.split() == ignored
