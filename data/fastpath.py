@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from data import formulas, values
 from data.reading import Table
 from data.rows import CHECKOUT_ACTIONS, RENEWAL_ACTIONS, RETURN_ACTIONS, Plan
 
@@ -159,10 +160,13 @@ def _rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Roll
             f"AND (SELECT count(DISTINCT branch) FROM {SCANNED}) = ?",
             [len(branches)],
         ).fetchone()[0]
+        labels_written = [row[0] for row in cursor.execute(f"SELECT raw FROM {LABELS}").fetchall()]
     except duckdb.Error:
         return None
     if not rows_read or broken:
         return None
+    if any(formulas.formula_problem(text, "label") for text in labels_written if not values.is_blank(text)):
+        return None  # an item type or patron category a spreadsheet would run: the row path names its lines
     skipped, skipped_counts = {}, {}
     if other:
         skipped, skipped_counts = _skipped_actions(cursor, path, table, delimiter, names, action, known)

@@ -46,5 +46,6 @@ def formula_problem(text: str | None, what: str) -> str | None:
         return None
     shown = unicodedata.normalize("NFKC", text).lstrip(" ")
     if shown.startswith(FORMULA_START) and not _NUMBER.fullmatch(shown):
-        return f"not a {what}: a spreadsheet formula (starts with =, +, -, @ or a tab)"
+        article = "an" if what[:1] in "aeiou" else "a"
+        return f"not {article} {what}: a spreadsheet formula (starts with =, +, -, @ or a tab)"
     return None

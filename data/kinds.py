@@ -110,7 +110,7 @@ def visits(cells: RowCells, order: str) -> list[dict]:
     record = _base(cells, order)
     count = cells.count("visits")
     method = cells.typed("method", normalise_choice, _METHOD_KEYS, "counting method") or "counted"
-    audience = cells.text("audience")
+    audience = _free_text(cells, "audience", "audience")
     if record is None or count is None:
         return []
     record.update(visits=count, method=method, audience=label(audience) if audience else "all")
@@ -127,7 +127,7 @@ def circulation(cells: RowCells, order: str) -> list[dict]:
 
 
 def _dim(cells: RowCells, name: str) -> str:
-    text = cells.text(name)
+    text = _free_text(cells, name, name.replace("_", " "))
     return label(text) if text else "all"
 
 

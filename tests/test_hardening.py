@@ -402,3 +402,15 @@ def test_secrets_and_users_files_are_git_ignored():
         ["git", "check-ignore", "--no-index", *ignored, *kept], cwd=ROOT, capture_output=True, text=True
     )
     assert result.stdout.split() == ignored
+
+
+def test_a_formula_item_type_in_a_large_transaction_export_is_refused_with_its_lines(tmp_path):
+    """The fast path hands such a file to the row path, which names the lines and the column."""
+    target = tmp_path / "kpi.duckdb"
+    export = tmp_path / "loans.csv"
+    transactions(export, 8000, items=("Book", "=1+1"))
+    assert _cli(data_cli.main, "import", "--db", str(target), str(FIXTURES / "import" / "branches.csv"))[0] == 0
+    before = _tables(target)
+    code, out, _ = _cli(data_cli.main, "import", "--db", str(target), str(export))
+    assert code == 1 and "not an item type: a spreadsheet formula" in out and "column 'Material Type'" in out
+    assert _tables(target) == before
