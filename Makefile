@@ -6,14 +6,21 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# The address `make run` listens on: this machine only, unless told otherwise (`make run ADDRESS=0.0.0.0`,
+# behind a reverse proxy with TLS: see "Serving it to a network" in the README).
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test lint sample system clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
+	@echo "first run: creating the virtual environment $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@echo "upgrading pip in $(VENV)"
+	$(PY) -m pip install --upgrade pip
+	@echo "installing the dashboard's packages from requirements-dev.txt (about a minute, about 650 MB)"
+	$(PY) -m pip install -r requirements-dev.txt
 	touch $@
+	@echo "$(VENV) is ready"
 
 # Debian packages of the browser tests (tests/test_e2e_browser.py): chromium, a Chinese font, and fc-list.
 SYSTEM_PACKAGES := chromium fonts-noto-cjk fontconfig
@@ -32,7 +39,8 @@ sample: $(VENV)/.installed
 	$(PY) -m data sample
 
 run: sample
-	$(PY) -m streamlit run serve.py --server.port $(PORT)
+	@echo "serving on http://$(ADDRESS):$(PORT) (make run ADDRESS=0.0.0.0 to listen on every interface)"
+	$(PY) -m streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

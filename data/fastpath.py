@@ -14,10 +14,15 @@ numbers (exact unless a quoted cell holds a line break).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import tempfile
 from dataclasses import dataclass
 
 import duckdb
 
+from data import formulas, values
 from data.reading import Table
 from data.rows import CHECKOUT_ACTIONS, RENEWAL_ACTIONS, RETURN_ACTIONS, Plan
 
@@ -51,6 +56,25 @@ class Rollup:
     distinct: bool = False
 
 
+@contextlib.contextmanager
+def exact_file(path: str):
+    """A name under which DuckDB's readers open exactly the file `path`, never a glob pattern: read_csv
+    expands `*`, `?` and `[...]`, so `mob?.csv` would also read `mobA.csv` beside it. Those characters
+    are escaped as one-character sets (`[?]`), which DuckDB matches literally; a path that also holds a
+    backslash (which DuckDB's glob does not take literally) is read through a symbolic link with a plain
+    name in a private temporary folder. Either way no byte is copied."""
+    path = os.path.abspath(path)  # never `~` or a URL-like prefix either
+    if not re.search(r"[*?\[\]\\]", path):
+        yield path
+    elif "\\" not in path:
+        yield re.sub(r"([*?\[\]])", r"[\1]", path)
+    else:
+        with tempfile.TemporaryDirectory(prefix="kpi-read-") as folder:
+            link = os.path.join(folder, "export.csv")
+            os.symlink(path, link)
+            yield link
+
+
 def _variants(actions) -> set[str]:
     """Each action as exports spell it: `check out`, `check-out`, `check_out`."""
     return {a.replace(" ", sep) for a in actions for sep in (" ", "-", "_")}
@@ -68,6 +92,12 @@ def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollu
     back to the row path."""
     if table.encoding not in ("utf-8", "utf-8-sig"):
         return None
+    with exact_file(path) as exact:
+        return _rollup(cursor, exact, table, plan, delimiter)
+
+
+def _rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollup | None:
+    """rollup() on a path that DuckDB reads as exactly one file (see exact_file)."""
     names = [f"c{i}" for i in range(len(table.header))]
     when = names[plan.fields.get("timestamp", plan.fields.get("date"))]
     branch = names[plan.fields["branch_code"] if "branch_code" in plan.fields else plan.fields["branch"]]
@@ -130,10 +160,13 @@ def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollu
             f"AND (SELECT count(DISTINCT branch) FROM {SCANNED}) = ?",
             [len(branches)],
         ).fetchone()[0]
+        labels_written = [row[0] for row in cursor.execute(f"SELECT raw FROM {LABELS}").fetchall()]
     except duckdb.Error:
         return None
     if not rows_read or broken:
         return None
+    if any(formulas.formula_problem(text, "label") for text in labels_written if not values.is_blank(text)):
+        return None  # an item type or patron category a spreadsheet would run: the row path names its lines
     skipped, skipped_counts = {}, {}
     if other:
         skipped, skipped_counts = _skipped_actions(cursor, path, table, delimiter, names, action, known)

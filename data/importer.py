@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from data import fastpath, kinds, values
+from data import fastpath, kinds, private, values
 from data import mapping as mapping_mod
 from data.names import clean_display, implausible_name, name_key, non_branch_reason, slug
 from data.reading import FileError, Table, read_table
@@ -836,12 +836,13 @@ def _refresh_daily(cursor, source: str) -> None:
 
 def _write_quarantine(report: FileReport, table: Table, bad_lines: set[int], options: Options) -> Path:
     folder = options.quarantine_dir or Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
+    if options.quarantine_dir:
+        private.make_dir(folder)  # raw rows of any branch: owner-only
     target = folder / f"{Path(report.source).stem}.rejected.csv"
     reasons: dict[int, list[str]] = defaultdict(list)
     for p in report.problems:
         reasons[p.line].append(f"{p.column or ''}: {p.reason}" if p.column else p.reason)
-    with target.open("w", encoding="utf-8-sig", newline="") as out:
+    with private.open_file(target, "w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow([*table.header, "_line", "_reason"])
         for line, cells in table.rows:

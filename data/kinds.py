@@ -6,7 +6,7 @@ Each parser returns a list of records (dicts keyed by table column, plus `_line`
 
 from __future__ import annotations
 
-from data import values
+from data import formulas, values
 from data.headers import field_for
 from data.names import clean_display
 from data.rows import (
@@ -86,6 +86,18 @@ KEYS = {
 METRIC_ALIASES = {"checkouts": "loans", "circulation": "loans", "sessions": "events", "score": "satisfaction"}
 
 
+def _free_text(cells: RowCells, name: str, what: str) -> str | None:
+    """A free-text cell (a title, a district, a category as written), refused with a problem on its line
+    and column when a spreadsheet would run it as a formula: names and labels are exported (downloads,
+    `metrics query --format csv`) and shown, and are checked like branch names."""
+    text = cells.text(name)
+    problem = formulas.formula_problem(text, what)
+    if problem:
+        cells.fail(name, cells.raw(name), problem)
+        return None
+    return text
+
+
 def _base(cells: RowCells, order: str) -> dict | None:
     branch, column = branch_cell(cells)
     when = row_date(cells, order)
@@ -98,7 +110,7 @@ def visits(cells: RowCells, order: str) -> list[dict]:
     record = _base(cells, order)
     count = cells.count("visits")
     method = cells.typed("method", normalise_choice, _METHOD_KEYS, "counting method") or "counted"
-    audience = cells.text("audience")
+    audience = _free_text(cells, "audience", "audience")
     if record is None or count is None:
         return []
     record.update(visits=count, method=method, audience=label(audience) if audience else "all")
@@ -115,7 +127,7 @@ def circulation(cells: RowCells, order: str) -> list[dict]:
 
 
 def _dim(cells: RowCells, name: str) -> str:
-    text = cells.text(name)
+    text = _free_text(cells, name, name.replace("_", " "))
     return label(text) if text else "all"
 
 
@@ -169,12 +181,12 @@ def events(cells: RowCells, order: str) -> list[dict]:
         return []
     if fields["sessions"] is None and "sessions" not in cells.plan.fields and record["grain"] == "day":
         fields["sessions"] = 0 if planned else 1  # a dated row is one event; a monthly total is not
-    category, audience = cells.text("category"), cells.text("audience")
+    category, audience = _free_text(cells, "category", "category"), _free_text(cells, "audience", "audience")
     record.update(
         fields,
         event_id=cells.text("event_id") or row_id(cells.cells),
-        title=cells.text("title"),
-        title_zh=cells.text("title_zh"),
+        title=_free_text(cells, "title", "title"),
+        title_zh=_free_text(cells, "title_zh", "title"),
         category=label(category) if category else "other",
         audience=label(audience) if audience else "general",
         format=fmt,
@@ -208,7 +220,8 @@ def surveys(cells: RowCells, order: str) -> list[dict]:
         cells.fail("score", raw, f"above the scale maximum {scale:g}")
     if record is None or (score is None and not dont_know):
         return []
-    question, audience, category = cells.text("question"), cells.text("audience"), cells.text("category")
+    question = _free_text(cells, "question", "question")
+    audience, category = _free_text(cells, "audience", "audience"), _free_text(cells, "category", "category")
     record.update(
         respondent_id=cells.text("respondent_id"),
         question=label(question) if question else "overall",
@@ -262,8 +275,8 @@ def branch_kind(raw: str) -> str:
 
 
 def branches(cells: RowCells, order: str) -> list[dict]:
-    name = cells.text("name")
-    code = cells.text("branch_id")
+    name = _free_text(cells, "name", "branch name")
+    code = _free_text(cells, "branch_id", "branch code")
     opened = cells.typed("opened_on", values.parse_date, order)
     closed = cells.typed("closed_on", values.parse_date, order)
     population = cells.count("service_population")
@@ -271,20 +284,26 @@ def branches(cells: RowCells, order: str) -> list[dict]:
     if name is None and code is None:
         return []
     aliases = cells.text("aliases")
+    spellings = (
+        [a.strip() for a in aliases.replace("、", "|").replace(";", "|").split("|") if a.strip()] if aliases else []
+    )
+    for spelling in spellings:
+        problem = formulas.formula_problem(spelling, "branch name")
+        if problem:
+            cells.fail("aliases", cells.raw("aliases"), f"{problem}: {spelling[:40]}")
+            break
     return [
         {
             "branch_id": code,
             "name": name or code,
-            "name_zh": cells.text("name_zh"),
+            "name_zh": _free_text(cells, "name_zh", "branch name"),
             "kind": kind,
             "_parent": cells.text("parent"),
-            "district": cells.text("district"),
+            "district": _free_text(cells, "district", "district"),
             "service_population": population,
             "opened_on": opened[0] if opened else None,
             "closed_on": closed[0] if closed else None,
-            "_aliases": [a.strip() for a in aliases.replace("、", "|").replace(";", "|").split("|") if a.strip()]
-            if aliases
-            else [],
+            "_aliases": spellings,
             "_line": cells.line,
         }
     ]

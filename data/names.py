@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from data import formulas
+
 # Footnote markers that exports append to names ("Albany Park*", "东区分馆※", "Bezazian (2)").
 _FOOTNOTE_MARKS = "*†‡§¶#^※＊"
 _FOOTNOTE_TAIL = re.compile(r"\s*[\[(（](?:\d+|[a-z]|注\d*)[\])）]$")
@@ -105,7 +107,6 @@ _LOOKALIKES = str.maketrans(
 )
 _LATIN = re.compile(r"[A-Za-z]")
 _WORD = re.compile(r"\w+")
-_FORMULA_START = ("=", "+", "@", "-", "\t", "\r")
 _MARKUP = re.compile(r"<\s*/?\s*[a-z!?][^<>]*>", re.IGNORECASE)
 MAX_NAME_LENGTH = 200
 
@@ -120,8 +121,8 @@ def implausible_name(name: str) -> str | None:
     if mixed:
         shown = ", ".join(f"{c!r} ({unicodedata.name(c, f'U+{ord(c):04X}').lower()})" for c in dict.fromkeys(mixed))
         return f"not a branch name: a word mixes Latin letters with look-alikes from another script: {shown}"
-    if text.startswith(_FORMULA_START) and not re.fullmatch(r"[-+]?\d[\d.,]*", text):
-        return "not a branch name: a spreadsheet formula (starts with =, +, - or @)"
+    if formulas.formula_problem(text, "branch name"):
+        return formulas.formula_problem(text, "branch name")
     if _MARKUP.search(text):
         return "not a branch name: HTML or script markup"
     if any(unicodedata.category(c) in ("Cc", "Cf") for c in text):

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from data import db
+from data import db, private
 
 GENERATION = re.compile(r"^(\d{6})-([0-9a-f]{32})\.duckdb$")
 WAIT_SECONDS = 600.0  # how long a writer queues behind another before giving up
@@ -170,12 +170,13 @@ def writing(path: str | os.PathLike | None = None, wait: float = WAIT_SECONDS, f
         folder = generations(target)
         work = folder / f"work-{os.getpid()}.duckdb"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            private.make_dir(folder)  # owner-only, like everything written here (data/private.py)
             existed = current_file(target).exists() and not fresh
             if existed:
                 _copy_current(target, work)
             _step("copied")
             con = db.connect(work)
+            private.tighten(work)
         except (OSError, duckdb.IOException) as exc:
             _remove(work)
             raise WriteFailed(_write_message(target, exc)) from None
@@ -201,8 +202,9 @@ def writing(path: str | os.PathLike | None = None, wait: float = WAIT_SECONDS, f
 def _locked(target: Path, wait: float):
     lock = target.with_name(target.name + ".lock")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle = lock.open("a")
+        if not target.parent.exists():
+            private.make_dir(target.parent)
+        handle = private.open_file(lock, "a")
     except OSError as exc:
         raise WriteFailed(_write_message(target, exc)) from None
     deadline = time.monotonic() + wait
@@ -251,6 +253,8 @@ def _publish(target: Path, work: Path) -> None:
     for old in folder.iterdir():
         if GENERATION.match(old.name) and old.name not in keep:
             _remove(old)
+        elif GENERATION.match(old.name):
+            private.tighten(old)  # the kept previous generation too (an older version made it 0644)
 
 
 def _previous(folder: Path, final: Path) -> list[str]:
@@ -261,7 +265,7 @@ def _previous(folder: Path, final: Path) -> list[str]:
 def _append_journal(target: Path, entries: list[dict]) -> None:
     if not entries:
         return
-    with journal_path(target).open("a", encoding="utf-8") as handle:
+    with private.open_file(journal_path(target), "a", encoding="utf-8") as handle:
         for entry in entries:
             handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         handle.flush()

@@ -16,10 +16,11 @@ import math
 import sys
 
 from data import db, store
+from data.formulas import neutralise_cell
 from data.names import name_key
 from metrics import periods, users
 from metrics.engine import branch_names, compute
-from metrics.filters import Filter
+from metrics.filters import Filter, matching_branches
 from metrics.registry import METRICS
 
 BY_CHOICES = ("branch", "district", "kind", "category", "audience", "format", "item_type", "patron_category")
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             flt = Filter(
                 date_from=args.date_from,
                 date_to=args.date_to,
-                branches=tuple(resolve_branches(con, args.branch)),
+                branches=tuple(resolve_branches(con, args.branch, scope)),
                 districts=tuple(args.district),
                 kinds=tuple(args.kind),
                 categories=tuple(args.category),
@@ -164,14 +165,20 @@ def completeness_notes(result, names: dict[str, str], date_to: dt.date | None) -
     return notes
 
 
-def resolve_branches(con, names: list[str]) -> list[str]:
-    """Branch ids for names, codes or aliases as users type them; ValueError names the closest."""
+def resolve_branches(con, names: list[str], scope: tuple[str, ...] | None = None) -> list[str]:
+    """Branch ids for names, codes or aliases as users type them; ValueError names the closest. With a
+    scope (--as-user) the closest names come from the branches in it only, so a typo never lists other
+    branches' names (a branch outside the scope named exactly still matches nothing: the query's scope)."""
     aliases = dict(con.execute("SELECT alias_key, branch_id FROM branch_aliases").fetchall())
+    suggest = aliases
+    if scope is not None:
+        visible = matching_branches(con, Filter(scope=scope))
+        suggest = {key: branch_id for key, branch_id in aliases.items() if branch_id in visible}
     ids = []
     for name in names:
         found = aliases.get(name_key(name))
         if found is None:
-            close = difflib.get_close_matches(name_key(name), list(aliases), n=3, cutoff=0.6)
+            close = difflib.get_close_matches(name_key(name), list(suggest), n=3, cutoff=0.6)
             raise ValueError(f"unknown branch {name!r}" + (f"; closest: {', '.join(close)}" if close else ""))
         ids.append(found)
     return ids
@@ -208,13 +215,18 @@ def output_columns(by: str | None, compare: bool) -> list[str]:
 
 
 def _write_csv(rows: list[dict], columns: list[str]) -> None:
+    """The rows as CSV; text that a spreadsheet would run as a formula (a branch or district named
+    `=HYPERLINK(...)`) is neutralised exactly as the dashboard's downloads do (data/formulas.py)."""
     import csv
 
     writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(
-            {k: ("" if v is None else ("true" if v is True else "false" if v is False else v)) for k, v in row.items()}
+            {
+                k: ("" if v is None else ("true" if v is True else "false" if v is False else neutralise_cell(v)))
+                for k, v in row.items()
+            }
         )
 
 
@@ -281,10 +293,19 @@ def _users(args) -> int:
     except users.ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    known = None
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o007:
+        print(
+            f"warning: {path} can be read by every user of this machine (mode {mode:04o}); it holds password "
+            f"hashes: chmod 600 {path}",
+            file=sys.stderr,
+        )
+    known, mains = None, {}
     if args.db:
         with db.connect(db.db_path(args.db), read_only=True) as con:
             known = {row[0] for row in con.execute("SELECT branch_id FROM branches").fetchall()}
+            for (branch_id,) in con.execute("SELECT branch_id FROM branches WHERE kind = 'main'").fetchall():
+                mains[branch_id] = len(matching_branches(con, Filter(scope=(branch_id,)))) - 1
     code = 0
     for user in config.users:
         sign_in = ", ".join(filter(None, ("password" if user.password_hash else "", user.email or "")))
@@ -293,4 +314,10 @@ def _users(args) -> int:
         if missing:
             print(f"  unknown branch id(s) for {user.name}: {', '.join(missing)}", file=sys.stderr)
             code = 1
+        for branch_id in (b for b in user.branches if b in mains and user.role == "supervisor"):
+            print(
+                f"  warning: {user.name}'s branches include {branch_id}, a main library: it brings every service "
+                f"point under it ({mains[branch_id]}); list the branches this supervisor is responsible for instead",
+                file=sys.stderr,
+            )
     return code

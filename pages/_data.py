@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from data import db, remove, store
+from data import db, private, remove, store
 from data.cli import build_sample
 from data.completeness import TABLES as COMPLETENESS_TABLES
 from data.importer import Options, import_file
@@ -24,6 +24,10 @@ CACHE = {"ttl": 3600, "max_entries": 512, "show_spinner": False}
 UPLOAD_WAIT_SECONDS = 60  # an upload queues this long behind another import, then says the database is busy
 HEADLINE = ("visits", "loans", "events")  # the tables whose end is the dashboard's "data as of" date
 COMPLETENESS_HEADLINE = ("visits", "loans")  # whose periods not yet reported by every branch the header names
+# An upload is kept as `<stamp>-<name>` (16 + name bytes), and a file name has at most 255 bytes on common
+# file systems: longer names, or names with control characters, are refused with a message.
+UPLOAD_NAME_CHARS = 100
+UPLOAD_NAME_BYTES = 220
 
 
 @st.cache_resource(show_spinner="Opening the database…", max_entries=4)
@@ -55,18 +59,32 @@ def current() -> tuple[str, object, str | None]:
         st.stop()
 
 
+def upload_name_problem(name: str) -> bool:
+    """Whether an uploaded file's name cannot be kept as it is (too long, or with control characters)."""
+    base = Path(name).name
+    return (
+        len(name) > UPLOAD_NAME_CHARS
+        or len(base.encode("utf-8", "surrogatepass")) > UPLOAD_NAME_BYTES
+        or not base.strip(". ")
+        or any(ord(c) < 32 or ord(c) == 127 for c in name)
+    )
+
+
 def import_uploads(path: str, uploads: list[tuple[str, bytes]], allow_new: bool, quarantine: bool) -> list:
     """Import uploaded files (name, bytes) as one write of the database: [(name, report)]. Files that
-    land are kept in `<database>_uploads/` so that `python -m data rebuild` can use them again."""
+    land are kept in `<database>_uploads/` so that `python -m data rebuild` can use them again. Names
+    must pass upload_name_problem (the page refuses the others before calling this)."""
+    if any(upload_name_problem(name) for name, _ in uploads):
+        raise ValueError("an upload's name is too long or holds control characters")
     target = db.db_path(path)
     folder = target.parent / f"{target.stem}_uploads"
-    folder.mkdir(parents=True, exist_ok=True)
+    private.make_dir(folder)  # owner-only, like the database (data/private.py)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     options = Options(allow_new_branches=allow_new, quarantine=quarantine, quarantine_dir=store.rejected_dir(target))
     saved = []
     for name, content in uploads:
         file = folder / f"{stamp}-{Path(name).name}"  # the name only: never a path from the browser
-        file.write_bytes(content)
+        private.write_bytes(file, content)
         saved.append((name, file))
     results, landed = [], set()
     try:

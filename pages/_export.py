@@ -1,6 +1,7 @@
 """Every table and chart offers its data as CSV and Excel; cells that a spreadsheet would run as a
 formula (starting with =, +, -, @, tab or carriage return, or the full-width ＝＋－＠ that some spreadsheets
-also take as a formula) are neutralised with a leading apostrophe."""
+also take as a formula) are neutralised with a leading apostrophe. The rule is data/formulas.py, which
+`python -m metrics query --format csv` uses too."""
 
 from __future__ import annotations
 
@@ -10,23 +11,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-
-
-def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy in which every text cell that could start a formula is prefixed with an apostrophe."""
-
-    def safe(value):
-        if isinstance(value, str) and value.startswith(FORMULA_START):
-            return "'" + value
-        return value
-
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(safe)
-    out.columns = [safe(str(c)) for c in out.columns]
-    return out
+from data.formulas import neutralise
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:

@@ -238,6 +238,21 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Sign-in is configured but the dashboard was started without its sign-in server; the server log says why.",
         "已启用登录，但看板未通过其登录服务器启动；原因见服务器日志。",
     ),
+    # Hardening (issue 16): hand-made links, upload names, names outside a user's scope
+    "link_ignored": (
+        "Some values in this link were not valid and were ignored: {names}. The view shows the defaults instead.",
+        "链接中的部分参数无效，已忽略：{names}。相应筛选已恢复为默认值。",
+    ),
+    "dates_reversed": (
+        "The custom period ends before it starts: choose a 'To' date on or after the 'From' date.",
+        "自定义时间范围的结束日期早于开始日期：请选择不早于“起”的“止”日期。",
+    ),
+    "upload_name_refused": (
+        "This file was not imported: its name is too long ({length} characters; at most {limit}, or {limit_zh} "
+        "Chinese characters) or holds control characters. Rename it and upload it again.",
+        "此文件未导入：文件名过长（{length} 个字符；最多 {limit} 个，中文最多 {limit_zh} 个）或含控制字符。"
+        "请重命名后重新上传。",
+    ),
 }
 
 

@@ -56,8 +56,9 @@ def render(path: str, version: str) -> None:
         st.header(t("filters"))
         st.selectbox(t("period"), _state.PERIODS, format_func=labels(_state.PERIODS).get, key="period")
         if st.session_state["period"] == "custom":
-            st.date_input(t("from"), key="date_from", value=None)
-            st.date_input(t("to"), key="date_to", value=None)
+            bounds = {"value": None, "min_value": _state.DATE_MIN, "max_value": _state.DATE_MAX}
+            st.date_input(t("from"), key="date_from", **bounds)
+            st.date_input(t("to"), key="date_to", **bounds)
         st.selectbox(
             t("fiscal_start"),
             range(1, 13),
@@ -97,3 +98,8 @@ def render(path: str, version: str) -> None:
         st.button(t("reset"), on_click=_state.reset, icon=":material/restart_alt:", key="reset")
     _state.write_to_url()
     _auth.sidebar()
+    if _state.ignored_in_link():  # drawn above the page: the parameter names are ours, never the link's text
+        st.warning(t("link_ignored", names=", ".join(_state.ignored_in_link())), icon=":material/link_off:")
+    start, end = st.session_state["date_from"], st.session_state["date_to"]
+    if st.session_state["period"] == "custom" and start and end and start > end:
+        st.warning(t("dates_reversed"), icon=":material/date_range:")

@@ -1,7 +1,9 @@
 """The global filters: their defaults, the URL query string (both ways) and the metrics Filter they make.
 
 Every filter is a widget key in st.session_state and a query parameter of the same name, so a link
-reproduces the view. Values read from a URL are checked against what exists; anything else is dropped.
+reproduces the view. Values read from a URL are checked against what exists, dates against the years any
+data can have (DATE_MIN..DATE_MAX) and lengths against caps; anything else is dropped, and the sidebar says
+which parameters were (never an exception from a hand-made link).
 """
 
 from __future__ import annotations
@@ -19,6 +21,14 @@ PERIODS = ("this_year", "last_year", "ytd", "last_12m", "custom")
 # Choices the pages offer (and a link may carry).
 TREND_METRICS = ("visits", "loans", "events", "attendance", "new_registrations")
 SATISFACTION_BREAKDOWNS = ("category", "audience", "branch", "district")
+# What a link may carry: dates in these years (the importer takes nothing outside them either; a year 1
+# would overflow the year-earlier comparison), a value of at most this many characters, a list of at most
+# this many items.
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2100, 12, 31)
+MAX_VALUE_CHARS = 4000
+MAX_LIST_ITEMS = 500
+IGNORED_KEY = "_url_ignored"  # the link's parameters that were dropped, shown until the view changes
 
 
 @dataclass(frozen=True)
@@ -49,13 +59,24 @@ FIELDS: dict[str, Field] = {
 
 
 def _parse(field: Field, raw: str):
+    """A query value as its field's type; ValueError when it is not one, or out of range, or too long."""
+    if len(raw) > MAX_VALUE_CHARS:
+        raise ValueError(f"{len(raw)} characters")
     if field.kind == "list":
-        return tuple(v for v in raw.split(",") if v)
+        items = tuple(v for v in raw.split(",") if v)
+        if len(items) > MAX_LIST_ITEMS:
+            raise ValueError(f"{len(items)} items")
+        return items
     if field.kind == "date":
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
+        if not DATE_MIN <= day <= DATE_MAX:
+            raise ValueError(f"{day} is outside {DATE_MIN}..{DATE_MAX}")
+        return day
     if field.kind == "int":
         return int(raw)
     if field.kind == "bool":
+        if raw not in ("1", "true", "0", "false"):
+            raise ValueError("not a yes/no value")
         return raw in ("1", "true")
     return raw
 
@@ -71,9 +92,11 @@ def _dump(field: Field, value) -> str:
 
 
 def load_from_url(allowed: dict[str, set]) -> None:
-    """Once per session: fill the filter keys from the query string (checked against `allowed`)."""
+    """Once per session: fill the filter keys from the query string (checked against `allowed`). The
+    names of the parameters that were dropped (in whole or in part) are kept under IGNORED_KEY."""
     if st.session_state.get("_state_loaded"):
         return
+    ignored = []
     for key, field in FIELDS.items():
         value = field.default
         raw = st.query_params.get(key)
@@ -82,8 +105,22 @@ def load_from_url(allowed: dict[str, set]) -> None:
                 value = _parse(field, raw)
             except ValueError:
                 value = field.default
-        st.session_state[key] = _checked(key, value, field, allowed)
+                ignored.append(key)
+        checked = _checked(key, value, field, allowed)
+        if checked != value and key not in ignored:
+            ignored.append(key)
+        st.session_state[key] = checked
+    start, end = st.session_state["date_from"], st.session_state["date_to"]
+    if start and end and start > end:  # a window that ends before it starts: neither date is kept
+        st.session_state["date_from"] = st.session_state["date_to"] = None
+        ignored += ["date_from", "date_to"]
+    st.session_state[IGNORED_KEY] = tuple(dict.fromkeys(ignored))
     st.session_state["_state_loaded"] = True
+
+
+def ignored_in_link() -> tuple[str, ...]:
+    """The parameters of the opening link that were dropped, while the view is still the one it opened."""
+    return st.session_state.get(IGNORED_KEY, ())
 
 
 def keep() -> None:
@@ -116,6 +153,10 @@ def write_to_url() -> None:
             value = tuple(value)
         if value != field.default and value not in (None, ""):
             wanted[key] = _dump(field, value)
+    if st.session_state.get(IGNORED_KEY):  # the note about a link's dropped values lasts until the view changes
+        opened = st.session_state.setdefault("_url_opened", wanted)
+        if opened != wanted:
+            st.session_state[IGNORED_KEY] = ()
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
 

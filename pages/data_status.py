@@ -30,6 +30,13 @@ if importing:
         quarantine = st.checkbox(t("quarantine"), key="upload_quarantine")
         submitted = st.form_submit_button(t("import_button"), icon=":material/upload:")
 if importing and submitted and files:
+    for upload in files:
+        if _data.upload_name_problem(upload.name):  # the name shown as code, never as Markdown
+            limits = {"limit": _data.UPLOAD_NAME_CHARS, "limit_zh": _data.UPLOAD_NAME_BYTES // 3}
+            st.error(t("upload_name_refused", length=len(upload.name), **limits))
+            st.code(upload.name[:80] + ("…" if len(upload.name) > 80 else ""), language=None)
+    files = [u for u in files if not _data.upload_name_problem(u.name)]
+if importing and submitted and files:
     try:
         results = _data.import_uploads(path, [(u.name, u.getvalue()) for u in files], allow_new, quarantine)
     except (DatabaseBusy, store.WriteFailed, store.DatabaseDamaged) as exc:

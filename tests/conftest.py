@@ -46,3 +46,14 @@ def table_snapshot(con) -> dict:
     """Every table's full content, to prove that a rejected import changed nothing."""
     tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
     return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
+
+
+def _full_error_details() -> None:
+    """The shipped .streamlit/config.toml shows users no error details (`none`); the tests want them in
+    their failure messages (tests/test_hardening.py checks the shipped value separately)."""
+    from streamlit import config
+
+    config.set_option("client.showErrorDetails", "full")
+
+
+_full_error_details()

@@ -142,3 +142,46 @@ def test_hostile_names_stay_text(server, browser, key, lang, query, drawn):
         assert dialogs == []
     finally:
         context.close()
+
+
+# Issue 16, item 3: hand-made links and upload names in the real browser: a message, never an exception.
+HOSTILE_LINK = {"period": "custom", "date_from": "0001-01-01", "fy": "0", "branches": "x" * 5000}
+
+
+@pytest.mark.parametrize("key", ["overview", "branches", "events", "satisfaction"])
+def test_a_hostile_link_shows_a_note_not_a_traceback(server, browser, key):
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/{URLS[key]}?{urlencode(HOSTILE_LINK)}")
+        settle(page, page.get_by_role("heading", name=STRINGS[key][0], exact=True))
+        note = page.locator('[data-testid="stAlertContentWarning"]').filter(has_text="were not valid")
+        expect(note).to_have_count(1)
+        assert all(name in note.inner_text() for name in ("date_from", "fy", "branches"))
+        assert "Traceback" not in page.content() and "year 0 is out of range" not in page.content()
+        assert "0001-01-01" not in page.url  # the link is rewritten without the dropped values
+    finally:
+        context.close()
+
+
+def test_an_upload_with_a_300_character_name_is_refused_with_a_message(server, browser):
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/{URLS['data']}")
+        settle(page, page.get_by_role("heading", name=STRINGS["data"][0], exact=True))
+        name = "v" * 296 + ".csv"
+        content = b"date,branch,visits\n2025-06-01,Plain Main Library,5\n"
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            files=[{"name": name, "mimeType": "text/csv", "buffer": content}]
+        )
+        page.get_by_role("button", name=STRINGS["import_button"][0]).click()
+        refused = page.locator('[data-testid="stAlertContentError"]').filter(has_text="not imported")
+        refused.wait_for(state="visible")
+        assert "300 characters" in refused.inner_text()
+        page.locator(IDLE).first.wait_for(state="attached")
+        assert_no_exception(page)
+    finally:
+        context.close()
