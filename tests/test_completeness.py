@@ -307,3 +307,7 @@ def test_the_as_of_date_is_the_complete_through_date_of_the_chosen_branches(bran
     assert as_of(branches_db, ("visits",), Filter(branches=("bezazian",), include_children=False)) == dt.date(
         2025, 11, 30
     )
+    # Central alone has not reported November: another branch being ahead does not move its date.
+    assert as_of(branches_db, ("visits",), Filter(branches=("central",), include_children=False)) == dt.date(
+        2025, 10, 31
+    )
