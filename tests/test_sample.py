@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data import db
+from data import cli, db
 from data import make_sample as ms
 from data.cli import SAMPLE_DIR, build_sample
 
@@ -43,6 +43,27 @@ def test_generator_reproduces_the_committed_files(tmp_path):
         timeout=300,
     )
     assert digest(tmp_path) == digest(SAMPLE_DIR)
+
+
+def test_sample_today_is_fixed_and_only_plans_lie_after_it():
+    # The exports were taken the day after their last month (2026-10) closed; a literal, not the clock.
+    assert ms.TODAY == dt.date(2026, 11, 1)
+    events = pd.read_csv(SAMPLE_DIR / "events.csv", usecols=["date", "planned"], dtype=str)
+    later = events[pd.to_datetime(events["date"]).dt.date >= ms.TODAY]
+    assert len(later) > 0 and set(later["planned"]) == {"true"}
+    assert later["date"].max() == "2026-12-31"
+
+
+def test_build_sample_imports_as_of_the_sample_today_not_the_real_date(tmp_path, monkeypatch):
+    seen = []
+
+    def record(con, paths, options):
+        seen.append((paths, options.today))
+        return []
+
+    monkeypatch.setattr(cli, "import_paths", record)
+    assert build_sample(str(tmp_path / "kpi.duckdb")) == 0
+    assert seen == [([SAMPLE_DIR], dt.date(2026, 11, 1))]
 
 
 def test_sample_is_small_enough_to_commit():
