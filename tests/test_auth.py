@@ -40,7 +40,6 @@ from test_dashboard import (
 )
 
 from data import db
-from data.cli import build_sample
 from metrics import engine, quality, satisfaction, users
 from metrics.filters import Filter, branch_list, choices, matching_branches
 from metrics.registry import METRICS, dimensions, get
@@ -97,10 +96,9 @@ def tried(name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("auth") / "kpi.duckdb"
-    assert build_sample(str(path)) == 0
-    return path
+def sample_db(sample_db_path) -> Path:
+    """The session's sample database (conftest); these tests only read it."""
+    return sample_db_path
 
 
 @pytest.fixture

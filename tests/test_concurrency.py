@@ -7,8 +7,6 @@ Every process is on this machine (loopback only), bounded in count and time."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 import signal
@@ -127,18 +125,14 @@ SESSIONS = 3  # browser sessions reloading the Overview while an import runs
 HOLD_SECONDS = 6
 
 
-def test_dashboard_sessions_show_old_or_new_data_during_an_import(tmp_path):
+def test_dashboard_sessions_show_old_or_new_data_during_an_import(tmp_path, sample_db_copy):
     if e2e.missing_requirements():
         if e2e.in_ci():
             pytest.fail(e2e.missing_requirements())
         pytest.skip(e2e.missing_requirements())
     from playwright.sync_api import sync_playwright
 
-    from data.cli import build_sample
-
-    target = tmp_path / "db" / "kpi.duckdb"
-    with contextlib.redirect_stdout(io.StringIO()):  # the import report of every sample file
-        assert build_sample(str(target)) == 0
+    target = sample_db_copy  # this test imports into it: a copy of the session's sample database
     # One more month of visits for every branch: the as-of date and the Visits card both move.
     extra = tmp_path / "extra"
     extra.mkdir()

@@ -17,7 +17,6 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data import db
-from data.cli import build_sample
 from metrics import engine
 from metrics.filters import Filter
 from metrics.registry import get
@@ -45,11 +44,9 @@ SIDEBAR_LISTS = ("kinds", "districts", "branches", "categories", "audiences", "f
 
 
 @pytest.fixture(scope="session")
-def sample_db(tmp_path_factory) -> Path:
-    """The database built from data/sample/ exactly as the run command builds it (once per session)."""
-    path = tmp_path_factory.mktemp("dashboard") / "kpi.duckdb"
-    assert build_sample(str(path)) == 0
-    return path
+def sample_db(sample_db_path) -> Path:
+    """The database built from data/sample/ exactly as the run command builds it (conftest, once per session)."""
+    return sample_db_path
 
 
 @pytest.fixture

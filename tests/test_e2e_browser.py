@@ -8,7 +8,6 @@ Without chromium or playwright the module is skipped, except in CI (CI set), whe
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import re
@@ -19,7 +18,6 @@ import time
 import e2e_server as e2e
 import pytest
 
-from data.cli import build_sample
 from pages import PAGES
 from pages._i18n import STRINGS
 
@@ -43,15 +41,12 @@ TIMINGS = e2e.ROOT / "test-artifacts" / "e2e-timings.json"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The dashboard served by `streamlit run` over a sample database built in a temporary folder."""
+def server(tmp_path_factory, sample_db_path):
+    """The dashboard served by `streamlit run` over the session's sample database (conftest; only read)."""
     if MISSING:
         pytest.fail(f"{MISSING} (CI is set, so the browser tests fail instead of skipping)", pytrace=False)
     folder = tmp_path_factory.mktemp("e2e")
-    db_path = folder / "kpi.duckdb"
-    with contextlib.redirect_stdout(io.StringIO()):  # the import report of every sample file
-        assert build_sample(str(db_path)) == 0
-    with e2e.StreamlitServer(db_path, folder / "streamlit.log") as running:
+    with e2e.StreamlitServer(sample_db_path, folder / "streamlit.log") as running:
         yield running
 
 

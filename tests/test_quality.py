@@ -11,7 +11,6 @@ from conftest import load, write
 
 from data import db
 from data import make_sample as ms
-from data.cli import build_sample
 from metrics.filters import Filter
 from metrics.quality import Finding, findings, findings_frame
 
@@ -200,10 +199,8 @@ def test_frame_has_the_finding_columns(branches_db):
 
 
 @pytest.fixture(scope="module")
-def sample_con(tmp_path_factory):
-    path = tmp_path_factory.mktemp("quality_sample") / "kpi.duckdb"
-    assert build_sample(str(path)) == 0
-    con = db.connect(path, read_only=True)
+def sample_con(sample_db_path):
+    con = db.connect(sample_db_path, read_only=True)
     yield con
     con.close()
 

@@ -18,10 +18,8 @@ from data.cli import SAMPLE_DIR, build_sample
 
 
 @pytest.fixture(scope="module")
-def sample_con(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sample") / "kpi.duckdb"
-    assert build_sample(str(path)) == 0
-    con = db.connect(path, read_only=True)
+def sample_con(sample_db_path):
+    con = db.connect(sample_db_path, read_only=True)
     yield con
     con.close()
 
