@@ -4,7 +4,6 @@ and on the bundled sample, whose planted cases must be found (and nothing else).
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from conftest import load, write
@@ -225,10 +224,9 @@ def test_sample_renovation_is_a_gap_covering_its_months(sample_con):
     assert gaps == {("visits", "missing_days"): (first, last), ("circulation", "missing_months"): (first, last)}
 
 
-def test_sample_has_only_the_planted_findings_and_is_fast(sample_con):
-    start = time.perf_counter()
+def test_sample_has_only_the_planted_findings(sample_con):
+    # How long this takes is a bench figure (bench/robustness.py), not an assertion here.
     found = findings(sample_con)
-    elapsed = time.perf_counter() - start
     room, month = ms.NOT_REPORTED_CELL
     assert {(f.table, f.branch_id, f.kind) for f in found} == {
         ("visits", ms.ZERO_WEEK_BRANCH, "zero_run"),
@@ -237,7 +235,6 @@ def test_sample_has_only_the_planted_findings_and_is_fast(sample_con):
         ("visits", room, "missing_months"),
     }
     assert [f.period_start for f in found if f.branch_id == room] == [dt.date.fromisoformat(month + "-01")]
-    assert elapsed < 2.0
 
 
 def test_sample_filter_dates_choose_overlapping_findings(sample_con):
