@@ -13,7 +13,10 @@ folder, bench/work/ by default, once) and each of `--repeat` repetitions (median
   the loans calls also computed from the raw transaction rows (`raw_tx`), for the raw/ours ratio;
 - interaction: an AppTest filter change on each page, and `streamlit run` to the first Plotly chart in
   chromium (bench/interact.py);
-- growth: all of the above by size, as ratios to the smallest size.
+- growth: all of the above by size, as ratios to the smallest size;
+- robustness (once, not by size; bench/robustness.py): the data checks over the bundled sample, every file
+  of the hostile input corpus imported, and 200 MB broken files refused (not with --small). These were
+  wall-clock assertions in the tests; they are figures against targets here.
 
 `--small` is the smoke-test mode: 20,000 rows, 20 branches, one repetition, no browser, results written
 to bench/work/RESULTS-small.md unless --out says otherwise. `--snapshot` measures a copy of the code taken
@@ -47,7 +50,7 @@ DEFAULT_SIZES = (1_000_000, 3_000_000, 10_000_000)
 SMALL_ROWS = 20_000
 SMALL_BRANCHES = 20  # fewer branches keep the smoke test's visits import and data checks short
 TIME_BIN = "/usr/bin/time"
-SECTIONS = ("## Machine", "## Import", "## Queries", "## Interaction", "## Growth", "## Targets")
+SECTIONS = ("## Machine", "## Import", "## Queries", "## Interaction", "## Robustness", "## Growth", "## Targets")
 
 # The issue's targets (evaluated at the largest size run).
 IMPORT_VS_DUCKDB = 1.25  # at most this many times DuckDB's bare scan
@@ -64,7 +67,18 @@ FINDINGS_PAGES = ("overview", "branches", "data")  # the pages whose call set in
 
 # The code being measured (its fingerprint goes into the results), and what a snapshot copies.
 SOURCE = ("data", "metrics", "pages", "dashboard.py")
-SNAPSHOT = ("bench", "data", "metrics", "pages", "tests/app", "dashboard.py", ".streamlit", "pyproject.toml")
+SNAPSHOT = (
+    "bench",
+    "data",
+    "metrics",
+    "pages",
+    "tests/app",
+    "tests/corpus",  # bench/robustness.py imports the corpus into a small fixture database
+    "tests/fixtures/import",
+    "dashboard.py",
+    ".streamlit",
+    "pyproject.toml",
+)
 
 
 def log(message: str) -> None:
@@ -511,6 +525,7 @@ def render(results: dict) -> str:
         ]
     lines += _queries_section(sizes, largest)
     lines += _interaction_section(sizes)
+    lines += _robustness_section(results.get("robustness"))
     lines += _growth_section(sizes)
     lines += _targets_section(sizes, largest, results)
     lines += _notes_section(sizes, results)
@@ -811,6 +826,47 @@ def _quiet_text(size: dict) -> str:
     return ", ".join(f"{phase} {q['busy_cores']:g}" for phase, q in quiet.items()) or "?"
 
 
+def _robustness_section(found: dict | None) -> list[str]:
+    from bench import robustness as rb
+
+    lines = [
+        "",
+        "## Robustness",
+        "",
+        "Measured once per run by `bench/robustness.py` (what these operations do is tested in "
+        "`tests/test_quality.py` and `tests/test_corpus.py`; how fast they are is measured here). Data checks: "
+        "`metrics.quality.findings` over the whole bundled sample database, median of the passes. Corpus: each "
+        "file of `tests/corpus/CASES.tsv` through `python -m data import` (in one process) into a fresh copy of "
+        "a small database. Huge files: 200 MB broken exports refused by `python -m data import`, each its own "
+        "process.",
+        "",
+    ]
+    if not found:
+        return [*lines, "Not measured (results from before this phase existed)."]
+    if found.get("error"):
+        return [*lines, f"Failed: {found['error']}."]
+    findings, corpus, huge = found["findings"], found["corpus"], found["huge"]
+    lines += [
+        "| check | measured | target | |",
+        "|---|---:|---:|---|",
+        f"| data checks over the sample ({findings['findings']} findings) | {fmt(findings['median_s'], '.2f', ' s')} "
+        f"| under {rb.FINDINGS_S:g} s | {_verdict(findings['median_s'] < rb.FINDINGS_S)} |",
+        f"| corpus: slowest of {corpus['files']} files (`{corpus['slowest']}`; median {fmt(corpus['median_s'], '.2f')} "
+        f"s, all {fmt(corpus['total_s'], '.1f')} s) | {fmt(corpus['max_s'], '.2f', ' s')} | under "
+        f"{rb.CORPUS_FILE_S:g} s each | {_verdict(corpus['max_s'] < rb.CORPUS_FILE_S)} |",
+    ]
+    if huge.get("skipped"):
+        lines.append(f"| 200 MB broken files refused | skipped ({huge['skipped']}) | under {rb.HUGE_S:g} s each | |")
+    else:
+        for kind, run in huge["kinds"].items():
+            refused = "" if run["rc"] == 1 else f" (exit status {run['rc']}, not a refusal)"
+            lines.append(
+                f"| 200 MB file, {kind.replace('_', ' ')}, refused{refused} | {fmt(run['seconds'], '.2f', ' s')} "
+                f"| under {rb.HUGE_S:g} s | {_verdict(run['seconds'] < rb.HUGE_S and run['rc'] == 1)} |"
+            )
+    return lines
+
+
 def _notes_section(sizes, results) -> list[str]:
     lines = ["", "## Notes", ""]
     for s in sizes:
@@ -955,6 +1011,13 @@ def main(argv: list[str] | None = None) -> int:
             results["sizes"][str(rows)]["error"] = repr(exc)
         results["elapsed_min"] = (time.perf_counter() - started) / 60
         raw_json.write_text(json.dumps(results, indent=1, default=str))
+    log("robustness: data checks on the sample, the input corpus" + ("" if args.small else ", 200 MB files"))
+    command = [python(), "-m", "bench.robustness", "--repeat", str(max(repeats)), "--work", str(work)]
+    results["robustness"] = run_json(
+        command + (["--no-huge"] if args.small else []), args.timeout, dict(os.environ), work / "robustness.log"
+    )
+    results["elapsed_min"] = (time.perf_counter() - started) / 60
+    raw_json.write_text(json.dumps(results, indent=1, default=str))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(results), encoding="utf-8")
     log(f"wrote {out} ({results['elapsed_min']:.1f} min); raw figures in {raw_json}")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from data import completeness, db, remove, store
 from data.importer import Options, file_digest, import_file, import_paths
+from data.make_sample import TODAY as SAMPLE_TODAY
 from data.mapping import KINDS
 from data.report import describe
 
@@ -174,7 +175,8 @@ def _print_history(history, shown: int = 20) -> None:
 def build_sample(db_arg: str | None = None) -> int:
     """Import the bundled sample exports unless the database already holds data."""
     path = db.db_path(db_arg)
-    options = Options(quarantine_dir=store.rejected_dir(path))
+    # As of the day its exports were taken, whatever the real date: the same database on every run.
+    options = Options(today=SAMPLE_TODAY, quarantine_dir=store.rejected_dir(path))
     with store.writing(path) as session:
         if db.data_version(session.con):
             print(f"database {path} already has data; nothing to do")

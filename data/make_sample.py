@@ -4,7 +4,8 @@ The city is Qinghe (清河市). Its network has one main library (``main``), nin
 sixteen community reading rooms (社区图书室, each under a branch), two mobile library routes,
 one museum, one cultural centre (文化馆) and one volunteer service centre (志愿服务中心), in five
 districts. Run ``python -m data.make_sample [--out data/sample] [--end-month 2026-10]``; the
-output is byte-identical on every run (fixed seed, fixed END_MONTH, no clock, fixed order).
+output is byte-identical on every run (fixed seed, fixed END_MONTH, no clock, fixed order), and
+it is imported as of the fixed TODAY (the day after END_MONTH), not the real date.
 
 Files written (all UTF-8 without BOM and ``\\n`` line endings unless stated):
 
@@ -82,6 +83,11 @@ from pathlib import Path
 SEED = 20210101
 END_MONTH = "2026-10"
 START_YEAR = 2021
+# The sample's "today": the day after END_MONTH closed, when its exports were taken. The bundled sample
+# is imported with this date (data/cli.py build_sample), never the real clock's, so that what counts as
+# "in the future" (rejected unless planned) and "a month not over yet" (a 0 read as blank) is the same
+# on every run; the future plans of events.csv are the two months from here.
+TODAY = date(2026, 11, 1)
 
 RENOVATION_BRANCH = "west"
 RENOVATION_MONTHS = ["2024-03", "2024-04", "2024-05", "2024-06", "2024-07"]

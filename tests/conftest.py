@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
+import shutil
 from pathlib import Path
 
 import pytest
 
 from data import db
+from data.cli import build_sample
 from data.importer import Options, import_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = dt.date(2026, 11, 21)  # fixed so that "future date" checks do not drift with the calendar
+
+
+@pytest.fixture(scope="session")
+def sample_db_path(tmp_path_factory) -> Path:
+    """The database built from data/sample/ exactly as the run command builds it, once per test session.
+
+    Shared by every module: open it read-only. A test that writes (an import, a removal) takes its own
+    copy with `sample_db_copy` instead.
+    """
+    path = tmp_path_factory.mktemp("sample_db") / "kpi.duckdb"
+    with contextlib.redirect_stdout(io.StringIO()):  # the import report of every sample file
+        assert build_sample(str(path)) == 0
+    return path
+
+
+@pytest.fixture
+def sample_db_copy(sample_db_path, tmp_path) -> Path:
+    """A private copy of the sample database (the link, its generations and its journal) for a test that writes."""
+    folder = tmp_path / "sample_db"
+    shutil.copytree(sample_db_path.parent, folder, symlinks=True)
+    return folder / sample_db_path.name
 
 
 @pytest.fixture

@@ -42,7 +42,6 @@ from test_dashboard import (
 )
 
 from data import db
-from data.cli import build_sample
 from metrics import engine, quality, satisfaction, sessions, users
 from metrics.filters import Filter, branch_list, choices, matching_branches
 from metrics.registry import METRICS, dimensions, get
@@ -100,10 +99,9 @@ def tried(name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("auth") / "kpi.duckdb"
-    assert build_sample(str(path)) == 0
-    return path
+def sample_db(sample_db_path) -> Path:
+    """The session's sample database (conftest); these tests only read it."""
+    return sample_db_path
 
 
 # AppTest has no browser: these stand for the browser's cookie jar and its page loads. The sign-in form's

@@ -17,7 +17,6 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data import db
-from data.cli import build_sample
 from metrics import engine
 from metrics.filters import Filter
 from metrics.registry import get
@@ -48,11 +47,9 @@ SIDEBAR_LISTS = ("kinds", "districts", "branches", "categories", "audiences", "f
 
 
 @pytest.fixture(scope="session")
-def sample_db(tmp_path_factory) -> Path:
-    """The database built from data/sample/ exactly as the run command builds it (once per session)."""
-    path = tmp_path_factory.mktemp("dashboard") / "kpi.duckdb"
-    assert build_sample(str(path)) == 0
-    return path
+def sample_db(sample_db_path) -> Path:
+    """The database built from data/sample/ exactly as the run command builds it (conftest, once per session)."""
+    return sample_db_path
 
 
 @pytest.fixture
@@ -252,6 +249,45 @@ def test_branch_ranking_matches_the_engine(app_env, con, as_of):
     pd.testing.assert_frame_equal(ranking_shown(at), ranking_expected(con, "loans", flt))
     names = set(con.execute("SELECT name FROM branches WHERE district IN ('East', 'West')").df()["name"])
     assert set(ranking_shown(at).index) <= names
+
+
+# ---------------------------------------------------------------- literal expectations for the sample
+# The tests above compare the page with the engine over a window built by the page's own period_window.
+# These pin what a director reads on the Overview for the bundled sample as literals, worked out from the
+# sample's CSV files and by hand, so a wrong window, as-of date or caption cannot pass because the page
+# and the expectation share the mistake. The sample's data ends with October 2026 (make_sample.END_MONTH);
+# its events.csv also holds plans for November and December, which must not count.
+SAMPLE_AS_OF = "Data as of 2026-10-31"
+
+
+def test_overview_header_shows_the_sample_as_of_and_the_chosen_window(app_env):
+    at = open_app()
+    assert at.caption[0].value == f"{SAMPLE_AS_OF} · 2026-01-01 – 2026-12-31"  # this year, calendar
+    for choice, window in (
+        ({"period": "ytd"}, "2026-01-01 – 2026-10-31"),
+        ({"period": "last_year"}, "2025-01-01 – 2025-12-31"),
+        ({"period": "last_12m"}, "2025-11-01 – 2026-10-31"),
+        ({"period": "this_year", "fy": 4}, "2026-04-01 – 2027-03-31"),
+        ({"period": "last_year", "fy": 7}, "2025-07-01 – 2026-06-30"),
+        ({"period": "ytd", "fy": 7}, "2026-07-01 – 2026-10-31"),
+        ({"period": "custom", "fy": 1}, "2026-01-01 – 2026-10-31"),  # no dates chosen yet
+        ({"date_from": dt.date(2025, 3, 5), "date_to": dt.date(2025, 6, 20)}, "2025-03-05 – 2025-06-20"),
+    ):
+        choose(at, **choice)
+        assert at.caption[0].value == f"{SAMPLE_AS_OF} · {window}", choice
+
+
+def test_overview_visits_card_and_target_captions_for_the_sample(app_env):
+    at = open_app()
+    # Visits January-October 2026 from the sample files: visits_daily.csv 2,913,497 + the museum's
+    # monthly "all" rows 352,601 + the community reading rooms' 2026 sheet (months, not 合计) 282,991
+    # = 3,549,089. January-October 2025: 2,779,552 + 333,209 + 270,268 = 3,383,029; +4.9 %.
+    assert cards(at)[0] == ("Visits", "3,549,089", "+4.9%")
+    # targets_2026.csv: visits 4,230,000, loans 1,790,000 (network). Loans 2026 (renewals count):
+    # circulation_monthly.csv checkouts 1,509,890 + renewals 303,757 + the mobile routes' 1,578 checkout
+    # and 127 renewal transactions = 1,815,352. 3,549,089 / 4,230,000 = 83.90 %; 1,815,352 / 1,790,000 = 101.42 %.
+    targets = [c.value for c in at.caption if "target" in c.value]
+    assert targets == ["83.9% of this year's target", "101.4% of this year's target"]
 
 
 # ---------------------------------------------------------------- links: the query string reproduces the view

@@ -2,13 +2,13 @@
 
 Checks what AppTest cannot: the page renders in a browser (KPI cards, Plotly charts), a sidebar filter
 changes the URL and the numbers, a copied link reproduces the view in a new session, Chinese glyphs are
-drawn (not tofu boxes), and no page shows an exception box. Screenshots go to test-artifacts/screenshots/.
+drawn (not tofu boxes), and no page shows an error box (an exception or an st.error alert) while every page
+with charts draws at least one Plotly figure. Screenshots go to test-artifacts/screenshots/.
 Without chromium or playwright the module is skipped, except in CI (CI set), where that is a failure.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import re
@@ -19,7 +19,6 @@ import time
 import e2e_server as e2e
 import pytest
 
-from data.cli import build_sample
 from pages import PAGES
 from pages._i18n import STRINGS
 
@@ -31,8 +30,11 @@ if not MISSING:
 
 APP = '[data-testid="stApp"]'
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-EXCEPTION = '[data-testid="stException"]'
+# An exception box, or an alert of the error kind (st.error: a damaged database, a failed query...).
+ERROR_BOX = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+DRAWN_CHART = f"{CHART} .main-svg"  # Plotly has drawn the figure, not only created its element
+PAGES_WITHOUT_CHARTS = {"data"}  # tables only: imports, loaded tables, data checks, definitions
 SKELETON = '[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]'
 TIMEOUT_MS = 45_000
 VIEWPORT = {"width": 1920, "height": 1400}
@@ -43,15 +45,12 @@ TIMINGS = e2e.ROOT / "test-artifacts" / "e2e-timings.json"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The dashboard served by `streamlit run` over a sample database built in a temporary folder."""
+def server(tmp_path_factory, sample_db_path):
+    """The dashboard served by `streamlit run` over the session's sample database (conftest; only read)."""
     if MISSING:
         pytest.fail(f"{MISSING} (CI is set, so the browser tests fail instead of skipping)", pytrace=False)
     folder = tmp_path_factory.mktemp("e2e")
-    db_path = folder / "kpi.duckdb"
-    with contextlib.redirect_stdout(io.StringIO()):  # the import report of every sample file
-        assert build_sample(str(db_path)) == 0
-    with e2e.StreamlitServer(db_path, folder / "streamlit.log") as running:
+    with e2e.StreamlitServer(sample_db_path, folder / "streamlit.log") as running:
         yield running
 
 
@@ -107,17 +106,25 @@ def wait_run(page, drawn) -> None:
     """Until the run that draws `drawn` has finished and the browser has drawn what it sent: no skeleton
     left (widgets whose code is still loading) and every Plotly chart plotted. Fails at once with the text
     of any exception box."""
-    exception = page.locator(EXCEPTION)
+    exception = page.locator(ERROR_BOX)
     drawn.or_(exception).first.wait_for(state="visible", timeout=TIMEOUT_MS)
     page.locator(IDLE).or_(exception).first.wait_for(state="attached", timeout=TIMEOUT_MS)
-    assert_no_exception(page)
+    assert_no_error(page)
     expect(page.locator(SKELETON)).to_have_count(0, timeout=TIMEOUT_MS)
     expect(page.locator(CHART)).to_have_count(page.locator('[data-testid="stPlotlyChart"]').count(), timeout=TIMEOUT_MS)
 
 
-def assert_no_exception(page) -> None:
-    boxes = page.locator(EXCEPTION)
-    assert boxes.count() == 0, "Streamlit exception on the page:\n" + "\n---\n".join(boxes.all_inner_texts())
+def assert_no_error(page) -> None:
+    boxes = page.locator(ERROR_BOX)
+    assert boxes.count() == 0, "error box on the page:\n" + "\n---\n".join(boxes.all_inner_texts())
+
+
+def assert_page_healthy(page, charts: bool = True) -> None:
+    """No error box, and (unless the page has no charts) at least one Plotly figure drawn."""
+    assert_no_error(page)
+    if charts:
+        expect(page.locator(DRAWN_CHART).first).to_be_visible()
+        assert page.locator(DRAWN_CHART).count() >= 1
 
 
 def first_chart(page):
@@ -154,14 +161,15 @@ def screenshot(page, name: str) -> None:
 def test_overview_shows_cards_and_charts(server, new_page, timings, record_property):
     page = new_page()
     page.goto(server.url + "/")
-    first_chart(page).or_(page.locator(EXCEPTION)).first.wait_for(state="visible", timeout=TIMEOUT_MS)
-    assert_no_exception(page)
+    first_chart(page).or_(page.locator(ERROR_BOX)).first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    assert_no_error(page)
     record(timings, record_property, "streamlit_run_to_health", server.healthy_after)
     record(timings, record_property, "streamlit_run_to_first_chart", time.monotonic() - server.started)
     wait_run(page, first_chart(page))
     expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(6)
     expect(visits_value(page)).to_have_text(re.compile(r"^\d{1,3}(,\d{3})+$"))
+    assert_page_healthy(page)
     screenshot(page, "1_overview")
 
 
@@ -190,6 +198,7 @@ def filtered_view(server, browser, timings):
         print(f"filter change: new Visits value after {changed:.2f} s, rerun finished after {redrawn:.2f} s")
         page.keyboard.press("Escape")  # close the dropdown before the screenshot
         after = visits_value(page).inner_text()
+        assert_page_healthy(page)
         screenshot(page, "2_filter_north")
         yield {"url": page.url, "before": before, "after": after, "changed": changed, "redrawn": redrawn}
     finally:
@@ -210,6 +219,7 @@ def test_shared_link_reproduces_the_view(filtered_view, new_page):
     expect(chosen_tags(page, "districts")).to_have_text(["North"])
     expect(visits_value(page)).to_have_text(filtered_view["after"])
     expect(page).to_have_url(re.compile(r"[?&]districts=North(&|$)"))
+    assert_page_healthy(page)
     screenshot(page, "3_shared_link")
 
 
@@ -261,6 +271,7 @@ def test_chinese_renders_with_cjk_glyphs(server, new_page):
     assert dark > 50, f"the label 到馆人次 looks blank ({dark} dark pixels)"
     e2e.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (e2e.SCREENSHOTS / "4_label_zh.png").write_bytes(shot)
+    assert_page_healthy(page)
     screenshot(page, "4_chinese")
 
 
@@ -270,9 +281,9 @@ def test_every_page_opens_without_error(server, new_page, url, title_key):
     page.goto(f"{server.url}/{url}")
     wait_run(page, page.get_by_role("heading", name=STRINGS[title_key][0], exact=True))
     expect(page.get_by_role("heading", name=STRINGS[title_key][0], exact=True)).to_be_visible()
-    if page.locator('[data-testid="stPlotlyChart"]').count():
-        expect(first_chart(page)).to_be_visible()
-    assert_no_exception(page)
+    if url in PAGES_WITHOUT_CHARTS:
+        expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    assert_page_healthy(page, charts=url not in PAGES_WITHOUT_CHARTS)
     screenshot(page, f"5_{url}")
 
 
@@ -286,3 +297,4 @@ def test_a_link_to_a_page_works_as_the_first_request_of_a_fresh_server(server, n
         wait_run(page, heading)
         assert "districts=North" in page.url and "period=last_year" in page.url
         expect(page.locator('[data-testid="stSidebar"] .st-key-districts [data-tag] [title]')).to_have_count(1)
+        assert_page_healthy(page)

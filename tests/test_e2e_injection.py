@@ -26,12 +26,12 @@ if not MISSING:
 
 from test_e2e_browser import (  # noqa: E402
     CHART,
-    EXCEPTION,
+    ERROR_BOX,
     IDLE,
     SKELETON,
     TIMEOUT_MS,
     VIEWPORT,
-    assert_no_exception,
+    assert_no_error,
 )
 
 # What the payloads would leave behind if any of them ran or reached the DOM as markup.
@@ -100,10 +100,10 @@ def warm_up(chromium, server) -> None:
 def settle(page, drawn) -> None:
     """test_e2e_browser.wait_run with the page's whole time limit for the last steps too (widgets whose
     code is still loading, charts still plotting), so a busy machine is slow rather than failing."""
-    exception = page.locator(EXCEPTION)
+    exception = page.locator(ERROR_BOX)
     drawn.or_(exception).first.wait_for(state="visible")
     page.locator(IDLE).or_(exception).first.wait_for(state="attached")
-    assert_no_exception(page)
+    assert_no_error(page)
     expect(page.locator(SKELETON)).to_have_count(0, timeout=TIMEOUT_MS)
     charts = page.locator('[data-testid="stPlotlyChart"]').count()
     expect(page.locator(CHART)).to_have_count(charts, timeout=TIMEOUT_MS)
@@ -130,7 +130,7 @@ def test_hostile_names_stay_text(server, browser, key, lang, query, drawn):
         page.goto(f"{server.url}/{URLS[key]}?{urlencode({'lang': lang, **query})}")
         heading = page.get_by_role("heading", name=STRINGS[key][1 if lang == "zh" else 0], exact=True)
         settle(page, heading)
-        assert_no_exception(page)
+        assert_no_error(page)
 
         shown = branch_options(page)
         names = [zh if lang == "zh" else name for name, zh, _ in hostile.BRANCHES.values()]
@@ -182,6 +182,6 @@ def test_an_upload_with_a_300_character_name_is_refused_with_a_message(server, b
         refused.wait_for(state="visible")
         assert "300 characters" in refused.inner_text()
         page.locator(IDLE).first.wait_for(state="attached")
-        assert_no_exception(page)
+        assert_no_error(page)
     finally:
         context.close()

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from data import db
-from data.cli import build_sample
 from metrics import periods, registry
 from metrics.engine import compute
 
@@ -25,10 +24,8 @@ METRIC_IDS = [m.id for m in registry.METRICS]
 
 
 @pytest.fixture(scope="module")
-def sample_con(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sample") / "kpi.duckdb"
-    assert build_sample(str(path)) == 0
-    con = db.connect(path, read_only=True)
+def sample_con(sample_db_path):
+    con = db.connect(sample_db_path, read_only=True)
     yield con
     con.close()
 

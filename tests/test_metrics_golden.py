@@ -187,6 +187,26 @@ def test_events_exclude_planned_but_not_held_with_yoy(events_db):
     assert by_period(result, "partial")["2024"] and result.as_of == dt.date(2024, 5, 31)
 
 
+def test_plans_after_the_last_held_event_do_not_move_the_data_end(events_db, tmp_path):
+    # Two plans on the calendar for August and December 2024: the data still ends with May's held events,
+    # so 2024 is still January-May (partial) against January-May 2023, and no empty months are added.
+    _load(
+        events_db,
+        tmp_path,
+        "plans.csv",
+        EVENT_HEADER
+        + "P1,2024-08-20,Albany Park,Summer talk,lecture,adults,onsite,,,,,,,,true\n"
+        + "P2,2024-12-03,Bezazian,Winter fair,exhibition,general,onsite,,,,,,,,true\n",
+    )
+    result = compute(events_db, "events", grain="year", compare=True)
+    assert result.as_of == dt.date(2024, 5, 31)
+    assert by_period(result) == {"2023": 2, "2024": 8}
+    assert by_period(result, "partial")["2024"]
+    assert by_period(result, "prior_value")["2024"] == 2  # A1 and A2: January-May 2023
+    months = by_period(compute(events_db, "events", grain="month"))
+    assert max(months) == "2024-05"
+
+
 def test_events_by_category_audience_and_format(events_db):
     category = by_dim(compute(events_db, "events", grain="year", by="category"), "category", "2024")
     # storytime: E1 + 4; lecture: E2 + E3 (E4 and the planned lectures not held); workshop: E5.
@@ -239,6 +259,22 @@ def test_plan_completion_held_over_held_plus_not_held(events_db):
     assert category == pytest.approx({"lecture": 40.0, "storytime": 100.0, "workshop": 100.0})
 
 
+def test_plan_completion_over_a_whole_window_is_one_ratio_of_sums(events_db):
+    # February-April 2024: held E2, E3, E5 = 3 sessions; planned but not held E4 = 1: 3 / (3 + 1) = 75 %
+    # (a mean of the months would give (100 + 50 + 100) / 3 = 83.3). A year earlier, February-April
+    # 2023: A1 held, nothing planned and not held: 1 / 1 = 100 %. Change -25 points, -25 %.
+    window = Filter(date_from=dt.date(2024, 2, 1), date_to=dt.date(2024, 4, 30))
+    result = compute(events_db, "plan_completion", window, grain="window", compare=True)
+    assert len(result.table) == 1
+    row = result.table.iloc[0]
+    assert (row["period_start"], row["period_end"]) == (dt.date(2024, 2, 1), dt.date(2024, 4, 30))
+    assert row["value"] == pytest.approx(75.0)
+    assert row["prior_value"] == pytest.approx(100.0)
+    assert row["change"] == pytest.approx(-25.0)
+    assert row["yoy_pct"] == pytest.approx(-25.0)
+    assert not row["partial"]
+
+
 def test_volunteer_hours_volunteers_and_beneficiaries(events_db):
     # Held events only: E4 (4 volunteers, 10 hours, 25 beneficiaries) was not held.
     hours = compute(events_db, "volunteer_hours", grain="year", compare=True)
@@ -264,6 +300,21 @@ def test_satisfaction_weighted_by_responses_with_yoy(satisfaction_db):
     audience = by_dim(compute(satisfaction_db, "satisfaction", grain="year", by="audience"), "audience", "2024")
     # children: E1 80; adults: E2 90; survey answers without an audience: (100 + 60 + 80 + 70) / 4 = 77.5.
     assert audience == pytest.approx({"adults": 90.0, "children": 80.0, "unspecified": 77.5})
+
+
+def test_satisfaction_over_a_whole_window_pools_every_response(satisfaction_db):
+    # January-March 2024: E1 80 x 20, E2 90 x 10, answers s1 100, s2 60, s3 80, s4 70:
+    # (1,600 + 900 + 100 + 60 + 80 + 70) / 34 = 2,810 / 34 = 82.647 (the months' own means, 80, 88.3
+    # and 75, average 81.1). A year earlier, January-March 2023: A1 4.5/5 = 90 x 10 (s0 is in April): 90.
+    # Change 2,810 / 34 - 90 = -7.353 points.
+    window = Filter(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 3, 31))
+    result = compute(satisfaction_db, "satisfaction", window, grain="window", compare=True)
+    assert len(result.table) == 1
+    row = result.table.iloc[0]
+    assert row["value"] == pytest.approx(2810 / 34)
+    assert row["prior_value"] == pytest.approx(90.0)
+    assert row["change"] == pytest.approx(2810 / 34 - 90)
+    assert row["yoy_pct"] == pytest.approx((2810 / 34 - 90) / 90 * 100)
 
 
 def test_satisfied_share_from_survey_answers_only(satisfaction_db):
@@ -309,6 +360,19 @@ def test_new_registrations(measures_db):
     result = compute(measures_db, "new_registrations", grain="year", compare=True)
     assert by_period(result) == {"2023": 15, "2024": 20}  # 10 + 5; 12 + 8
     assert by_period(result, "yoy_pct")["2024"] == pytest.approx((20 - 15) / 15 * 100)
+
+
+def test_complaint_resolution_rate_over_a_whole_window(measures_db):
+    # January-June 2024: albany 3 of 4, bezazian 6 of 6: (3 + 6) / (4 + 6) = 90 % (the months' rates, 75 and
+    # 100, average 87.5). January-June 2023: albany 4 of 5 = 80 %. Change +10 points, +12.5 %.
+    window = Filter(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 6, 30))
+    result = compute(measures_db, "complaint_resolution_rate", window, grain="window", compare=True)
+    assert len(result.table) == 1
+    row = result.table.iloc[0]
+    assert row["value"] == pytest.approx(90.0)
+    assert row["prior_value"] == pytest.approx(80.0)
+    assert row["change"] == pytest.approx(10.0)
+    assert row["yoy_pct"] == pytest.approx(12.5)
 
 
 def test_complaints_received(measures_db):

@@ -4,14 +4,12 @@ and on the bundled sample, whose planted cases must be found (and nothing else).
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from conftest import load, write
 
 from data import db
 from data import make_sample as ms
-from data.cli import build_sample
 from metrics.filters import Filter
 from metrics.quality import Finding, findings, findings_frame
 
@@ -200,10 +198,8 @@ def test_frame_has_the_finding_columns(branches_db):
 
 
 @pytest.fixture(scope="module")
-def sample_con(tmp_path_factory):
-    path = tmp_path_factory.mktemp("quality_sample") / "kpi.duckdb"
-    assert build_sample(str(path)) == 0
-    con = db.connect(path, read_only=True)
+def sample_con(sample_db_path):
+    con = db.connect(sample_db_path, read_only=True)
     yield con
     con.close()
 
@@ -228,10 +224,9 @@ def test_sample_renovation_is_a_gap_covering_its_months(sample_con):
     assert gaps == {("visits", "missing_days"): (first, last), ("circulation", "missing_months"): (first, last)}
 
 
-def test_sample_has_only_the_planted_findings_and_is_fast(sample_con):
-    start = time.perf_counter()
+def test_sample_has_only_the_planted_findings(sample_con):
+    # How long this takes is a bench figure (bench/robustness.py), not an assertion here.
     found = findings(sample_con)
-    elapsed = time.perf_counter() - start
     room, month = ms.NOT_REPORTED_CELL
     assert {(f.table, f.branch_id, f.kind) for f in found} == {
         ("visits", ms.ZERO_WEEK_BRANCH, "zero_run"),
@@ -240,7 +235,6 @@ def test_sample_has_only_the_planted_findings_and_is_fast(sample_con):
         ("visits", room, "missing_months"),
     }
     assert [f.period_start for f in found if f.branch_id == room] == [dt.date.fromisoformat(month + "-01")]
-    assert elapsed < 2.0
 
 
 def test_sample_filter_dates_choose_overlapping_findings(sample_con):

@@ -12,16 +12,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data import db
+from data import cli, db
 from data import make_sample as ms
 from data.cli import SAMPLE_DIR, build_sample
+from metrics.engine import compute
 
 
 @pytest.fixture(scope="module")
-def sample_con(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sample") / "kpi.duckdb"
-    assert build_sample(str(path)) == 0
-    con = db.connect(path, read_only=True)
+def sample_con(sample_db_path):
+    con = db.connect(sample_db_path, read_only=True)
     yield con
     con.close()
 
@@ -45,6 +44,27 @@ def test_generator_reproduces_the_committed_files(tmp_path):
     assert digest(tmp_path) == digest(SAMPLE_DIR)
 
 
+def test_sample_today_is_fixed_and_only_plans_lie_after_it():
+    # The exports were taken the day after their last month (2026-10) closed; a literal, not the clock.
+    assert ms.TODAY == dt.date(2026, 11, 1)
+    events = pd.read_csv(SAMPLE_DIR / "events.csv", usecols=["date", "planned"], dtype=str)
+    later = events[pd.to_datetime(events["date"]).dt.date >= ms.TODAY]
+    assert len(later) > 0 and set(later["planned"]) == {"true"}
+    assert later["date"].max() == "2026-12-31"
+
+
+def test_build_sample_imports_as_of_the_sample_today_not_the_real_date(tmp_path, monkeypatch):
+    seen = []
+
+    def record(con, paths, options):
+        seen.append((paths, options.today))
+        return []
+
+    monkeypatch.setattr(cli, "import_paths", record)
+    assert build_sample(str(tmp_path / "kpi.duckdb")) == 0
+    assert seen == [([SAMPLE_DIR], dt.date(2026, 11, 1))]
+
+
 def test_sample_is_small_enough_to_commit():
     assert sum(p.stat().st_size for p in SAMPLE_DIR.iterdir()) < 6_000_000
 
@@ -54,6 +74,15 @@ def test_network_shape(sample_con):
     assert kinds["main"] == 1 and kinds["branch"] >= 8 and kinds["community"] >= 15 and kinds["mobile"] >= 2
     assert kinds["museum"] >= 1 and kinds["centre"] >= 2
     assert one(sample_con, "SELECT count(*) FROM branches WHERE name_zh IS NULL") == 0
+
+
+@pytest.mark.parametrize(
+    "metric_id", ["visits", "loans", "events", "attendance", "satisfaction", "new_registrations", "plan_completion"]
+)
+def test_sample_data_ends_on_31_october_2026(sample_con, metric_id):
+    # Every table's data ends with END_MONTH (2026-10); the events planned for November and December are
+    # not data yet, so the events metrics end there too.
+    assert compute(sample_con, metric_id, grain="year").as_of == dt.date(2026, 10, 31)
 
 
 def test_wide_gb18030_sheet_values_not_its_totals(sample_con):

@@ -214,6 +214,21 @@ def test_monthly_trend_leaves_a_month_without_responses_out(year_db):
     assert list(got.columns) == ["period", "period_start", *sat.SUMMARY_KEYS]
 
 
+def test_monthly_trend_confidence_bands(year_db):
+    # The band the Satisfaction page and the Overview draw: mean ± 1.96·s/√n, s² = Σw(x - mean)² / (n - 1).
+    got = sat.trend(year_db, Filter())
+    # January: E1 80 x 10, E2 100 x 30, answers 100, 100, 80, 60, 40; n = 45, mean = 4180 / 45 = 92.8889.
+    # Σwx² = 10·6400 + 30·10000 + 10000 + 10000 + 6400 + 3600 + 1600 = 395,600; (Σwx)²/n = 4180² / 45
+    # = 388,275.556; Σw(x - mean)² = 7,324.444; s² = 7,324.444 / 44 = 166.4646; s²/n = 3.699214;
+    # half-width = 1.96 · 1.923334 = 3.769735 → [89.1192, 96.6586].
+    # March: T1 60 x 20, T3 100 x 10; n = 30, mean = 73.3333; Σw(x - mean)² = 20·13.3333² + 10·26.6667²
+    # = 3,555.556 + 7,111.111 = 10,666.667; s² = 367.8161; s²/n = 12.26054; half-width = 1.96 · 3.501505
+    # = 6.862950 → [66.4704, 80.1963].
+    # July: one event, 10 responses all at its mean 90: no spread, the band is the point.
+    assert got["ci_low"].tolist() == pytest.approx([89.1192, 66.4704, 90.0], abs=1e-3)
+    assert got["ci_high"].tolist() == pytest.approx([96.6586, 80.1963, 90.0], abs=1e-3)
+
+
 def test_quarterly_and_fiscal_year_trends(year_db):
     quarters = sat.trend(year_db, Filter(), grain="quarter")
     assert quarters["period"].tolist() == ["2024-Q1", "2024-Q3"]
