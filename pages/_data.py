@@ -23,7 +23,7 @@ from pages._state import from_key
 CACHE = {"ttl": 3600, "max_entries": 512, "show_spinner": False}
 UPLOAD_WAIT_SECONDS = 60  # an upload queues this long behind another import, then says the database is busy
 HEADLINE = ("visits", "loans", "events")  # the tables whose end is the dashboard's "data as of" date
-COMPLETENESS_HEADLINE = ("visits", "loans")  # whose periods not yet reported by every branch the header names
+COMPLETENESS_HEADLINE = ("visits", "loans", "new_registrations")  # tables whose late reports the header names
 # An upload is kept as `<stamp>-<name>` (16 + name bytes), and a file name has at most 255 bytes on common
 # file systems: longer names, or names with control characters, are refused with a message.
 UPLOAD_NAME_CHARS = 100
