@@ -48,7 +48,7 @@ def test_small_run_writes_every_section(tmp_path):
     robustness = results["robustness"]
     assert "error" not in robustness, robustness
     assert robustness["findings"]["findings"] == 4  # the sample's four planted findings (tests/test_quality.py)
-    assert robustness["corpus"]["files"] == 58  # tests/corpus/CASES.tsv, less its one sidecar mapping file
+    assert robustness["corpus"]["files"] == 60  # tests/corpus/CASES.tsv, less its one sidecar mapping file
     assert robustness["huge"] == {"skipped": "--no-huge"}
     assert "| data checks over the sample (4 findings) |" in text
     assert (real.stat().st_mtime_ns if real.exists() else None) == before  # the real results are left alone

@@ -79,11 +79,11 @@ def test_an_uploaded_partial_month_leaves_the_overview_comparison_alone(server, 
     assert page.get_by_text("Not reported yet").count() == 0
 
     page.goto(server.url + "/data")
-    settled(page, page.get_by_role("button", name="Import"))
+    settled(page, page.get_by_role("button", name="Import", exact=True))
     early = write(server.folder, "visits_november_early.csv", EARLY)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(early))
-    expect(page.get_by_role("button", name="Import")).to_be_enabled()  # disabled while the file uploads
-    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("button", name="Import", exact=True)).to_be_enabled()  # disabled while the file uploads
+    page.get_by_role("button", name="Import", exact=True).click()
     settled(page, page.get_by_text("LOADED").first)
     page.screenshot(path=str(_screenshot("completeness_upload.png")), full_page=True)
 
