@@ -96,10 +96,6 @@ class Completeness:
     last_reported: dt.date | None  # the end of the last period any branch in the set reported
     pending: tuple[Pending, ...] = ()  # oldest first
 
-    def not_reported(self) -> dict[str, list[str]]:
-        """Period label -> expected branch ids that have not reported it."""
-        return {p.period: list(p.not_reported) for p in self.pending}
-
 
 # --- periods (calendar months, quarters and years) -------------------------------------------------------------
 
@@ -169,13 +165,15 @@ def histories(con, table: str) -> dict[str, History]:
     return out
 
 
+def of_network(con, table: str) -> Completeness:
+    """The completeness of one table in TABLES for all branches."""
+    known = histories(con, table)
+    return assess(table, known, list(known))
+
+
 def network(con) -> list[Completeness]:
-    """The completeness of every table in TABLES for all branches (what `python -m data status` shows)."""
-    out = []
-    for table in TABLES:
-        known = histories(con, table)
-        out.append(assess(table, known, list(known)))
-    return out
+    """of_network() of every table in TABLES (what `python -m data status` shows)."""
+    return [of_network(con, table) for table in TABLES]
 
 
 # --- judging -------------------------------------------------------------------------------------------------
@@ -198,11 +196,9 @@ def assess(table: str, known: dict[str, History], branch_ids) -> Completeness:
                 missing.append(history.branch_id)
         if not missing:
             return Completeness(table, end, candidates[0], tuple(reversed(pending)))
-        period = min((h.period for h in scope if period_end(last_period_by(end, h.period), h.period) == end), key=_size)
+        # The pending period is named by the finest period ending on this date (a month before a quarter).
+        ending = [h.period for h in scope if period_end(last_period_by(end, h.period), h.period) == end]
+        period = min(ending, key=MONTHS.__getitem__)
         start = period_start(end, period)
         pending.append(Pending(label(start, period), start, end, tuple(reported), tuple(missing)))
     return Completeness(table, None, candidates[0], tuple(reversed(pending)))
-
-
-def _size(period: str) -> int:
-    return MONTHS[period]

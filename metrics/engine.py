@@ -28,7 +28,7 @@ import pandas as pd
 from data import completeness
 from metrics import memo as memos
 from metrics import periods, satisfaction
-from metrics.filters import Filter, branch_ids, branch_sql, fact_branch_sql, fact_sql
+from metrics.filters import Filter, branch_ids, branch_key, branch_sql, fact_branch_sql, fact_sql
 from metrics.memo import Memo
 from metrics.registry import Metric, dimensions, get
 from metrics.satisfaction import UNSPECIFIED
@@ -95,7 +95,7 @@ def table_completeness(con, table: str, flt: Filter, memo: Memo | None = None) -
     state and branch selection."""
     memo = memo or memos.memo(con)
     known = memo.get(("histories", table), lambda: completeness.histories(con, table))
-    key = ("completeness", table, flt.scope, flt.branches, flt.districts, flt.kinds, flt.include_children)
+    key = ("completeness", table, *branch_key(flt))
     return memo.get(key, lambda: completeness.assess(table, known, branch_ids(con, flt)))
 
 

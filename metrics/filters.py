@@ -125,10 +125,14 @@ def matching_branches(con, flt: Filter) -> set[str]:
         cursor.close()
 
 
+def branch_key(flt: Filter) -> tuple:
+    """What of a filter chooses branches: the key of facts remembered per branch selection."""
+    return (flt.scope, flt.branches, flt.districts, flt.kinds, flt.include_children)
+
+
 def branch_ids(con, flt: Filter) -> list[str]:
     """matching_branches() sorted, remembered per database state (not to be changed by the caller)."""
-    key = ("branch_ids", flt.scope, flt.branches, flt.districts, flt.kinds, flt.include_children)
-    return memo(con).get(key, lambda: sorted(matching_branches(con, flt)))
+    return memo(con).get(("branch_ids", *branch_key(flt)), lambda: sorted(matching_branches(con, flt)))
 
 
 def fact_branch_sql(con, flt: Filter, alias: str = "f") -> tuple[list[str], list]:

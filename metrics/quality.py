@@ -334,8 +334,7 @@ def _monthly_gaps(table: str, calendar: pd.DataFrame, spans: pd.DataFrame) -> li
 
 def _not_reported_findings(con: duckdb.DuckDBPyConnection, table: str) -> list[Finding]:
     """not_reported: the expected branches missing from each period after the network's complete-through date."""
-    known = completeness.histories(con, table)
-    status = completeness.assess(table, known, list(known))
+    status = completeness.of_network(con, table)
     out = []
     for pending in status.pending:
         text = (
