@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import io
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,29 @@ def _full_error_details() -> None:
 
 
 _full_error_details()
+
+
+_BRANCHES_ONLY: list[bytes] = []
+
+
+@contextlib.contextmanager
+def branches_database(files: dict[str, str]):
+    """A fresh database file holding the fixture branch list and the exports {file name: text}, imported by
+    the real importer; for hypothesis examples, which function-scoped fixtures do not reset. The branch list
+    is imported once per session and its database file copied for each example."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "kpi.duckdb"
+        if not _BRANCHES_ONLY:
+            con = db.connect(path)
+            assert load(con, FIXTURES / "import" / "branches.csv").status == "loaded"
+            con.close()
+            _BRANCHES_ONLY.append(path.read_bytes())
+        path.write_bytes(_BRANCHES_ONLY[0])
+        con = db.connect(path)
+        try:
+            for name, text in files.items():
+                report = load(con, write(Path(folder), name, text))
+                assert report.status == "loaded", (name, report.problems)
+            yield con
+        finally:
+            con.close()

@@ -111,11 +111,9 @@ JAR: dict[str, str] = {}
 REDIRECTS: list[str] = []
 
 
-@pytest.fixture
-def env(sample_db, monkeypatch, tmp_path):
-    """The sample database, the fixture users file, empty caches, a private sign-in state folder, an empty
-    cookie jar and a fresh failed-sign-in limiter."""
-    monkeypatch.setenv("KPI_DB", str(sample_db))
+def signing_in(monkeypatch, tmp_path) -> None:
+    """Sign-in on with the fixture users file, a private state folder, an empty cookie jar that follows the
+    page's redirects (see follow()) and a fresh failed-sign-in limiter."""
     monkeypatch.setenv(users.USERS_ENV_VAR, str(USERS_FILE))
     monkeypatch.setenv(sessions.STATE_DIR_ENV_VAR, str(tmp_path / "signin-state"))
     monkeypatch.setattr(sessions, "ROUTES_INSTALLED", True)
@@ -125,6 +123,14 @@ def env(sample_db, monkeypatch, tmp_path):
     sessions.REVOKED.forget_loaded()
     JAR.clear()
     REDIRECTS.clear()
+
+
+@pytest.fixture
+def env(sample_db, monkeypatch, tmp_path):
+    """The sample database, the fixture users file, empty caches, a private sign-in state folder, an empty
+    cookie jar and a fresh failed-sign-in limiter."""
+    monkeypatch.setenv("KPI_DB", str(sample_db))
+    signing_in(monkeypatch, tmp_path)
     st.cache_data.clear()
     st.cache_resource.clear()
     yield sample_db

@@ -10,16 +10,12 @@ leave dimensions blank (stored as the default or as NULL) and put a branch in no
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import math
-import tempfile
 from collections import defaultdict
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, load, write
+from conftest import branches_database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -203,35 +199,7 @@ def exports(event_rows, circulation_rows, visit_rows, measure_rows, survey_rows)
     return files
 
 
-_TEMPLATE: list[bytes] = []
-
-
-def _branches_only() -> bytes:
-    """A database holding the fixture branch list (built once, copied for each example)."""
-    if not _TEMPLATE:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "kpi.duckdb"
-            con = db.connect(path)
-            assert load(con, FIXTURES / "import" / "branches.csv").status == "loaded"
-            con.close()
-            _TEMPLATE.append(path.read_bytes())
-    return _TEMPLATE[0]
-
-
-@contextlib.contextmanager
-def database(files: dict[str, str]) -> Iterator[object]:
-    """A fresh database with the fixture branches and the exports, imported by the real importer."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "kpi.duckdb"
-        path.write_bytes(_branches_only())
-        con = db.connect(path)
-        try:
-            for name, text in files.items():
-                report = load(con, write(Path(folder), name, text))
-                assert report.status == "loaded", (name, report.problems)
-            yield con
-        finally:
-            con.close()
+database = branches_database  # the fixture branches and the exports, imported by the real importer
 
 
 # One grain per test (each example computes every additive metric by each of its dimensions), so that a

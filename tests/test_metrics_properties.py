@@ -6,18 +6,13 @@ reset between hypothesis examples).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import tempfile
 from collections import defaultdict
-from collections.abc import Iterator
-from pathlib import Path
 
-from conftest import FIXTURES, load, write
+from conftest import branches_database, load, write
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from data import db
 from metrics import periods
 from metrics.engine import compute
 from metrics.filters import Filter
@@ -37,34 +32,9 @@ ALL_DATA = Filter(beyond_complete=True)
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-_TEMPLATE: list[bytes] = []
-
-
-def _branches_only() -> bytes:
-    """The bytes of a database holding just the fixture branch list (built once, copied per example)."""
-    if not _TEMPLATE:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "kpi.duckdb"
-            con = db.connect(path)
-            assert load(con, FIXTURES / "import" / "branches.csv").status == "loaded"
-            con.close()
-            _TEMPLATE.append(path.read_bytes())
-    return _TEMPLATE[0]
-
-
-@contextlib.contextmanager
-def database(name: str, text: str) -> Iterator[object]:
+def database(name: str, text: str):
     """A fresh database holding the fixture branch list and one export."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "kpi.duckdb"
-        path.write_bytes(_branches_only())
-        con = db.connect(path)
-        try:
-            report = load(con, write(Path(folder), name, text))
-            assert report.status == "loaded", report.problems
-            yield con
-        finally:
-            con.close()
+    return branches_database({name: text})
 
 
 def month_of(index: int) -> dt.date:

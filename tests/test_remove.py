@@ -427,20 +427,9 @@ def test_cancel_removes_nothing_and_a_branch_list_in_use_is_refused_in_chinese(p
 
 @pytest.mark.parametrize("role", ["viewer", "sup"])
 def test_viewers_and_supervisors_get_no_remove_control(page_env, monkeypatch, tmp_path, role):
-    from test_auth import JAR, PASSWORDS, REDIRECTS, USERS_FILE, submit
+    from test_auth import PASSWORDS, signing_in, submit
 
-    from metrics import sessions
-    from pages import _auth
-
-    # Sign-in as test_auth.py's env fixture sets it up: a cookie jar and the ticket redirect followed.
-    monkeypatch.setenv(users.USERS_ENV_VAR, str(USERS_FILE))
-    monkeypatch.setenv(sessions.STATE_DIR_ENV_VAR, str(tmp_path / "signin-state"))
-    monkeypatch.setattr(sessions, "ROUTES_INSTALLED", True)
-    monkeypatch.setattr(sessions, "LIMITER", sessions.Limiter())
-    monkeypatch.setattr(_auth, "_cookies", lambda: dict(JAR))
-    monkeypatch.setattr(_auth, "_redirect", REDIRECTS.append)
-    JAR.clear()
-    REDIRECTS.clear()
+    signing_in(monkeypatch, tmp_path)
     at = submit(ok(AppTest.from_file(ENTRY, default_timeout=60).run()), role, PASSWORDS[role])
     at.switch_page(DATA_PAGE)
     at = ok(at.run())
