@@ -17,7 +17,7 @@ from data.completeness import TABLES as COMPLETENESS_TABLES
 from data.importer import Options, import_file
 from metrics import engine, filters, quality, satisfaction
 from metrics.filters import Filter, matching_branches
-from pages._i18n import period_name, t
+from pages._i18n import join_names, period_name, t
 from pages._state import from_key
 
 CACHE = {"ttl": 3600, "max_entries": 512, "show_spinner": False}
@@ -118,7 +118,6 @@ def completeness_listing(path: str, version: str, scope: tuple[str, ...] | None,
     """The Data page's "who has not reported yet" table: per table judged for completeness (for the branches
     in a user's scope), its complete-through date and, per later period, the branches behind."""
     con, names = open_db(path, version), branch_names(path, version, language)
-    separator = "、" if language == "zh" else ", "
     rows = []
     for table in COMPLETENESS_TABLES:
         status = engine.table_completeness(con, table, Filter(scope=scope))
@@ -126,13 +125,14 @@ def completeness_listing(path: str, version: str, scope: tuple[str, ...] | None,
             continue
         through = status.complete_through.isoformat() if status.complete_through else "–"
         for pending in status.pending[-12:] or (None,):
+            behind = join_names((names.get(b, b) for b in pending.not_reported), language) if pending else "–"
             rows.append(
                 {
                     t("table"): t(f"table_{table}"),
                     t("complete_through"): through,
                     t("month"): period_name(pending.period, language) if pending else "–",
                     t("reported_count"): f"{len(pending.reported)} / {pending.expected_count}" if pending else "–",
-                    t("behind"): separator.join(names.get(b, b) for b in pending.not_reported) if pending else "–",
+                    t("behind"): behind,
                 }
             )
     return pd.DataFrame(rows)

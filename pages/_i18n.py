@@ -359,6 +359,11 @@ def period_name(label: str, language: str | None = None) -> str:
     return f"{year}年{int(rest)}月" if zh else f"{MONTH_NAMES[int(rest) - 1]} {year}"
 
 
+def join_names(names, language: str | None = None) -> str:
+    """Names as a list in running text: "A, B" in English, "A、B" in Chinese."""
+    return ("、" if (language or lang()) == "zh" else ", ").join(names)
+
+
 def long_date(day, language: str | None = None) -> str:
     """31 October 2026, 2026年10月31日."""
     if (language or lang()) == "zh":

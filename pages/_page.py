@@ -10,7 +10,7 @@ import streamlit as st
 from metrics.filters import Filter
 from metrics.registry import get
 from pages import _data, _state
-from pages._i18n import change_text, lang, long_date, metric_help, metric_label, number, period_name, t
+from pages._i18n import change_text, join_names, lang, long_date, metric_help, metric_label, number, period_name, t
 
 MAX_NAMED = 8  # branches named in a note; the rest are counted
 
@@ -79,7 +79,7 @@ def completeness_note(ctx: Context) -> None:
         for pending in status.pending:
             if ctx.flt.date_to and pending.start > ctx.flt.date_to:
                 continue  # after the chosen window: nothing on this page is affected
-            missing = ", ".join(names.get(b, b) for b in pending.not_reported[:MAX_NAMED])
+            missing = join_names(names.get(b, b) for b in pending.not_reported[:MAX_NAMED])
             if len(pending.not_reported) > MAX_NAMED:
                 missing += t("and_more", count=len(pending.not_reported) - MAX_NAMED)
             values = {

@@ -311,3 +311,10 @@ def test_the_as_of_date_is_the_complete_through_date_of_the_chosen_branches(bran
     assert as_of(branches_db, ("visits",), Filter(branches=("central",), include_children=False)) == dt.date(
         2025, 10, 31
     )
+
+
+def test_names_not_reported_are_listed_as_running_text_in_each_language():
+    from pages._i18n import join_names
+
+    assert join_names(["Albany Park", "Bezazian"], "en") == "Albany Park, Bezazian"
+    assert join_names(["翠竹社区图书室", "香樟社区图书室"], "zh") == "翠竹社区图书室、香樟社区图书室"
