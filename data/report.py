@@ -65,12 +65,15 @@ def describe(report: FileReport) -> str:
 
 
 def _problem_lines(report: FileReport) -> list[str]:
-    """Problems grouped by reason, then by column and value, each with its line numbers."""
+    """Problems grouped by reason (the same text for every row of a kind of problem), then by column, value
+    and detail, each with its line numbers: at most PROBLEMS_PER_GROUP examples per reason and as many
+    reasons, with counts of the rest."""
     groups: dict[str, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
     for p in report.problems:
         groups[p.reason][(p.column, p.value, p.detail)].append(p.line)
     out = []
-    for reason, cases in sorted(groups.items(), key=lambda kv: -sum(map(len, kv[1].values()))):
+    ranked = sorted(groups.items(), key=lambda kv: -sum(map(len, kv[1].values())))
+    for reason, cases in ranked[:PROBLEMS_PER_GROUP]:
         count = sum(len(lines) for lines in cases.values())
         out.append(f"  problem ({count:,} row{'s' if count != 1 else ''}): {reason}")
         for (column, value, detail), lines in list(cases.items())[:PROBLEMS_PER_GROUP]:
@@ -80,5 +83,9 @@ def _problem_lines(report: FileReport) -> list[str]:
             )
             out.append(f"    {text}" + (f" ({detail})" if detail else ""))
         if len(cases) > PROBLEMS_PER_GROUP:
-            out.append(f"    ... and {len(cases) - PROBLEMS_PER_GROUP:,} more")
+            rest = sum(len(lines) for lines in list(cases.values())[PROBLEMS_PER_GROUP:])
+            out.append(f"    ... and {len(cases) - PROBLEMS_PER_GROUP:,} more ({rest:,} row{'s' if rest != 1 else ''})")
+    if len(ranked) > PROBLEMS_PER_GROUP:
+        rest = sum(len(lines) for _, cases in ranked[PROBLEMS_PER_GROUP:] for lines in cases.values())
+        out.append(f"  ... and {len(ranked) - PROBLEMS_PER_GROUP:,} more reasons ({rest:,} problem(s))")
     return out

@@ -290,6 +290,10 @@ def journal_entry(report, options) -> dict:
         "mapping": str(Path(options.mapping).resolve()) if options.mapping else None,
         "allow_new_branches": options.allow_new_branches,
         "quarantine": options.quarantine,
+        "branch": getattr(options, "branch", None),
+        "year": getattr(options, "year", None),
+        # the effective options' digest (data/identity.py): a rebuild checks the mapping still gives it
+        "options_sha256": report.options_identity.digest if getattr(report, "options_identity", None) else None,
     }
 
 
