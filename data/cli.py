@@ -31,7 +31,10 @@ def _parser() -> argparse.ArgumentParser:
         help="every row belongs to this branch (for files without a branch column; as the mapping key `branch`)",
     )
     imp.add_argument(
-        "--year", type=int, metavar="YYYY", help="the year of dates that have none (month columns; as the mapping key)"
+        "--year",
+        type=_year,
+        metavar="YYYY",
+        help="the year of dates that have none (month columns; the mapping key `year`)",
     )
     imp.add_argument(
         "--quarantine",
@@ -63,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     rem.add_argument("--dry-run", action="store_true", help="say what would be removed; change nothing")
     return parser
+
+
+def _year(text: str) -> int:
+    if not (text.isdigit() and 1900 <= int(text) <= 2100):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a four-digit year between 1900 and 2100")
+    return int(text)
 
 
 # Exit codes: 0 done, 1 a file was rejected, 2 bad arguments, 3 busy, 4 could not write, 5 damaged database.

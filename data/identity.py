@@ -2,7 +2,8 @@
 
 The options are the effective mapping (data/shaping.py: the mapping file's parsed content, never its
 path, with --branch and --year folded in) and the Options fields named in SHAPING. The import's kind is
-part of the identity through the imports table's own `kind` column. They are written as canonical JSON
+part of the identity through the imports table's own `kind` column (the kind the file was planned as,
+whether a mapping, --kind or its headers said so). They are written as canonical JSON
 (sorted keys) and stored, with their SHA-256, in the imports table (`options`, `options_hash`).
 
 An import logged before options were recorded (options_hash NULL) counts as made with no mapping and no
@@ -36,7 +37,8 @@ class Identity:
 
 def of(mapping: Mapping, options) -> Identity:
     """The identity of importing with `mapping` (the effective mapping) and `options`."""
-    content = {key: _plain(value) for key, value in dataclasses.asdict(mapping).items() if key != "path"}
+    # The kind is left out: the imports table keys each import by the kind it was planned as.
+    content = {key: _plain(value) for key, value in dataclasses.asdict(mapping).items() if key not in ("path", "kind")}
     shaping = {name: _plain(getattr(options, name, None)) for name in SHAPING}
     canonical = {"mapping": content, **{k: v for k, v in shaping.items() if v is not None}}
     return Identity(json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":")))

@@ -363,3 +363,28 @@ def test_quarantined_rows_keep_their_specifics(branches_db, tmp_path):
     stored = branches_db.execute("SELECT line, reason FROM rejected_rows").fetchall()
     assert stored == [(3, f"{CONFLICTING_ROW} (line 2 has the same date=2024-01-02, branch_id=bezazian, audience=all)")]
     assert "line 2 has the same" in report.quarantine_file.read_text(encoding="utf-8-sig")
+
+
+def test_the_mapping_counts_by_its_content_not_its_path(branches_db, tmp_path, museum):
+    first = mapping(museum.parent, MUSEUM_MAPPING, "one.toml")
+    second = mapping(museum.parent, "# the same rules, reordered and commented\n" + MUSEUM_MAPPING, "two.toml")
+    assert load(branches_db, museum, mapping=first, branch="Bezazian", year=2023).status == "loaded"
+    assert load(branches_db, museum, mapping=second, branch="Bezazian", year=2023).status == "unchanged"
+    beside = mapping(
+        museum.parent, MUSEUM_MAPPING.replace('kind = "visits"', "year = 2023"), museum.stem + ".mapping.toml"
+    )
+    found = load(branches_db, museum, branch="Bezazian")  # the mapping beside the file, now without the kind
+    assert found.status == "unchanged", describe(found)
+    beside.write_text(MUSEUM_MAPPING.replace('kind = "visits"', "year = 2024"), encoding="utf-8")
+    moved = load(branches_db, museum, branch="Bezazian")
+    assert moved.status == "replaced" and "year 2023 -> 2024" in moved.message
+    assert branches_db.execute("SELECT min(date), sum(visits) FROM visits").fetchone() == (
+        dt.date(2024, 1, 1),
+        TOTAL_VISITORS,
+    )
+
+
+def test_a_year_that_is_not_one_is_refused_by_the_command_line(target, museum):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["import", "--db", str(target), "--year", "23", str(museum)])
+    assert stopped.value.code == 2
