@@ -36,9 +36,14 @@ def describe(report: FileReport) -> str:
             f"skipped {report.rows_skipped:,}; rejected {report.rows_rejected:,}; "
             f"stored {report.rows_stored:,} {report.kind} rows"
         )
-    for reason, lines in sorted(report.skipped.items()):
+    reasons = sorted(report.skipped, key=lambda r: (-report.skip_count(r), r))
+    for reason in reasons[:PROBLEMS_PER_GROUP]:
+        lines = report.skipped[reason]
         shown = _lines(lines) + (" ..." if report.skip_count(reason) > len(lines) else "")
         out.append(f"  skipped {report.skip_count(reason):,}: {reason} ({shown})")
+    if len(reasons) > PROBLEMS_PER_GROUP:
+        rest = sum(report.skip_count(r) for r in reasons[PROBLEMS_PER_GROUP:])
+        out.append(f"  ... and {len(reasons) - PROBLEMS_PER_GROUP:,} more skip reasons ({rest:,} rows)")
     if report.blank_cells:
         out.append(f"  blank cells (not reported, stored as missing): {report.blank_cells:,}")
     if report.ok and report.kind:

@@ -388,3 +388,13 @@ def test_a_year_that_is_not_one_is_refused_by_the_command_line(target, museum):
     with pytest.raises(SystemExit) as stopped:
         cli.main(["import", "--db", str(target), "--year", "23", str(museum)])
     assert stopped.value.code == 2
+
+
+def test_many_skip_reasons_are_capped(branches_db, tmp_path):
+    actions = [f"hold type {n}" for n in range(12)]  # twelve actions that are not loans: twelve skip reasons
+    rows = "".join(f"2024-01-02 10:00,Bezazian,{a}\n" for a in actions) + "2024-01-02 11:00,Bezazian,checkout\n"
+    report = load(branches_db, write(tmp_path, "tx.csv", "timestamp,branch,action\n" + rows))
+    assert report.status == "loaded" and report.rows_skipped == 12
+    text = describe(report)
+    assert len([line for line in text.splitlines() if line.startswith("  skipped ")]) == 10
+    assert "  ... and 2 more skip reasons (2 rows)" in text
