@@ -82,6 +82,8 @@ def _year_flag(plan: Plan, table: Table, options) -> str | None:
     year = getattr(options, "year", None)
     if year is None:
         return None
+    if plan.kind == "branches":
+        return f"--year {year} dates the rows of a fact file; this file is a branch list"
     dated = [plan.fields[f] for f in ("year", "period", *DATE_FIELDS) if f in plan.fields]
     if plan.layout == "wide":
         yearless = any(month_column(table.header[index])[0] is None for index, _, _ in plan.months)

@@ -398,3 +398,11 @@ def test_many_skip_reasons_are_capped(branches_db, tmp_path):
     text = describe(report)
     assert len([line for line in text.splitlines() if line.startswith("  skipped ")]) == 10
     assert "  ... and 2 more skip reasons (2 rows)" in text
+
+
+@pytest.mark.parametrize("flag", [["--branch", "Bezazian"], ["--year", "2023"]])
+def test_branch_and_year_flags_on_a_branch_list_are_refused(tmp_path, capsys, flag):
+    path = tmp_path / "kpi.duckdb"
+    code, out = run(capsys, "import", "--db", path, *flag, BRANCHES)
+    assert code == 1
+    assert "this file is a branch list" in out
