@@ -24,7 +24,7 @@ import duckdb
 
 from data import fastpath, kinds, private, values
 from data import mapping as mapping_mod
-from data.names import clean_display, implausible_name, name_key, non_branch_reason, slug
+from data.names import clean_display, implausible_name, name_key, non_branch_reason, sign_off_row, slug
 from data.reading import FileError, Table, read_table
 from data.rows import Parsed, Plan, PlanError, Problem, RowCells, plan_columns
 
@@ -423,6 +423,8 @@ def _slash_order(table: Table, plan: Plan) -> str:
 
 
 def _row_skip_reason(rc: RowCells, plan: Plan) -> str | None:
+    if sign_off_row(rc.cells):  # 制表人：… 审核人：… in any cell, often the first (the code column)
+        return "signature footer"
     if plan.kind == "branches":
         name = rc.raw("name") or rc.raw("branch_id") or ""
         return _structural(non_branch_reason(name)) if name.strip() else "no branch name"
@@ -437,8 +439,9 @@ def _row_skip_reason(rc: RowCells, plan: Plan) -> str | None:
 
 
 def _structural(reason: str | None) -> str | None:
-    """Totals and footnotes are never data; a system-wide line is skipped only if no branch has its name."""
-    return reason if reason in ("totals row", "footnote row") else None
+    """Totals, footnotes and signature footers are never data; a system-wide line is skipped only if no branch
+    has its name."""
+    return reason if reason in ("totals row", "footnote row", "signature footer") else None
 
 
 def _wide_records(rc: RowCells, plan: Plan, parsed: Parsed) -> list[dict]:
