@@ -26,7 +26,7 @@ from data import fastpath, kinds, private, values
 from data import mapping as mapping_mod
 from data.names import clean_display, implausible_name, name_key, non_branch_reason, sign_off_row, slug
 from data.reading import FileError, Table, read_table
-from data.rows import Parsed, Plan, PlanError, Problem, RowCells, plan_columns
+from data.rows import Parsed, Plan, PlanError, Problem, RowCells, SeveralKinds, plan_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,6 +83,7 @@ class FileReport:
     quarantine_file: Path | None = None
     message: str = ""
     content_hash: str | None = None  # set when the import is logged
+    parts: list[FileReport] = field(default_factory=list)  # one per kind of a file that holds several
 
     @property
     def ok(self) -> bool:
@@ -144,6 +145,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) ->
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
     except mapping_mod.MappingError as exc:
         return _fail(report, str(exc))
+    except SeveralKinds:
+        return _import_rows(con, report, path, source_mapping, options)  # every kind the file holds
     except (FileError, PlanError) as exc:
         if partial and _head_decides(exc, source_mapping):
             # A large file is refused on its head: binary, undecodable or headerless is never read whole.
@@ -219,6 +222,10 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
         plan = plan_columns(table, source_mapping, options.kind, path)
     except OSError as exc:
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
+    except SeveralKinds as exc:
+        from data import indicators
+
+        return indicators.import_parts(con, report, data, table, source_mapping, options, exc.kinds)
     except (FileError, PlanError) as exc:
         return _fail(report, str(exc), getattr(exc, "line", 0))
     report.encoding = table.encoding
@@ -708,13 +715,16 @@ def _finish(
     content_hash: str,
     options: Options,
     resolver: BranchResolver,
+    set_aside: set[int] | None = None,
 ) -> FileReport:
-    bad_lines = {p.line for p in report.problems}
+    """Write the good records. `set_aside`: the lines left out (and quarantined by the caller) instead of
+    this report's own problem lines, for one kind of a file that holds several (data/indicators.py)."""
+    bad_lines = {p.line for p in report.problems} if set_aside is None else set_aside
     if bad_lines and not options.quarantine:
         report.message = f"rejected: {len(bad_lines)} row(s) with problems; nothing was written"
         return report
     keep = [r for r in records if r["_line"] not in bad_lines]
-    if bad_lines:
+    if bad_lines and set_aside is None:
         report.quarantine_file = _write_quarantine(report, table, bad_lines, options)
     # A rolled-up transaction record stands for `_lines` export rows.
     report.rows_accepted = sum(r.get("_lines", 0) for r in keep) + len({r["_line"] for r in keep if "_lines" not in r})
