@@ -548,6 +548,45 @@ class BranchResolver:
         self.new_aliases.setdefault(name_key(branch_id), (branch_id, branch_id))
         return branch_id
 
+    def known(self, raw: str) -> str | None:
+        """The branch id a name or code already names (in the database, this source's mapping or this file)."""
+        key = name_key(raw)
+        key = name_key(self.extra[key]) if key in self.extra else key
+        return self.aliases.get(key) or self.new_aliases.get(key, (None, None))[1]
+
+    def resolve_named(self, code: str, name: str) -> tuple[str | None, str | None]:
+        """(branch id, problem) for a row that gives both a code (馆代码) and a name (馆名): the code is the
+        id and the name the branch's name. Matched by the code, then by the name; a code of one branch beside
+        the name of another is a problem. A new branch (with allow_new) gets the code as its id, the name as
+        its name, and both as aliases; a name that a branch new in this file has under another code is a
+        second branch of that name, never an alias of it."""
+        by_code, by_name = self.known(code), self.known(name)
+        if by_code and by_name and by_code != by_name and not self._sharing(by_name, code):
+            return None, (
+                f"the code names branch {by_code} ({self._shown(by_code)}) but the name names branch {by_name} "
+                f"({self._shown(by_name)}): correct one of them, or map the name in a mapping file"
+            )
+        found = by_code or (None if by_name and self._sharing(by_name, code) else by_name)
+        if found or not self.allow_new or non_branch_reason(name) or implausible_name(code) or implausible_name(name):
+            return found, None
+        display, code_shown = clean_display(name), clean_display(code)
+        branch_id = code_shown if code_shown not in self.taken else slug(code_shown, self.taken)
+        self.taken.add(branch_id)
+        has_cjk = re.search(r"[\u4e00-\u9fff]", display) is not None
+        self.new[branch_id] = {"branch_id": branch_id, "name": display, "name_zh": display if has_cjk else None}
+        self.new_aliases[name_key(code)] = (code_shown, branch_id)
+        self.new_aliases.setdefault(name_key(branch_id), (branch_id, branch_id))
+        if by_name is None:
+            self.new_aliases[name_key(name)] = (display, branch_id)
+        return branch_id, None
+
+    def _sharing(self, branch_id: str, code: str) -> bool:
+        """Whether `branch_id` is new in this file under a code other than `code` (two branches, one name)."""
+        return branch_id in self.new and name_key(branch_id) != name_key(code)
+
+    def _shown(self, branch_id: str) -> str:
+        return (self.new.get(branch_id) or {}).get("name") or self.names.get(branch_id, branch_id)
+
     def closest(self, raw: str) -> list[str]:
         keys = difflib.get_close_matches(name_key(raw), list(self.aliases), n=3, cutoff=0.6)
         names = []
@@ -561,6 +600,7 @@ class BranchResolver:
 def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, table: Table, plan: Plan) -> list[dict]:
     out = []
     unknown: dict[str, list[dict]] = defaultdict(list)
+    named = _names_beside_codes(table, plan)
     for record in records:
         raw = record.pop("_branch")
         column = record.pop("_branch_column")
@@ -572,9 +612,17 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
             record["branch_id"] = None
             out.append(record)
             continue
-        branch_id = resolver.resolve(raw, column == "branch_code", skip_system_lines=True)
-        if branch_id is None and non_branch_reason(raw):
-            _skip(report.skipped, non_branch_reason(raw), record["_line"])
+        name = named.get(record["_line"]) if column == "branch_code" else None
+        if name:
+            branch_id, conflict = resolver.resolve_named(raw, name)
+            if conflict:
+                report.problems.append(Problem(record["_line"], table.header[plan.fields["branch"]], name, conflict))
+                continue
+        else:
+            branch_id = resolver.resolve(raw, column == "branch_code", skip_system_lines=True)
+        reason = non_branch_reason(raw) or (non_branch_reason(name) if name else None)
+        if branch_id is None and reason:
+            _skip(report.skipped, reason, record["_line"])
             continue
         if branch_id is None:
             unknown[raw].append(record)
@@ -593,6 +641,14 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
         for line in sorted({r["_line"] for r in bad}):
             report.problems.append(Problem(line, column, raw, implausible_name(raw) or UNKNOWN_BRANCH, detail))
     return out
+
+
+def _names_beside_codes(table: Table, plan: Plan) -> dict[int, str]:
+    """line -> the branch name (馆名) of a file that also has a code column (馆代码); empty otherwise."""
+    if not {"branch", "branch_code"} <= plan.fields.keys():
+        return {}
+    index = plan.fields["branch"]
+    return {line: cells[index] for line, cells in table.rows if index < len(cells) and cells[index].strip()}
 
 
 def _dedupe(report: FileReport, records: list[dict], kind: str) -> list[dict]:
