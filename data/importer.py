@@ -528,6 +528,7 @@ class BranchResolver:
         self.allow_new = allow_new
         self.new: dict[str, dict] = {}  # branch_id -> branch row to create
         self.new_aliases: dict[str, tuple[str, str]] = {}  # alias_key -> (alias, branch_id)
+        self.shared: set[str] = set()  # name keys that new branches of this file share: no branch's alias
 
     def resolve(self, raw: str, is_code: bool, skip_system_lines: bool = False) -> str | None:
         """The branch id for a name or code; with allow_new, unknown names become new branches
@@ -566,7 +567,11 @@ class BranchResolver:
                 f"the code names branch {by_code} ({self._shown(by_code)}) but the name names branch {by_name} "
                 f"({self._shown(by_name)}): correct one of them, or map the name in a mapping file"
             )
-        found = by_code or (None if by_name and self._sharing(by_name, code) else by_name)
+        if by_name and self._sharing(by_name, code):  # one name, two new codes: two branches, no alias
+            self.shared.add(name_key(name))
+            self.new_aliases.pop(name_key(name), None)
+            by_name = None
+        found = by_code or by_name
         if found or not self.allow_new or non_branch_reason(name) or implausible_name(code) or implausible_name(name):
             return found, None
         display, code_shown = clean_display(name), clean_display(code)
@@ -576,7 +581,7 @@ class BranchResolver:
         self.new[branch_id] = {"branch_id": branch_id, "name": display, "name_zh": display if has_cjk else None}
         self.new_aliases[name_key(code)] = (code_shown, branch_id)
         self.new_aliases.setdefault(name_key(branch_id), (branch_id, branch_id))
-        if by_name is None:
+        if name_key(name) not in self.shared:
             self.new_aliases[name_key(name)] = (display, branch_id)
         return branch_id, None
 
