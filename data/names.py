@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -50,15 +51,26 @@ _NOT_A_BRANCH = {
 # starts with one of them, then a colon, belongs to the signature footer, never to a branch's data.
 _SIGN_OFF = re.compile(
     r"\s*(?:单位负责人|主管领导|分管领导|负责人|审核人|审批人|复核人|制表人|填表人|填报人|统计人|经办人|联系人|报送人"
-    r"|填报单位|报送单位|制表单位|统计单位|制表日期|填报日期|填表日期|报送日期|统计日期|联系电话|电话|单位盖章|盖章)"
+    r"|填报单位|报送单位|制表单位|统计单位|制表日期|填报日期|填表日期|报送日期|统计日期|联系电话|联络电话|联络人|电话|单位盖章|盖章)"
     r"\s*[：:]"
 )
 
 
 def sign_off_row(cells: list[str]) -> bool:
     """Whether a row is (part of) a signature footer: a cell of it starts with a sign-off label and a colon
-    (制表人：, 审核人：, 填报单位：, 联系电话：...), in any column."""
-    return any(_SIGN_OFF.match(unicodedata.normalize("NFKC", c)) for c in cells if c)
+    (制表人：, 审核人：, 填报单位：, 联系电话：...), in any column; Traditional labels (製表人：) too."""
+    return any(_SIGN_OFF.match(_simplified(unicodedata.normalize("NFKC", c))) for c in cells if ":" in c or "：" in c)
+
+
+@functools.cache
+def _t2s():
+    import opencc  # the kept Traditional -> Simplified converter (requirements.txt)
+
+    return opencc.OpenCC("t2s")
+
+
+def _simplified(text: str) -> str:
+    return _t2s().convert(text) if re.search(r"[\u4e00-\u9fff]", text) else text
 
 
 def clean_display(name: str) -> str:

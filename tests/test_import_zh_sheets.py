@@ -275,6 +275,7 @@ def test_cli_exits_1_when_a_kind_is_rejected(tmp_path, capsys):
         "填报单位：XX市图书馆（盖章）,,,,,,,",
         "填表人： 赵六  统计人：钱七,,,,,,,",  # several labels in one cell
         "报送日期：2026-01-05,,,,,,,",
+        "製表人：張三,,審核人：李四,,聯絡電話：02-2345-6789,,,",  # Traditional labels (through OpenCC)
     ],
 )
 def test_signature_footers_are_skipped_wherever_they_are(fresh_db, tmp_path, footer):
