@@ -220,12 +220,13 @@ def plan_columns(table: Table, mapping: Mapping, kind: str | None, path: Path, p
     from data import indicators  # imports this module
 
     fields, months, ignored = _column_fields(table, mapping)
-    notes: list[str] = indicators.ambiguity_notes(table, mapping, fields)
+    notes: list[str] = []
     measured: list[tuple[int, str]] = []
     narrowed = indicators.narrow(table, mapping, fields, ignored, months, kind or mapping.kind, part)
     if narrowed:
         kind, fields, ignored, measured, note = narrowed
         notes += [note] if note else []
+    notes = indicators.ambiguity_notes(table, mapping, fields) + notes
     kind = kind or mapping.kind or _kind_from_fields(fields, months)
     if kind is None and months:
         kind = _kind_from_name(path)
