@@ -338,3 +338,18 @@ def test_chinese_visit_headers(fresh_db, tmp_path, header):
     path = write(tmp_path, "v.csv", f"馆名,统计月份,{header}\n城东分馆,2025年11月,321\n", encoding="gb18030")
     assert load(fresh_db, path, allow_new_branches=True).status == "loaded"
     assert total(fresh_db, "SELECT visits FROM visits WHERE date = ?", dt.date(2025, 11, 1)) == 321
+
+
+def test_a_corrected_sheet_replaces_every_kind(fresh_db, tmp_path):
+    assert load(fresh_db, copy_sheet(tmp_path, "sheet.csv"), allow_new_branches=True).status == "loaded"
+    corrected = sheet_text().replace(",2350,12", ",2450,13")  # FG03 December: visits +100, registrations +1
+    report = load(fresh_db, copy_sheet(tmp_path, "sheet.csv", corrected), allow_new_branches=True)
+    assert [(p.kind, p.status) for p in report.parts] == [
+        ("visits", "replaced"),
+        ("circulation", "replaced"),
+        ("measures", "replaced"),
+    ]
+    assert total(fresh_db, "SELECT sum(visits) FROM visits") == VISITS + 100
+    assert total(fresh_db, "SELECT sum(checkouts) FROM circulation") == CHECKOUTS
+    assert total(fresh_db, "SELECT sum(value) FROM measures") == REGISTRATIONS + 1
+    assert total(fresh_db, "SELECT count(*) FROM branches") == 3
