@@ -406,3 +406,25 @@ def test_branch_and_year_flags_on_a_branch_list_are_refused(tmp_path, capsys, fl
     code, out = run(capsys, "import", "--db", path, *flag, BRANCHES)
     assert code == 1
     assert "this file is a branch list" in out
+
+
+def test_a_changed_mapping_replaces_every_kind_of_a_sheet_that_holds_several(fresh_db, tmp_path):
+    sheet = Path(shutil.copy(SHAPES / "zh_branch_statistics_gb18030.csv", tmp_path))
+    assert load(fresh_db, sheet, allow_new_branches=True).status == "loaded"
+    before = fresh_db.execute(
+        "SELECT (SELECT sum(visits) FROM visits), (SELECT sum(checkouts) FROM circulation)"
+    ).fetchone()
+    assert before == (24050, 5220)  # the sheet's hand counts (tests/test_import_zh_sheets.py)
+    rules = mapping(tmp_path, 'missing_codes = ["/"]\n')
+    again = load(fresh_db, sheet, allow_new_branches=True, mapping=rules)
+    assert [(p.kind, p.status) for p in again.parts] == [
+        ("visits", "replaced"),
+        ("circulation", "replaced"),
+        ("measures", "replaced"),
+    ]
+    assert all("(missing_codes changed)" in p.message for p in again.parts)
+    after = fresh_db.execute(
+        "SELECT (SELECT sum(visits) FROM visits), (SELECT sum(checkouts) FROM circulation)"
+    ).fetchone()
+    assert after == before
+    assert load(fresh_db, sheet, allow_new_branches=True, mapping=rules).status == "unchanged"
