@@ -90,12 +90,25 @@ def _year_flag(plan: Plan, table: Table, options) -> str | None:
         if "year" not in plan.fields and yearless:
             return None
         dated = dated or [plan.months[0][0]]
+    elif "month" in plan.fields and not dated and _years_given(table, plan.fields["month"]):
+        dated = [plan.fields["month"]]  # a month column of `2023-01`: each cell has its year
     elif not dated or ("month" in plan.fields and "year" not in plan.fields):
         return None
     return (
         f"--year {year} given, but the file's dates carry their own year (column {_column(table, dated[0])}); "
         "drop --year"
     )
+
+
+def _years_given(table: Table, index: int) -> bool:
+    """Whether every value of a month column names its year (`2023-01`, not `1` or `Jan`)."""
+    cells = [c for _, row in table.rows if index < len(row) and not values.is_blank(c := row[index])]
+    for raw in cells[:VALUES_LOOKED_AT]:
+        try:
+            values.parse_date(raw)
+        except ValueError:
+            return False
+    return bool(cells)
 
 
 def _monthly_date(plan: Plan, table: Table, mapping: mapping_mod.Mapping) -> str | None:

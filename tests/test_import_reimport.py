@@ -428,3 +428,13 @@ def test_a_changed_mapping_replaces_every_kind_of_a_sheet_that_holds_several(fre
     ).fetchone()
     assert after == before
     assert load(fresh_db, sheet, allow_new_branches=True, mapping=rules).status == "unchanged"
+
+
+def test_year_flag_on_a_month_column_that_has_its_years_is_refused(target, tmp_path, capsys):
+    path = write(tmp_path, "months.csv", "month,branch,visits\n2024-01,Chinatown,40\n2024-02,Chinatown,41\n")
+    code, out = run(capsys, "import", "--db", target, "--year", 2023, path)
+    assert code == 1
+    assert "--year 2023 given, but the file's dates carry their own year (column 'month' (column 1))" in out
+    numbers = write(tmp_path, "numbers.csv", "month,branch,visits\n1,Chinatown,40\n2,Chinatown,41\n")
+    assert run(capsys, "import", "--db", target, "--year", 2023, numbers)[0] == 0
+    assert visits_by_year(target) == [("chinatown", 2023, 81, 2, "month")]  # 40 + 41
