@@ -2,8 +2,9 @@
 
 A file is read and checked completely before anything is written. A file with any problem writes
 nothing (unless quarantine is asked for, which loads the good rows and sets the rest aside). A file
-whose content was already imported changes nothing; a corrected version of a file (same name, new
-content) replaces that file's rows in one transaction.
+whose content was already imported with the same options (data/identity.py) changes nothing; a corrected
+version of a file (same name, new content or new options such as a corrected mapping) replaces that
+file's rows in one transaction.
 """
 
 from __future__ import annotations
