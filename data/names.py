@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from data import formulas
+from data.chinese import simplified
 
 # Footnote markers that exports append to names ("Albany Park*", "东区分馆※", "Bezazian (2)").
 _FOOTNOTE_MARKS = "*†‡§¶#^※＊"
@@ -88,9 +89,11 @@ def clean_display(name: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=65536)  # runs for every row; exports repeat a few dozen names
 def name_key(name: str) -> str:
-    """The matching key of a name: case, width, spacing, punctuation and footnote markers ignored."""
-    text = clean_display(name).casefold()
+    """The matching key of a name: case, width, spacing, punctuation and footnote markers ignored;
+    Traditional Chinese read as Simplified (臺北分館 meets 台北分馆)."""
+    text = simplified(clean_display(name).casefold())
     text = re.sub(r"[\s\-_.,'’`·・/]+", " ", text)
     return text.strip()
 
