@@ -44,6 +44,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "网点",
         "站点",
         "馆舍",
+        "馆别",
     ),
     "branch_code": (
         "branch code",

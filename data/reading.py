@@ -160,7 +160,9 @@ def _delimiter(sample: str) -> str:
 
 
 def _looks_like_header(cells: list[str]) -> bool:
-    known = sum(1 for c in cells if c.strip() and (field_for(c) or month_column(c) or is_total_column(c)))
+    # One month cell is a long file's data row (`Gennaio;Museo Civico;620`, `87年 1月,...`); a wide header has several.
+    months = sum(1 for c in cells if c.strip() and month_column(c))
+    known = sum(1 for c in cells if c.strip() and (field_for(c) or is_total_column(c))) + (months if months > 1 else 0)
     return known >= 2 or (known == 1 and sum(1 for c in cells if c.strip()) >= 2)
 
 

@@ -264,8 +264,9 @@ def plan_columns(table: Table, mapping: Mapping, kind: str | None, path: Path, p
     _require_long(plan, mapping)
     if "month" in fields and "year" not in fields and mapping.year is None and _months_without_year(table, fields):
         plan.year = year_from_name(
-            path, notes, "month names without a year: add a Year column, a year to the file name, "
-            "or year = YYYY in a mapping file"
+            path,
+            notes,
+            "month names without a year: add a Year column, a year to the file name, or year = YYYY in a mapping file",
         )
     return plan
 
@@ -306,8 +307,10 @@ def _wide_plan(kind, fields, months, ignored, notes, mapping, table, path) -> Pl
     year = mapping.year
     if year is None and "year" not in fields and any(y is None for _, y, _ in months):
         year = year_from_name(
-            path, notes, "wide monthly file without a year: add a Year column, a year to the file name, "
-            "or year = YYYY in a mapping file"
+            path,
+            notes,
+            "wide monthly file without a year: add a Year column, a year to the file name, "
+            "or year = YYYY in a mapping file",
         )
     resolved = []
     wrapped = False

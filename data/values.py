@@ -181,7 +181,8 @@ def _named_date(text: str) -> tuple[dt.date, str] | None:
         m = pattern.match(words)
         if not m:
             continue
-        month_word, day = {"md": (m.group(1), m.group(2)), "dm": (m.group(2), m.group(1)), "m": (m.group(1), "1")}[order]
+        picks = {"md": (m.group(1), m.group(2)), "dm": (m.group(2), m.group(1)), "m": (m.group(1), "1")}
+        month_word, day = picks[order]
         month = month_number(month_word)
         if month is None and month_ambiguity(month_word):
             raise ValueError(f"{month_ambiguity(month_word)}: write the month as a number")
