@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data import calendars, values
+from data.chinese import simplified
 from data.headers import BRANCH_FILE_RENAMES, field_for, header_key, is_total_column, month_column, months_in_context
 from data.mapping import Mapping
 from data.names import clean_display
@@ -218,7 +219,7 @@ def _kind_from_fields(fields: dict[str, int], months: list) -> str | None:
 
 
 def _kind_from_name(path: Path) -> str | None:
-    name = path.name.casefold().replace("_", " ")
+    name = simplified(path.name.casefold().replace("_", " "))  # 參觀人次.csv is 参观人次
     for kind, words in FILENAME_KINDS:
         if any(w in name for w in words):
             return kind

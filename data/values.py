@@ -89,7 +89,8 @@ _ZH = re.compile(
 )
 _ZH_MONTH = re.compile(rf"^({ROC_PREFIX})?\s*(\d{{1,4}})\s*年\s*(\d{{1,2}})\s*月份?$")
 _ROC_YEAR = re.compile(rf"^({ROC_PREFIX})?\s*(\d{{1,3}})\s*年度?$|^({ROC_PREFIX})\s*(\d{{1,3}})$")
-_ROC_SLASH = re.compile(r"^(\d{3})[/.-](\d{1,2})(?:[/.-](\d{1,2}))?$")  # 087/01/15, 112/01: ROC years
+# ROC years of three digits: 087/01/15, 112.01.15, 112/01 (a month only with a slash: 112.5 is a number).
+_ROC_SLASH = re.compile(r"^(\d{3})(?:/(\d{1,2})(?:/(\d{1,2}))?|([.-])(\d{1,2})\4(\d{1,2}))$")
 _SLASH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?$")
 _MONTH = re.compile(r"^(\d{4})(?:[-/.]|年)(\d{1,2})月?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -156,8 +157,8 @@ def parse_date(raw: str, order: str = "mdy") -> tuple[dt.date, str]:
         return _make(calendar_year(m.group(2), bool(m.group(1))), int(m.group(3)), 1), "month"
     m = _ROC_SLASH.match(text)
     if m:
-        year = calendar_year(m.group(1), True)
-        return _make(year, int(m.group(2)), int(m.group(3) or 1)), "day" if m.group(3) else "month"
+        year, month, day = calendar_year(m.group(1), True), m.group(2) or m.group(5), m.group(3) or m.group(6)
+        return _make(year, int(month), int(day or 1)), "day" if day else "month"
     m = _COMPACT.match(text)
     if m:
         return _make(int(m.group(1)), int(m.group(2)), int(m.group(3))), "day"

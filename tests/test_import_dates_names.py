@@ -47,6 +47,13 @@ def test_roc_dates(cell, expected):
     assert parse_date(cell) == expected
 
 
+@pytest.mark.parametrize("cell", ["112.5", "105-12", "113.02-04"])
+def test_decimals_are_not_roc_months(cell):
+    with pytest.raises(ValueError, match="not a date"):
+        parse_date(cell)
+    assert month_column(cell) is None
+
+
 def test_roc_months_and_years():
     assert parse_month("87年 1月", None) == dt.date(1998, 1, 1)
     assert parse_month("民國88年2月", None) == dt.date(1999, 2, 1)
