@@ -62,23 +62,35 @@ def month_key(word: str) -> str:
 
 
 @functools.cache
-def _month_table() -> dict[str, dict[int, frozenset[str]]]:
-    """month key -> {month number: locales that spell it so}; built once, on first use."""
+def _month_table() -> tuple[dict[str, dict[int, frozenset[str]]], frozenset[str]]:
+    """(month key -> {month number: locales that spell it so}, the keys that are a full name or English);
+    built once, on first use."""
     from babel.dates import get_month_names
 
     table: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    plain: set[str] = set()
     for locale in MONTH_LOCALES:
         for width in ("wide", "abbreviated"):
             for context in ("format", "stand-alone"):
                 for number, name in get_month_names(width, context, locale).items():
                     for spelling in {name, name.casefold().translate(_UMLAUTS)}:
                         table[month_key(spelling)][number].add(locale)
-    return {key: {n: frozenset(locales) for n, locales in meanings.items()} for key, meanings in table.items()}
+                        if width == "wide" or locale.startswith("en"):
+                            plain.add(month_key(spelling))
+    meanings = {key: {n: frozenset(locales) for n, locales in found.items()} for key, found in table.items()}
+    return meanings, frozenset(plain)
 
 
 def month_meanings(word: str) -> dict[int, frozenset[str]]:
     """Every month a word names, with the locales that spell it so ({} when it names none)."""
-    return _month_table().get(month_key(word), {})
+    return _month_table()[0].get(month_key(word), {})
+
+
+def is_foreign_abbreviation(word: str) -> bool:
+    """True for a month word that is only an abbreviation in a language other than English (`Out`, `Set`,
+    `Pro`): on its own, without other month headers beside it, it is more likely an English word."""
+    key = month_key(word)
+    return key in _month_table()[0] and key not in _month_table()[1]
 
 
 def month_number(word: str) -> int | None:

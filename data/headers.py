@@ -342,8 +342,8 @@ def month_column(header: str) -> tuple[int | None, int] | None:
     """(year or None, month) when a header names a month, else None: a month name in any language of
     data/calendars.py (`JANUARY`, `Jan`, `Gennaio`, `janv.`, `März`, `一月`), `1月`, `2024-01`, `März 2024`,
     or an ROC month (`112年1月`, `民國87年1月`, `087/01`). A header the synonym table knows is never a month,
-    and a word that is a different month in different languages is not guessed here (see
-    `months_in_context`)."""
+    and a word that is a different month in different languages is not guessed here. A file's header row is
+    read with `months_in_context`."""
     from data.values import parse_date
 
     key = header_key(header)
@@ -369,9 +369,18 @@ def month_column(header: str) -> tuple[int | None, int] | None:
 
 
 def months_in_context(headers: list[str]) -> dict[int, tuple[int | None, int]]:
-    """{column index: (None, month)} for headers that are a different month in different languages but one
-    month in the language of the file's other month headers (`lip` beside `sty, lut, ... sie`: July)."""
-    return {i: (None, n) for i, n in calendars.resolve_in_context([header_key(h) for h in headers]).items()}
+    """{column index: (year or None, month)} for the month headers of a header row, read together:
+    - a word that is a different month in different languages is read in the language of the other month
+      headers (`lip` beside `sty, lut, ... sie` is Polish: July), else left out;
+    - a lone month word that is only a foreign abbreviation (`Out`, `Set`, `Pro`, with no other month
+      column) is left out: it is more likely an English header than October, September or December."""
+    found = {i: m for i, m in ((i, month_column(h)) for i, h in enumerate(headers)) if m is not None}
+    found |= {i: (None, n) for i, n in calendars.resolve_in_context([header_key(h) for h in headers]).items()}
+    if len(found) == 1:
+        index = next(iter(found))
+        if calendars.is_foreign_abbreviation(header_key(headers[index])):
+            return {}
+    return found
 
 
 def is_total_column(header: str) -> bool:

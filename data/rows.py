@@ -14,7 +14,7 @@ from pathlib import Path
 
 from data import calendars, values
 from data.chinese import simplified
-from data.headers import BRANCH_FILE_RENAMES, field_for, header_key, is_total_column, month_column, months_in_context
+from data.headers import BRANCH_FILE_RENAMES, field_for, header_key, is_total_column, months_in_context
 from data.mapping import Mapping
 from data.names import clean_display
 from data.reading import Table
@@ -175,7 +175,7 @@ def _column_fields(
             ignored.append(f"{header or '(blank)'} (column {index + 1})")
             continue
         if target is None:
-            found = month_column(header) or in_context.get(index)
+            found = in_context.get(index)
             if found is not None:
                 months.append((index, found[0], found[1]))
                 continue

@@ -143,10 +143,29 @@ def test_ambiguous_month_headers_are_settled_by_the_other_headers_language():
     polish = "Branch,sty,lut,mar,kwi,maj,cze,lip,sie,wrz,paź,lis,gru".split(",")
     croatian = "Branch,sij,velj,ožu,tra,svi,lip,srp,kol,ruj,lis,stu,pro".split(",")
     czech = "Branch,led,úno,bře,dub,kvě,čvn,čvc,srp,zář,říj,lis,pro".split(",")
-    assert months_in_context(polish) == {7: (None, 7), 11: (None, 11)}
-    assert months_in_context(croatian) == {6: (None, 6), 7: (None, 7), 10: (None, 10)}
-    assert months_in_context(czech) == {8: (None, 8), 11: (None, 11)}
-    assert months_in_context("Branch,Jan,Feb,lip".split(",")) == {}  # English says nothing about `lip`
+    every_month = {i: (None, i) for i in range(1, 13)}  # column i holds month i
+    assert months_in_context(polish) == every_month  # lip = July, lis = November
+    assert months_in_context(croatian) == every_month  # lip = June, srp = July, lis = October
+    assert months_in_context(czech) == every_month  # srp = August, lis = November
+    assert months_in_context("Branch,Jan,Feb,lip".split(",")) == {1: (None, 1), 2: (None, 2)}  # English: no say
+
+
+def test_a_lone_foreign_abbreviation_is_not_a_month_column():
+    # `Out` is October only as a Portuguese abbreviation: beside no other month it stays an unknown header.
+    assert month_column("Out") == (None, 10)
+    assert months_in_context(["Date", "Branch", "In", "Out"]) == {}
+    assert months_in_context(["Branch", "Mai"]) == {1: (None, 5)}  # a full name (German, French)
+    assert months_in_context(["Branch", "Dec"]) == {1: (None, 12)}  # English
+    assert months_in_context(["Branch", "Set", "Out"]) == {1: (None, 9), 2: (None, 10)}
+
+
+def test_a_lone_foreign_abbreviation_header_is_reported_not_imported_as_october(branches_db, tmp_path):
+    path = write(tmp_path, "visits.csv", "Date,Branch,Visitors,Out\n2024-01-05,Bezazian,7,3\n")
+    report = load(branches_db, path)
+    assert report.status == "loaded", report.problems
+    assert report.layout == "long"
+    assert any(c.startswith("Out (column 4, not a known field") for c in report.ignored_columns)
+    assert branches_db.execute("SELECT date, visits FROM visits").fetchall() == [(dt.date(2024, 1, 5), 7)]
 
 
 @pytest.mark.parametrize(
