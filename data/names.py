@@ -60,18 +60,7 @@ _SIGN_OFF = re.compile(
 def sign_off_row(cells: list[str]) -> bool:
     """Whether a row is (part of) a signature footer: a cell of it starts with a sign-off label and a colon
     (制表人：, 审核人：, 填报单位：, 联系电话：...), in any column; Traditional labels (製表人：) too."""
-    return any(_SIGN_OFF.match(_simplified(unicodedata.normalize("NFKC", c))) for c in cells if ":" in c or "：" in c)
-
-
-@functools.cache
-def _t2s():
-    import opencc  # the kept Traditional -> Simplified converter (requirements.txt)
-
-    return opencc.OpenCC("t2s")
-
-
-def _simplified(text: str) -> str:
-    return _t2s().convert(text) if re.search(r"[\u4e00-\u9fff]", text) else text
+    return any(_SIGN_OFF.match(simplified(unicodedata.normalize("NFKC", c))) for c in cells if ":" in c or "：" in c)
 
 
 def clean_display(name: str) -> str:

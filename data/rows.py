@@ -346,7 +346,8 @@ def year_from_name(path: Path, notes: list[str], missing: str) -> int:
 
 
 def _months_without_year(table: Table, fields: dict[str, int]) -> bool:
-    """True when some month cell (`Gennaio`, `3`) needs a year from elsewhere (`2024-03` does not)."""
+    """True when some month cell (`Gennaio`, `3`) needs a year from elsewhere (`2024-03` does not; a cell
+    that is no month at all, such as a footer's `审核人：李四`, is its own row's business)."""
     index = fields["month"]
     for _, cells in table.rows:
         raw = cells[index] if index < len(cells) else ""
@@ -354,8 +355,14 @@ def _months_without_year(table: Table, fields: dict[str, int]) -> bool:
             continue
         try:
             values.parse_date(raw)
+            continue
         except ValueError:
-            return True
+            pass
+        try:
+            values.parse_month(raw, 2000)  # a month once a year is given
+        except ValueError:
+            continue
+        return True
     return False
 
 

@@ -360,3 +360,15 @@ def test_mixed_date_column_keeps_us_dates(branches_db, tmp_path):
         (dt.date(2024, 2, 4), 50),  # ROC 113 = 2024
         (dt.date(2024, 2, 5), 60),
     ]
+
+
+def test_a_note_in_the_month_column_does_not_stop_the_year_from_the_name(fresh_db, tmp_path):
+    assert load(fresh_db, SHAPES / "musei_branches.csv").status == "loaded"
+    text = "Mese;Museo;Visitatori\nGennaio;Palazzo Ducale;1840\nFonte: ufficio statistica;;\n"
+    path = write(tmp_path, "museo-visitatori-2023.csv", text)
+    shutil.copy(SHAPES / "museo-visitatori-2023.mapping.toml", tmp_path)
+    report = load(fresh_db, path)
+    assert report.status == "loaded", report.problems
+    assert "year 2023 taken from the file name" in report.notes
+    assert report.skipped == {"no branch name": [3]}
+    assert yearly(fresh_db) == {("ducale", 2023): 1840}
