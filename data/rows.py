@@ -272,7 +272,8 @@ def plan_columns(table: Table, mapping: Mapping, kind: str | None, path: Path, p
         plan.year = year_from_name(
             path,
             notes,
-            "month names without a year: add a Year column, a year to the file name, or year = YYYY in a mapping file",
+            "months without a year: add a Year column, a year to the file name, --year YYYY, "
+            "or year = YYYY in a mapping file",
         )
     return plan
 
@@ -315,7 +316,7 @@ def _wide_plan(kind, fields, months, ignored, notes, mapping, table, path) -> Pl
         year = year_from_name(
             path,
             notes,
-            "wide monthly file without a year: add a Year column, a year to the file name, "
+            "wide monthly file without a year: add a Year column, a year to the file name, --year YYYY, "
             "or year = YYYY in a mapping file",
         )
     resolved = []
@@ -344,7 +345,7 @@ def year_from_name(path: Path, notes: list[str], missing: str) -> int:
     if len(years) > 2 or (len(years) == 2 and years[1] != years[0] + 1):
         raise PlanError(
             f"the file name names several years ({', '.join(map(str, years))}): "
-            "add a Year column or year = YYYY in a mapping file"
+            "add a Year column, --year YYYY or year = YYYY in a mapping file"
         )
     notes.append(f"year {years[0]} taken from the file name")
     return years[0]

@@ -263,7 +263,7 @@ def test_italian_monthly_file_takes_its_year_from_the_name(fresh_db):
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("museo-visitatori.csv", "month names without a year: add a Year column, a year to the file name"),
+        ("museo-visitatori.csv", "months without a year: add a Year column, a year to the file name, --year YYYY"),
         ("museo-visitatori-2019-2023.csv", "the file name names several years (2019, 2023)"),
     ],
 )
