@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from data import fastpath, kinds, private, values
+from data import fastpath, kinds, layouts, private, values
 from data import mapping as mapping_mod
 from data.names import clean_display, implausible_name, name_key, non_branch_reason, slug
 from data.reading import FileError, Table, read_table
@@ -235,6 +235,7 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
         return report
     parsed = parse_rows(table, plan, source_mapping, options.today)
     _apply(report, parsed)
+    report.notes += layouts.survey_notes(plan, parsed.records)
     if plan.kind == "branches":
         return _import_branches(con, report, parsed, plan, table, content_hash, options)
     resolver = BranchResolver(con, source_mapping, options.allow_new_branches)
@@ -385,11 +386,14 @@ def parse_rows(table: Table, plan: Plan, source_mapping: mapping_mod.Mapping, to
             _skip(parsed.skipped_lines, "empty row", line)
             continue
         rc = RowCells(line, cells, plan, table, source_mapping)
-        reason = _row_skip_reason(rc, plan)
+        custom = plan.layout in layouts.LAYOUTS
+        reason = layouts.skip_reason(rc, plan) if custom else _row_skip_reason(rc, plan)
         if reason:
             _skip(parsed.skipped_lines, reason, line)
             continue
-        if plan.layout == "wide":
+        if custom:
+            records = layouts.records(rc, plan, parsed, order)
+        elif plan.layout == "wide":
             records = _wide_records(rc, plan, parsed)
         elif plan.layout == "transactions":
             record, reason = kinds.transaction(rc, order)
@@ -580,7 +584,8 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
         )
         hint = resolver.closest(raw)
         detail = f"closest known: {', '.join(hint)}" if hint else "no similar known name"
-        for line in sorted({r["_line"] for r in bad}):
+        column = bad[0].get("_branch_header", column)  # branches as columns: the header is the name
+        for line in sorted({r.get("_branch_line", r["_line"]) for r in bad}):
             report.problems.append(Problem(line, column, raw, implausible_name(raw) or UNKNOWN_BRANCH, detail))
     return out
 

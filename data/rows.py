@@ -108,12 +108,14 @@ class PlanError(Exception):
 @dataclass
 class Plan:
     kind: str
-    layout: str  # long | wide | transactions
+    layout: str  # long | wide | transactions | branch_columns | question_columns (data/layouts.py)
     fields: dict[str, int]
     months: list[tuple[int, int, int]] = field(default_factory=list)  # (column index, year, month)
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     value_field: str | None = None
+    columns: list[tuple[int, str]] = field(default_factory=list)  # data/layouts.py: (index, branch or question)
+    year: int | None = None  # data/layouts.py: the year of month cells without one (mapping or file name)
 
 
 VALUE_SHOWN = 120  # characters of a problem's value kept; a 1 MB cell is not repeated in the report
@@ -200,6 +202,11 @@ def _kind_from_name(path: Path) -> str | None:
 
 def plan_columns(table: Table, mapping: Mapping, kind: str | None, path: Path) -> Plan:
     """Decide which column is which field, what the file holds and its layout."""
+    from data import layouts  # branches or questions as columns; it imports this module
+
+    special = layouts.plan(table, mapping, kind, path)
+    if special is not None:
+        return special
     fields, months, ignored = _column_fields(table, mapping)
     notes: list[str] = []
     kind = kind or mapping.kind or _kind_from_fields(fields, months)

@@ -274,6 +274,9 @@ def compute(
         current, prior = _satisfaction_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing)
         if like_for_like:
             result.notes.append("like-for-like does not apply to satisfaction; all responses are used")
+        note = None if by == "question" else satisfaction.question_note(con, flt.with_dates(start, end))
+        if note:
+            result.notes.append(note)
     else:
         current, prior, result.excluded = _sum_values(
             con, memo, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday

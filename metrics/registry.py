@@ -280,7 +280,7 @@ METRICS: tuple[Metric, ...] = (
         True,
         "surveys",
         compute="satisfaction",
-        dimensions=("category", "audience"),
+        dimensions=("category", "audience", "question"),
     ),
     Metric(
         "satisfied_share",
@@ -294,7 +294,7 @@ METRICS: tuple[Metric, ...] = (
         True,
         "surveys",
         compute="satisfaction",
-        dimensions=("category", "audience"),
+        dimensions=("category", "audience", "question"),
     ),
     Metric(
         "responses",
@@ -309,7 +309,7 @@ METRICS: tuple[Metric, ...] = (
         True,
         "surveys",
         compute="satisfaction",
-        dimensions=("category", "audience"),
+        dimensions=("category", "audience", "question"),
     ),
     Metric(
         "new_registrations",
