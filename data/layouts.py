@@ -122,16 +122,8 @@ def _date_column(table: Table, fields: dict, mapping: Mapping, declared: bool) -
         return "date", None
     cells = [row[0] for _, row in table.rows[:SAMPLE] if row and not values.is_blank(row[0])]
     cells = [c for c in cells if not _is_total(c) and non_branch_reason(c) != "footnote row"]
-    if len(cells) < 2:
+    if len(cells) < 2 or not _mostly(cells, _is_date):
         return "date", None
-    for cell in cells:
-        try:
-            values.parse_date(cell, "dmy")
-        except ValueError:
-            try:
-                values.parse_month(cell, 2000)  # any year: only whether the cell names a month matters here
-            except ValueError:
-                return "date", None
     return "date", 0
 
 
@@ -142,21 +134,40 @@ def _is_total(text: str) -> bool:
 
 
 def _all_counts(table: Table, indexes: list[int], mapping: Mapping) -> bool:
-    """Whether every sampled cell of these columns is blank or a count, and each column has one."""
-    seen = set()
-    for _, row in table.rows[:SAMPLE]:
-        if row and (_is_total(row[0]) or non_branch_reason(row[0]) == "footnote row"):
-            continue
-        for index in indexes:
-            raw = row[index] if index < len(row) else ""
-            if values.is_blank(raw, mapping.missing_codes):
-                continue
-            try:
-                values.parse_count(raw)
-            except ValueError:
-                return False
-            seen.add(index)
-    return seen == set(indexes)
+    """Whether each of these columns holds counts (a bad cell here and there is reported on its line)."""
+    data = [row for _, row in table.rows[:SAMPLE] if row and not _is_total(row[0])]
+    for index in indexes:
+        cells = [
+            row[index] for row in data if index < len(row) and not values.is_blank(row[index], mapping.missing_codes)
+        ]
+        if not cells or not _mostly(cells, _is_count):
+            return False
+    return True
+
+
+def _mostly(cells: list[str], test) -> bool:
+    """All but one in ten (rounded down) of the cells pass: a typo does not hide the layout."""
+    failed = sum(1 for c in cells if not test(c))
+    return failed <= len(cells) // 10 and failed < len(cells)
+
+
+def _is_date(cell: str) -> bool:
+    try:
+        values.parse_date(cell, "dmy")
+    except ValueError:
+        try:
+            values.parse_month(cell, 2000)  # any year: only whether the cell names a month matters here
+        except ValueError:
+            return False
+    return True
+
+
+def _is_count(cell: str) -> bool:
+    try:
+        values.parse_count(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _sum_column(table: Table, branches: list[tuple[int, str]], mapping: Mapping) -> list[int]:
