@@ -280,7 +280,7 @@ METRICS: tuple[Metric, ...] = (
         True,
         "surveys",
         compute="satisfaction",
-        dimensions=("category", "audience", "question"),
+        dimensions=("category", "audience"),
     ),
     Metric(
         "satisfied_share",
@@ -294,7 +294,7 @@ METRICS: tuple[Metric, ...] = (
         True,
         "surveys",
         compute="satisfaction",
-        dimensions=("category", "audience", "question"),
+        dimensions=("category", "audience"),
     ),
     Metric(
         "responses",
@@ -309,7 +309,7 @@ METRICS: tuple[Metric, ...] = (
         True,
         "surveys",
         compute="satisfaction",
-        dimensions=("category", "audience", "question"),
+        dimensions=("category", "audience"),
     ),
     Metric(
         "new_registrations",
@@ -448,6 +448,12 @@ def dimensions(metric: Metric) -> tuple[str, ...]:
     """The --by values this metric can be broken down by."""
     base = BY_ID[metric.base] if metric.base else metric
     return BASE_DIMENSIONS + base.dimensions
+
+
+def breakdowns(metric: Metric) -> tuple[str, ...]:
+    """Every --by value: the dimensions, whose parts add up to the whole, and for the satisfaction metrics
+    `question`: one figure per survey question, beside the whole (which counts one question), not its parts."""
+    return dimensions(metric) + (("question",) if metric.compute == "satisfaction" else ())
 
 
 def label(metric: Metric, lang: str = "en") -> str:
