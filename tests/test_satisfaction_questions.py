@@ -120,3 +120,42 @@ def test_cli_question_and_by_question(tmp_path):
     assert note.returncode == 0 and json.loads(note.stdout)["rows"] == []
     expected = "no survey answers to question 'overall' here; the questions answered are: clean, staff"
     assert expected in json.loads(note.stdout)["notes"][0] and f"note: {expected}" in note.stderr
+
+
+@pytest.fixture
+def sample_app(sample_db_path, monkeypatch):
+    """The Satisfaction page on the bundled sample (its surveys ask "overall" and "staff")."""
+    import streamlit as st
+
+    monkeypatch.setenv("KPI_DB", str(sample_db_path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield sample_db_path
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_satisfaction_page_question_selector(sample_app):
+    from dataclasses import replace
+
+    from test_dashboard import cards, expected_cards, ok, open_app, view_filter
+
+    from metrics.engine import data_span
+    from metrics.registry import get
+    from pages import _data
+
+    at = open_app("satisfaction")
+    picker = at.selectbox(key="sat_question")
+    assert picker.options == ["Overall satisfaction", "staff"] and picker.value == "overall"
+    con = db.connect(sample_app, read_only=True)
+    try:
+        as_of = max(e for e in (data_span(con, get(m), "year")[1] for m in _data.HEADLINE) if e)
+        flt = view_filter(as_of)
+        metrics = ("satisfaction", "satisfied_share", "responses")
+        assert cards(at) == expected_cards(con, metrics, flt)
+        picker.set_value("staff")
+        at = ok(at.run())
+        assert cards(at) == expected_cards(con, metrics, replace(flt, question="staff"))
+        assert cards(at) != expected_cards(con, metrics, flt)  # the staff answers are not the overall ones
+    finally:
+        con.close()
