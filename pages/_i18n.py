@@ -217,6 +217,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "layout_long": ("long", "长表"),
     "layout_wide": ("wide", "宽表"),
     "layout_transactions": ("transactions", "流水明细"),
+    "layout_branch_columns": ("branches as columns", "分馆按列"),
+    "layout_question_columns": ("questions as columns", "题目按列"),
     "history_import_id": ("Import", "导入编号"),
     "history_status": ("Status", "状态"),
     "history_imported_at": ("Imported", "导入时间"),

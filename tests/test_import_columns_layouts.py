@@ -23,6 +23,11 @@ def yearly(con) -> dict[str, int]:
     return dict(rows(con, "SELECT b.name, sum(v.visits) FROM visits v JOIN branches b USING (branch_id) GROUP BY 1"))
 
 
+def ignored_totals(report) -> list[str]:
+    """The headers of the columns ignored as totals (whichever list or test recognised them)."""
+    return [s.split(" (column")[0] for s in report.ignored_columns if "never trusted" in s]
+
+
 def copy(name: str, tmp_path):
     return shutil.copy(SHAPES / name, tmp_path / name)
 
@@ -51,7 +56,7 @@ def test_museums_as_columns_detected_total_column_ignored(fresh_db, tmp_path):
     report = load(fresh_db, path, allow_new_branches=True)
     assert report.status == "loaded", report.problems
     assert report.kind == "visits" and "kind 'visits' taken from the file name" in report.notes
-    assert report.ignored_columns == ["Totale (column 5, a total: ignored, never trusted)"]
+    assert ignored_totals(report) == ["Totale"] and len(report.ignored_columns) == 1
     assert report.skipped == {"totals row": [15]}  # the Totale line under December
     assert (report.rows_read, report.rows_accepted, report.rows_stored, report.blank_cells) == (13, 12, 35, 1)
     assert report.branches_new == {"museo-civico", "pinacoteca", "museo-del-mare"}
@@ -78,7 +83,7 @@ def test_museums_as_columns_declared_in_a_mapping(fresh_db, tmp_path):
     report = load(fresh_db, path, allow_new_branches=True, mapping=mapping)
     assert report.status == "loaded", report.problems
     assert report.layout == "branch_columns"
-    assert report.ignored_columns == ["Complessivo (column 5, a total: ignored, never trusted)"]
+    assert ignored_totals(report) == ["Complessivo"] and len(report.ignored_columns) == 1
     assert yearly(fresh_db) == HAND
 
 
@@ -103,7 +108,7 @@ def test_venues_as_columns_chinese_headers_and_a_sum_column(branches_db, tmp_pat
     path = write(tmp_path, "venues_2023.csv", text)
     report = load(branches_db, path, kind="visits")
     assert report.status == "loaded", report.problems
-    assert report.ignored_columns == ["合計 (column 5, a total: ignored, never trusted)"]
+    assert ignored_totals(report) == ["合計"] and len(report.ignored_columns) == 1
     # Central 1200+1100+1300 = 3600; Albany Park 340+0 = 340 (2 rows); Bezazian 210+190+205 = 605
     assert rows(branches_db, "SELECT branch_id, sum(visits), count(*) FROM visits GROUP BY 1 ORDER BY 1") == [
         ("albany", 340, 2),
