@@ -102,8 +102,14 @@ def plan(table: Table, mapping: Mapping, kind: str | None, path: Path) -> Plan |
     if kind not in COUNT_KINDS:
         raise PlanError(f"branches as columns holds one count per cell: kind {kind!r} cannot be read this way")
     year = mapping.year
-    if year is None and date_field != "year":
+    if year is None and date_field != "year" and _needs_year(table, date_index):
         year = _year_from_name(path)
+        if year is None:
+            raise PlanError(
+                f"months without a year in column {table.header[date_index]!r}: add a year to the file name "
+                "or year = YYYY to a mapping file"
+            )
+        notes.append(f"year {year} taken from the file name")
     result = Plan(kind, BRANCH_COLUMNS, {date_field: date_index}, [], ignored, notes, _value_field(kind, path))
     result.columns, result.year = branches, year
     return result
@@ -200,6 +206,19 @@ def _value_field(kind: str, path: Path) -> str | None:
     if kind == "events":
         return "attendance" if any(w in name for w in ("attend", "参加", "人次")) else "sessions"
     return "visits"
+
+
+def _needs_year(table: Table, index: int) -> bool:
+    """Whether some date cells are months without a year (`March`, `3月`)."""
+    for _, row in table.rows[:SAMPLE]:
+        cell = row[index] if index < len(row) else ""
+        if values.is_blank(cell) or _is_total(cell):
+            continue
+        try:
+            values.parse_date(cell, "dmy")
+        except ValueError:
+            return True
+    return False
 
 
 def _year_from_name(path: Path) -> int | None:

@@ -117,6 +117,23 @@ def test_venues_as_columns_chinese_headers_and_a_sum_column(branches_db, tmp_pat
     ]
 
 
+def test_month_names_take_the_year_from_the_file_name(branches_db, tmp_path):
+    text = "Mese,Central Library,Albany Park\nJanuary,310,41\nFebruary,290,\nMarch,305,38\n"
+    undated = load(branches_db, write(tmp_path, "visits.csv", text))
+    assert undated.status == "rejected"
+    assert undated.message.startswith("months without a year in column 'Mese'")
+    report = load(branches_db, write(tmp_path, "visits_2023.csv", text))
+    assert report.status == "loaded", report.problems
+    assert "year 2023 taken from the file name" in report.notes
+    # Central 310+290+305 = 905; Albany Park 41+38 = 79 (February blank: not reported)
+    assert rows(
+        branches_db, "SELECT branch_id, sum(visits), min(date), max(date) FROM visits GROUP BY 1 ORDER BY 1"
+    ) == [
+        ("albany", 79, dt.date(2023, 1, 1), dt.date(2023, 3, 1)),
+        ("central", 905, dt.date(2023, 1, 1), dt.date(2023, 3, 1)),
+    ]
+
+
 def test_bad_count_and_bad_date_name_line_and_column(branches_db, tmp_path):
     months = [f"2024-{m:02d},{300 + m},{40 + m}\n" for m in range(1, 11)]
     months[1], months[2] = "2024-02,310,12o\n", "2024-13,290,40\n"  # a typo and a month that does not exist
