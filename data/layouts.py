@@ -217,7 +217,11 @@ def _needs_year(table: Table, index: int) -> bool:
         try:
             values.parse_date(cell, "dmy")
         except ValueError:
-            return True
+            try:
+                values.parse_month(cell, None)
+            except ValueError as exc:
+                if "without a year" in str(exc):
+                    return True
     return False
 
 
