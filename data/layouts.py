@@ -217,11 +217,8 @@ def _needs_year(table: Table, index: int) -> bool:
         try:
             values.parse_date(cell, "dmy")
         except ValueError:
-            try:
-                values.parse_month(cell, None)
-            except ValueError as exc:
-                if "without a year" in str(exc):
-                    return True
+            if _is_date(cell):  # a month only with a year given
+                return True
     return False
 
 
@@ -305,8 +302,8 @@ def _when(rc: RowCells, plan: Plan, order: str):
         except ValueError as first:
             try:
                 return values.parse_month(raw, plan.year), "month"
-            except ValueError as second:
-                raise (second if "without a year" in str(second) else first) from None
+            except ValueError:
+                raise first from None
     except ValueError as exc:
         rc.fail(name, raw, str(exc))
         return None
