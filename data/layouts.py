@@ -22,7 +22,7 @@ from pathlib import Path
 from data import values
 from data.headers import header_key, is_total_column
 from data.mapping import Mapping
-from data.names import non_branch_reason
+from data.names import non_branch_reason, sign_off_row
 from data.reading import Table
 from data.rows import (
     DONT_KNOW,
@@ -267,7 +267,10 @@ def _question_plan(table: Table, mapping: Mapping, kind: str | None) -> Plan:
 
 
 def skip_reason(rc: RowCells, plan: Plan) -> str | None:
-    """Totals and footnote rows (by their date cell, or for surveys their branch cell) are not data."""
+    """Signature footers, totals and footnote rows (by their date cell, or for surveys their branch cell)
+    are not data."""
+    if sign_off_row(rc.cells):
+        return "signature footer"
     if plan.layout == QUESTION_COLUMNS:
         raw, _ = branch_cell(rc)
         if raw is None:

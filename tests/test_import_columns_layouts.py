@@ -104,11 +104,13 @@ def test_venues_as_columns_chinese_headers_and_a_sum_column(branches_db, tmp_pat
         "2023年1月,1200,340,210,1750\n"
         "2023年2月,1100,,190,1290\n"  # Albany Park blank: not reported
         "2023年3月,1300,0,205,1505\n"
+        "製表人：王小明,審核人：李大華,,,\n"  # a signature footer (Traditional), skipped like a totals row
     )
     path = write(tmp_path, "venues_2023.csv", text)
     report = load(branches_db, path, kind="visits")
     assert report.status == "loaded", report.problems
     assert ignored_totals(report) == ["合計"] and len(report.ignored_columns) == 1
+    assert report.skipped == {"signature footer": [6]}
     # Central 1200+1100+1300 = 3600; Albany Park 340+0 = 340 (2 rows); Bezazian 210+190+205 = 605
     assert rows(branches_db, "SELECT branch_id, sum(visits), count(*) FROM visits GROUP BY 1 ORDER BY 1") == [
         ("albany", 340, 2),
