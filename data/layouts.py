@@ -126,11 +126,19 @@ def _date_column(table: Table, fields: dict, mapping: Mapping, declared: bool) -
         return "date", 0
     if not first or first in mapping.columns or 0 in fields.values():
         return "date", None
-    cells = [row[0] for _, row in table.rows[:SAMPLE] if row and not values.is_blank(row[0])]
-    cells = [c for c in cells if not _is_total(c) and non_branch_reason(c) != "footnote row"]
+    cells = [row[0] for row in _sample(table) if not values.is_blank(row[0])]
     if len(cells) < 2 or not _mostly(cells, _is_date):
         return "date", None
     return "date", 0
+
+
+def _sample(table: Table) -> list[list[str]]:
+    """The first rows that may be data: not empty, a total, a footnote or a signature footer."""
+    return [
+        row
+        for _, row in table.rows[:SAMPLE]
+        if row and not _is_total(row[0]) and non_branch_reason(row[0]) != "footnote row" and not sign_off_row(row)
+    ]
 
 
 def _is_total(text: str) -> bool:
@@ -141,7 +149,7 @@ def _is_total(text: str) -> bool:
 
 def _all_counts(table: Table, indexes: list[int], mapping: Mapping) -> bool:
     """Whether each of these columns holds counts (a bad cell here and there is reported on its line)."""
-    data = [row for _, row in table.rows[:SAMPLE] if row and not _is_total(row[0])]
+    data = _sample(table)
     for index in indexes:
         cells = [
             row[index] for row in data if index < len(row) and not values.is_blank(row[index], mapping.missing_codes)
