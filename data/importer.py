@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from data import fastpath, identity, kinds, private, shaping, values
+from data import fastpath, identity, kinds, layouts, private, shaping, values
 from data import mapping as mapping_mod
 from data.identity import Identity
 from data.names import clean_display, implausible_name, name_key, non_branch_reason, sign_off_row, slug
@@ -131,7 +131,7 @@ def _guess_order(path: Path) -> int:
         sidecar = mapping_mod.sidecar(path)
         source_mapping = mapping_mod.load(sidecar if sidecar.exists() else None)
         head = head[: head.rfind(b"\n") + 1] or head  # whole lines only
-        table = read_table(path, head, source_mapping.encoding, mapped=source_mapping.columns)
+        table = read_table(path, head, source_mapping.encoding, mapped=source_mapping.named_headers())
         plan = plan_columns(table, source_mapping, None, path)
     except (OSError, FileError, PlanError, mapping_mod.MappingError):
         return 1
@@ -149,7 +149,9 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) ->
         report.notes.extend(notes)
         report.options_identity = identity.of(source_mapping, options)
         head, partial = _head(path)
-        head_table = read_table(path, head, source_mapping.encoding, partial=partial, mapped=source_mapping.columns)
+        head_table = read_table(
+            path, head, source_mapping.encoding, partial=partial, mapped=source_mapping.named_headers()
+        )
         plan = _plan(head_table, source_mapping, options, path)
     except OSError as exc:
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
@@ -236,7 +238,7 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
     """The row-by-row path: every row parsed in Python, every problem with its line."""
     try:
         data = path.read_bytes()
-        table = read_table(path, data, source_mapping.encoding, mapped=source_mapping.columns)
+        table = read_table(path, data, source_mapping.encoding, mapped=source_mapping.named_headers())
         plan = _plan(table, source_mapping, options, path)
     except OSError as exc:
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
@@ -260,6 +262,7 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
         return report
     parsed = parse_rows(table, plan, source_mapping, options.today)
     _apply(report, parsed)
+    report.notes += layouts.survey_notes(plan, parsed.records)
     if plan.kind == "branches":
         return _import_branches(con, report, parsed, plan, table, content_hash, options)
     resolver = BranchResolver(con, source_mapping, options.allow_new_branches)
@@ -414,11 +417,14 @@ def parse_rows(table: Table, plan: Plan, source_mapping: mapping_mod.Mapping, to
             _skip(parsed.skipped_lines, "empty row", line)
             continue
         rc = RowCells(line, cells, plan, table, source_mapping)
-        reason = _row_skip_reason(rc, plan)
+        custom = plan.layout in layouts.LAYOUTS
+        reason = layouts.skip_reason(rc, plan) if custom else _row_skip_reason(rc, plan)
         if reason:
             _skip(parsed.skipped_lines, reason, line)
             continue
-        if plan.layout == "wide":
+        if custom:
+            records = layouts.records(rc, plan, parsed, order)
+        elif plan.layout == "wide":
             records = _wide_records(rc, plan, parsed)
         elif plan.layout == "transactions":
             record, reason = kinds.transaction(rc, order)
@@ -665,7 +671,8 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
         )
         hint = resolver.closest(raw)
         detail = f"closest known: {', '.join(hint)}" if hint else "no similar known name"
-        for line in sorted({r["_line"] for r in bad}):
+        column = bad[0].get("_branch_header", column)  # branches as columns: the header is the name
+        for line in sorted({r.get("_branch_line", r["_line"]) for r in bad}):
             report.problems.append(Problem(line, column, raw, implausible_name(raw) or UNKNOWN_BRANCH, detail))
     return out
 

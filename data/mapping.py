@@ -11,11 +11,14 @@ A mapping is a TOML (or JSON) file, given with `--mapping FILE` or found beside 
     dont_know_codes = ["9"]         # survey answers meaning "don't know", stored as no score
     scale_max = 5                   # survey or satisfaction scale when no column gives it
     date_order = "dmy"              # for ambiguous 01/02/24 dates: "dmy" or "mdy"
+    layout = "branches_as_columns"  # one row per date, one column per branch (data/layouts.py)
     [columns]                       # export header -> canonical field, or "ignore"
     "Authority" = "branch"
     "Count" = "sessions"
     [branches]                      # spelling in this source -> a known branch name or id
     "HWLC" = "Harold Washington Library Center"
+    [questions]                     # surveys with one column per question: source column -> question id
+    "Q1 Overall, how satisfied are you" = "overall"
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from data.headers import SYNONYMS, header_key
 
+LAYOUTS = ("branches_as_columns",)
 KINDS = ("branches", "visits", "circulation", "events", "surveys", "targets", "measures")
 EXTRA_FIELDS = {"ignore", "branch_id", "name"}
 
@@ -48,6 +52,12 @@ class Mapping:
     columns: dict[str, str] = field(default_factory=dict)  # header_key -> field
     branches: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    layout: str | None = None
+    questions: dict[str, str] = field(default_factory=dict)  # source header -> question id
+
+    def named_headers(self) -> set[str]:
+        """The header keys this mapping names (columns and questions): header detection counts them as known."""
+        return set(self.columns) | {header_key(h) for h in self.questions}
 
 
 def sidecar(export: Path) -> Path:
@@ -80,6 +90,8 @@ def _from_dict(raw: dict, path: Path) -> Mapping:
         "date_order",
         "columns",
         "branches",
+        "layout",
+        "questions",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -96,6 +108,12 @@ def _from_dict(raw: dict, path: Path) -> Mapping:
     if order not in (None, "dmy", "mdy"):
         raise MappingError(f"{path}: date_order must be 'dmy' or 'mdy'")
     scale = raw.get("scale_max")
+    layout = raw.get("layout")
+    if layout is not None and layout not in LAYOUTS:
+        raise MappingError(f"{path}: layout {layout!r} is not one of {', '.join(LAYOUTS)}")
+    questions = raw.get("questions", {})
+    if not isinstance(questions, dict) or not all(isinstance(q, str) and q.strip() for q in questions.values()):
+        raise MappingError(f"{path}: [questions] maps each source column to a question id (text)")
     return Mapping(
         kind=kind,
         year=int(raw["year"]) if "year" in raw else None,
@@ -108,4 +126,6 @@ def _from_dict(raw: dict, path: Path) -> Mapping:
         columns=columns,
         branches={str(k): str(v) for k, v in dict(raw.get("branches", {})).items()},
         path=path,
+        layout=layout,
+        questions={str(k): v.strip() for k, v in questions.items()},
     )

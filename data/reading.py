@@ -163,10 +163,50 @@ def _delimiter(sample: str) -> str:
 def _looks_like_header(cells: list[str], mapped: Collection[str] = ()) -> bool:
     """Whether a row reads as the header: columns the synonym table or the mapping (`mapped`: header keys) knows.
     One month cell is a long file's data row (`Gennaio;Museo Civico;620`, `87年 1月,...`); a wide header has several."""
+    if _dated_counts(cells):
+        return False  # `2023-01,1520,812`: a month's row of a branches-as-columns file, not a header
     months = sum(1 for c in cells if c.strip() and month_column(c))
     named = sum(1 for c in cells if c.strip() and (header_key(c) in mapped or field_for(c) or is_total_column(c)))
     known = named + (months if months > 1 else 0)
     return known >= 2 or (known == 1 and sum(1 for c in cells if c.strip()) >= 2)
+
+
+def _dated_counts(cells: list[str]) -> bool:
+    """A data row that starts with a date or month and holds only numbers (or blanks) after it."""
+    from data import values
+
+    rest = [c for c in cells[1:] if not values.is_blank(c)]
+    if not cells or not rest or not all(_is_number(c) for c in rest):
+        return False
+    try:
+        values.parse_date(cells[0])
+    except ValueError:
+        try:
+            values.parse_month(cells[0], 2000)  # a month name or number: any year tells whether it is one
+        except ValueError:
+            return False
+    return True
+
+
+def _names_above_dated_rows(rows: list[tuple[int, list[str]]]) -> int | None:
+    """The index of a row of two or more names (no numbers) right above a dated data row: the header of a
+    file whose columns are branches or venues, headers no synonym knows (data/layouts.py)."""
+    for index, (_, cells) in enumerate(rows[:15]):
+        names = [c for c in cells if c.strip()]
+        if len(names) >= 2 and not any(map(_is_number, names)) and index + 1 < len(rows):
+            if _dated_counts(rows[index + 1][1]):
+                return index
+    return None
+
+
+def _is_number(cell: str) -> bool:
+    from data import values
+
+    try:
+        values.parse_number(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def read_table(
@@ -196,6 +236,10 @@ def read_table(
     for index, (number, cells) in enumerate(rows[:15]):
         if _looks_like_header(cells, mapped):
             return Table([c.strip() for c in cells], number, rows[index + 1 :], used, delimiter, cut)
+    named = _names_above_dated_rows(rows)
+    if named is not None:
+        number, cells = rows[named]
+        return Table([c.strip() for c in cells], number, rows[named + 1 :], used, delimiter, cut)
     if rows:
         first_line, first = rows[0]
         return Table([c.strip() for c in first], first_line, rows[1:], used, delimiter, cut)

@@ -124,14 +124,15 @@ class SeveralKinds(PlanError):
 @dataclass
 class Plan:
     kind: str
-    layout: str  # long | wide | transactions
+    layout: str  # long | wide | transactions | branch_columns | question_columns (data/layouts.py)
     fields: dict[str, int]
     months: list[tuple[int, int, int]] = field(default_factory=list)  # (column index, year, month)
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     value_field: str | None = None
     measure_columns: list[tuple[int, str]] = field(default_factory=list)  # (column index, measure), long measures
-    year: int | None = None  # of a long file's month cells, from the file name
+    columns: list[tuple[int, str]] = field(default_factory=list)  # data/layouts.py: (index, branch or question)
+    year: int | None = None  # of month cells without one: from the mapping or the file name
 
 
 VALUE_SHOWN = 120  # characters of a problem's value kept; a 1 MB cell is not repeated in the report
@@ -234,8 +235,11 @@ def _kind_from_name(path: Path) -> str | None:
 def plan_columns(table: Table, mapping: Mapping, kind: str | None, path: Path, part: bool = False) -> Plan:
     """Decide which column is which field, what the file holds and its layout. `part`: one kind of a file
     that holds several, planned for the import of all of them (data/indicators.py)."""
-    from data import indicators  # imports this module
+    from data import indicators, layouts  # both import this module
 
+    special = None if part else layouts.plan(table, mapping, kind, path)  # branches or questions as columns
+    if special is not None:
+        return special
     fields, months, ignored = _column_fields(table, mapping)
     notes: list[str] = []
     measured: list[tuple[int, str]] = []

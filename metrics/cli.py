@@ -22,8 +22,19 @@ from metrics import periods, users
 from metrics.engine import branch_names, compute
 from metrics.filters import Filter, matching_branches
 from metrics.registry import METRICS
+from metrics.satisfaction import DEFAULT_QUESTION
 
-BY_CHOICES = ("branch", "district", "kind", "category", "audience", "format", "item_type", "patron_category")
+BY_CHOICES = (
+    "branch",
+    "district",
+    "kind",
+    "category",
+    "audience",
+    "format",
+    "item_type",
+    "patron_category",
+    "question",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--category", action="append", default=[])
     query.add_argument("--audience", action="append", default=[])
     query.add_argument("--event-format", dest="formats", action="append", default=[], metavar="FORMAT")
+    query.add_argument(
+        "--question",
+        default=DEFAULT_QUESTION,
+        metavar="ID",
+        help=f"the survey question the satisfaction metrics count (default {DEFAULT_QUESTION})",
+    )
     query.add_argument("--compare", choices=("yoy",))
     query.add_argument("--like-for-like", action="store_true")
     query.add_argument("--same-weekday", action="store_true", help="compare days with the same weekday (364 days)")
@@ -104,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                 formats=tuple(args.formats),
                 scope=scope,
                 beyond_complete=args.date_to is not None,  # an explicit --to counts the data after it
+                question=args.question,
             )
             result = compute(
                 con,

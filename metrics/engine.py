@@ -30,7 +30,7 @@ from metrics import memo as memos
 from metrics import periods, satisfaction
 from metrics.filters import Filter, branch_ids, branch_key, branch_sql, fact_branch_sql, fact_sql
 from metrics.memo import Memo
-from metrics.registry import Metric, dimensions, get
+from metrics.registry import Metric, breakdowns, get
 from metrics.satisfaction import UNSPECIFIED
 
 # What a --by value reads; identifiers come only from this allow-list.
@@ -252,8 +252,8 @@ def compute(
     """The metric per period (and per `by`), with the year-over-year comparison when asked."""
     metric = get(metric_id)
     flt = flt or Filter()
-    if by and by not in dimensions(metric):
-        raise ValueError(f"{metric_id} cannot be broken down by {by}; choose from {', '.join(dimensions(metric))}")
+    if by and by not in breakdowns(metric):
+        raise ValueError(f"{metric_id} cannot be broken down by {by}; choose from {', '.join(breakdowns(metric))}")
     if grain not in periods.GRAINS and grain != WINDOW:
         raise ValueError(f"unknown grain {grain!r}; choose from {', '.join(periods.GRAINS)}")
     if fiscal_start not in range(1, 13):
@@ -274,6 +274,9 @@ def compute(
         current, prior = _satisfaction_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing)
         if like_for_like:
             result.notes.append("like-for-like does not apply to satisfaction; all responses are used")
+        note = None if by == "question" else satisfaction.question_note(con, flt.with_dates(start, end))
+        if note:
+            result.notes.append(note)
     else:
         current, prior, result.excluded = _sum_values(
             con, memo, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday

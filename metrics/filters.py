@@ -44,6 +44,8 @@ class Filter:
     # date_to was chosen explicitly beyond it; the periods after it are counted, marked partial and listed
     # with the branches that have not reported them.
     beyond_complete: bool = False
+    # The survey question the satisfaction metrics count (events' ratings are "overall"); None: every question.
+    question: str | None = "overall"
 
     def with_dates(self, date_from: dt.date | None, date_to: dt.date | None) -> Filter:
         return replace(self, date_from=date_from, date_to=date_to)

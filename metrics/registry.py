@@ -450,5 +450,11 @@ def dimensions(metric: Metric) -> tuple[str, ...]:
     return BASE_DIMENSIONS + base.dimensions
 
 
+def breakdowns(metric: Metric) -> tuple[str, ...]:
+    """Every --by value: the dimensions, whose parts add up to the whole, and for the satisfaction metrics
+    `question`: one figure per survey question, beside the whole (which counts one question), not its parts."""
+    return dimensions(metric) + (("question",) if metric.compute == "satisfaction" else ())
+
+
 def label(metric: Metric, lang: str = "en") -> str:
     return metric.label_zh if lang == "zh" else metric.label_en

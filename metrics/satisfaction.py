@@ -23,7 +23,18 @@ Z_95 = 1.96  # two-sided 95% normal quantile, as in the usual textbook formula
 DEFAULT_QUESTION = "overall"
 UNSPECIFIED = "unspecified"  # group label for a row without the `by` value (e.g. a survey without category)
 
-OBSERVATION_COLUMNS = ["date", "branch_id", "category", "audience", "format", "source", "weight", "score_100", "top2"]
+OBSERVATION_COLUMNS = [
+    "date",
+    "branch_id",
+    "category",
+    "audience",
+    "format",
+    "question",
+    "source",
+    "weight",
+    "score_100",
+    "top2",
+]
 SUMMARY_KEYS = [
     "n",
     "mean",
@@ -36,7 +47,8 @@ SUMMARY_KEYS = [
     "low_confidence",
     "sources",
 ]
-BY_CHOICES = ("branch", "district", "kind", "category", "audience", "source")
+BY_CHOICES = ("branch", "district", "kind", "category", "audience", "source", "question")
+FROM_FILTER = ...  # a `question` argument left out: the filter's question (Filter.question, "overall" by default)
 _BRANCH_COLUMNS = {"branch": "name", "district": "district", "kind": "kind"}
 
 # Top two boxes: 4-5 on a 5-point scale, 9-10 on 0-10; on a longer scale (e.g. 0-100) the top fifth.
@@ -62,8 +74,16 @@ def _where(conditions: list[str]) -> str:
     return " AND ".join(conditions) if conditions else "true"
 
 
+def _question(flt: Filter, question, by: str | None = None) -> str | None:
+    """The question counted: the one given, else the filter's; grouped by question, every question."""
+    if by == "question":
+        return None
+    return flt.question if question is FROM_FILTER else question
+
+
 def _survey_conditions(con, flt: Filter, question: str | None) -> tuple[list[str], list]:
     """Answered survey scores (a "don't know" is stored as NULL) matching the filter and question."""
+    question = _question(flt, question)
     facts, fact_params = fact_sql(flt, "surveys", "s")
     places, place_params = fact_branch_sql(con, flt, "s")
     conditions = ["s.score IS NOT NULL", *facts, *places]
@@ -90,7 +110,7 @@ def observations(
     con: duckdb.DuckDBPyConnection,
     flt: Filter,
     *,
-    question: str | None = DEFAULT_QUESTION,
+    question=FROM_FILTER,
     row_grains: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """One row per observation: columns OBSERVATION_COLUMNS, ordered by date, branch and source.
@@ -98,8 +118,9 @@ def observations(
     A survey answer has weight 1, `top2` True/False and no format; an event has weight = its responses,
     its mean as `score_100` and `top2` None. `score_100` is score / scale_max * 100.
     flt: dates, places and dimensions; a dimension a table lacks (format on surveys) does not apply to it.
-    question: the survey question counted ("overall" by default, so a respondent who also rated e.g. the
-        staff is not counted twice); None takes every question.
+    question: the survey question counted (by default the filter's, "overall" unless chosen, so a respondent
+        who also rated e.g. the staff is not counted twice); None takes every question. Event ratings are
+        answers to "overall": another question leaves them out.
     row_grains: event row grains to keep (a monthly event row cannot be placed in a week); None keeps all.
     """
     sql, params = _observations_sql(con, flt, question, row_grains)
@@ -110,14 +131,16 @@ def _observations_sql(con, flt: Filter, question: str | None, row_grains: tuple[
     """observations()' query (unordered) and its parameters."""
     survey_where, survey_params = _survey_conditions(con, flt, question)
     event_where, event_params = _event_conditions(con, flt, row_grains)
+    if _question(flt, question) not in (None, DEFAULT_QUESTION):
+        event_where.append("false")  # an event's rating is its overall satisfaction
     sql = f"""
-        SELECT s.date, s.branch_id, s.category, s.audience, CAST(NULL AS VARCHAR) AS format,
+        SELECT s.date, s.branch_id, s.category, s.audience, CAST(NULL AS VARCHAR) AS format, s.question,
                'survey' AS source, CAST(1 AS BIGINT) AS weight,
                s.score / s.scale_max * 100 AS score_100, {_TOP_TWO_SQL} AS top2
         FROM surveys s
         WHERE {_where(survey_where)}
         UNION ALL
-        SELECT e.date, e.branch_id, e.category, e.audience, e.format,
+        SELECT e.date, e.branch_id, e.category, e.audience, e.format, '{DEFAULT_QUESTION}' AS question,
                'event' AS source, CAST(e.responses AS BIGINT) AS weight,
                e.satisfaction / e.scale_max * 100 AS score_100, CAST(NULL AS BOOLEAN) AS top2
         FROM events e
@@ -224,7 +247,7 @@ def trend(
     fiscal_start: int = 1,
     by: str | None = None,
     *,
-    question: str | None = DEFAULT_QUESTION,
+    question=FROM_FILTER,
     whole_window: bool = False,
 ) -> pd.DataFrame:
     """summarise() per period (and per `by` group): columns period, period_start, [by], SUMMARY_KEYS.
@@ -259,7 +282,7 @@ def period_statistics(
     fiscal_start: int = 1,
     by: str | None = None,
     *,
-    question: str | None = DEFAULT_QUESTION,
+    question=FROM_FILTER,
     whole_window: bool = False,
     prior: Filter | None = None,
 ) -> list[tuple]:
@@ -290,6 +313,7 @@ def _period_sums(
     sorted by is_prior, period_start and group; group is None without `by`, "unspecified" for a missing value.
     The observations of `prior` (when given) are summed in the same statement, apart (is_prior True)."""
     row_grains = USABLE_ROW_GRAINS["window" if whole_window else grain]
+    question = _question(flt, question, by)
     obs_sql, params = _observations_sql(con, flt, question, row_grains)
     obs_sql = f"SELECT false AS is_prior, * FROM ({obs_sql})"
     if prior is not None:
@@ -334,9 +358,7 @@ def _period_sums(
     return sorted(rows, key=lambda row: (row[0], row[1], row[2] or ""))
 
 
-def distribution(
-    con: duckdb.DuckDBPyConnection, flt: Filter, *, question: str | None = DEFAULT_QUESTION
-) -> pd.DataFrame:
+def distribution(con: duckdb.DuckDBPyConnection, flt: Filter, *, question=FROM_FILTER) -> pd.DataFrame:
     """Answered survey scores for a histogram: columns scale_max, score, answers, top2 (the box is one
     of the top two), one row per (scale_max, score) present, ordered by scale then score."""
     conditions, params = _survey_conditions(con, flt, question)
@@ -350,7 +372,24 @@ def distribution(
     return _query(con, sql, params)
 
 
-def questions(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The survey questions with at least one answered score, for a question picker."""
-    found = _query(con, "SELECT DISTINCT question FROM surveys WHERE score IS NOT NULL ORDER BY 1", [])
+def questions(con: duckdb.DuckDBPyConnection, flt: Filter | None = None) -> list[str]:
+    """The survey questions with at least one answered score (within the filter's dates and places when
+    given; its question does not matter), for a question picker."""
+    conditions, params = _survey_conditions(con, flt, None) if flt is not None else (["s.score IS NOT NULL"], [])
+    found = _query(con, f"SELECT DISTINCT s.question FROM surveys s WHERE {_where(conditions)} ORDER BY 1", params)
     return found["question"].tolist()
+
+
+def question_note(con: duckdb.DuckDBPyConnection, flt: Filter) -> str | None:
+    """When the filter's question has no answers in its scope but other questions do: a note naming them,
+    so that an empty figure is never silent."""
+    if flt.question is None:
+        return None
+    found = questions(con, flt)
+    if not found or flt.question in found:
+        return None
+    shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+    return (
+        f"no survey answers to question '{flt.question}' here; the questions answered are: {shown} "
+        "(choose one with --question ID, or --by question)"
+    )

@@ -220,6 +220,12 @@ def satisfaction_trend(path: str, version: str, key: tuple, grain: str, fiscal_s
 
 
 @st.cache_data(**CACHE)
+def survey_questions(path: str, version: str, key: tuple) -> list[str]:
+    """The survey questions answered within the filter's dates and places (its question aside)."""
+    return satisfaction.questions(open_db(path, version), from_key(key))
+
+
+@st.cache_data(**CACHE)
 def score_distribution(path: str, version: str, key: tuple) -> pd.DataFrame:
     return satisfaction.distribution(open_db(path, version), from_key(key))
 

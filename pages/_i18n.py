@@ -116,6 +116,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sessions": ("Sessions", "场次"),
     "satisfaction_by": ("Satisfaction by {what}", "满意度：按{what}"),
     "distribution": ("Scores given", "评分分布"),
+    "survey_question": ("Survey question", "问卷题目"),
+    "question_shown": ("Scores for the question: {question}", "以下为该题目的评分：{question}"),
     "score": ("Score", "得分"),
     "upload": ("Import exports", "导入数据"),
     "upload_help": (
@@ -215,6 +217,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "layout_long": ("long", "长表"),
     "layout_wide": ("wide", "宽表"),
     "layout_transactions": ("transactions", "流水明细"),
+    "layout_branch_columns": ("branches as columns", "分馆按列"),
+    "layout_question_columns": ("questions as columns", "题目按列"),
     "history_import_id": ("Import", "导入编号"),
     "history_status": ("Status", "状态"),
     "history_imported_at": ("Imported", "导入时间"),
@@ -258,6 +262,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 
 # Codes stored in the data (event categories, audiences, formats) -> (English, 中文) for display.
 CODES: dict[str, tuple[str, str]] = {
+    "overall": ("Overall satisfaction", "总体满意度"),
     "lecture": ("Lecture", "讲座"),
     "exhibition": ("Exhibition", "展览"),
     "reading": ("Reading", "阅读推广"),

@@ -63,6 +63,12 @@ def context() -> Context | None:
     )
 
 
+def with_question(ctx: Context, question: str) -> Context:
+    """The context with the survey question the satisfaction figures count."""
+    flt = replace(ctx.flt, question=question)
+    return replace(ctx, flt=flt, key=_state.filter_key(flt))
+
+
 def header(title_key: str, ctx: Context) -> None:
     """Page title, the as-of stamp, the selected window and what has not been reported yet."""
     st.title(t(title_key))

@@ -220,6 +220,7 @@ def filter_key(flt: Filter) -> tuple:
         flt.formats,
         flt.scope,
         flt.beyond_complete,
+        flt.question,
     )
 
 

@@ -7,7 +7,7 @@ from metrics.registry import get
 from pages import _charts, _data
 from pages._export import downloads
 from pages._i18n import code_label, metric_label, t
-from pages._page import context, header, kpi_card
+from pages._page import context, header, kpi_card, with_question
 from pages._sidebar import branch_label
 from pages._state import SATISFACTION_BREAKDOWNS
 
@@ -17,6 +17,21 @@ ctx = context()
 if ctx is None:
     st.stop()
 header("satisfaction", ctx)
+# Surveys may ask several questions; "overall" is counted unless another is chosen (or is the only one).
+questions = _data.survey_questions(ctx.path, ctx.version, ctx.key)
+if questions and ctx.flt.question not in questions:
+    ctx = with_question(ctx, questions[0])
+if len(questions) > 1:
+    chosen = st.selectbox(
+        t("survey_question"),
+        questions,
+        index=questions.index(ctx.flt.question),
+        key="sat_question",
+        format_func=code_label,
+    )
+    ctx = with_question(ctx, chosen)
+elif questions and ctx.flt.question != "overall":
+    st.caption(t("question_shown", question=code_label(ctx.flt.question)))
 # The same cards as the Overview's: a score or share changes in points, the count of responses in percent.
 for column, metric_id in zip(st.columns(3), ("satisfaction", "satisfied_share", "responses"), strict=True):
     kpi_card(column, ctx, metric_id)
