@@ -7,8 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from data import completeness, db, remove, store
-from data.importer import Options, file_digest, import_file, import_paths
+from data import completeness, db, remove, store, workbook
+from data.importer import Options, file_digest, import_any, import_paths
 from data.make_sample import TODAY as SAMPLE_TODAY
 from data.mapping import KINDS
 from data.report import describe
@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--kind", choices=KINDS, help="what the files hold (guessed from headers when omitted)")
     imp.add_argument("--mapping", type=Path, help="mapping file (TOML/JSON) for columns the synonyms miss")
     imp.add_argument("--allow-new-branches", action="store_true", help="create branches for unknown names")
+    imp.add_argument(
+        "--sheet", metavar="NAME", help="import only this sheet of an Excel workbook (default: every sheet with data)"
+    )
     imp.add_argument(
         "--quarantine",
         action="store_true",
@@ -96,6 +99,7 @@ def _import(args) -> int:
         allow_new_branches=args.allow_new_branches,
         quarantine=args.quarantine,
         quarantine_dir=store.rejected_dir(path),
+        sheet=args.sheet,
     )
     with store.writing(path, wait=args.wait) as session:
         reports = import_paths(session.con, args.paths, options)
@@ -202,7 +206,7 @@ def _rebuild(args) -> int:
         source = Path(entry["path"])
         if not source.exists():
             problems.append(f"{source}: missing")
-        elif entry.get("sha256") and file_digest(source) != entry["sha256"]:
+        elif entry.get("sha256") and _entry_digest(source, entry) != entry["sha256"]:
             problems.append(f"{source}: changed since it was imported on {entry['imported_at']}")
     if problems:
         print("cannot rebuild exactly; these exports are not as they were imported:", file=sys.stderr)
@@ -215,7 +219,7 @@ def _rebuild(args) -> int:
                 if entry.get("action") == "remove":
                     removals.append(remove.replay(session.con, entry))
                     continue
-                reports.append(import_file(session.con, Path(entry["path"]), _options(entry, path)))
+                reports.extend(import_any(session.con, Path(entry["path"]), _options(entry, path)))
     except remove.RemoveError as exc:
         print(f"cannot rebuild exactly; nothing was changed:\n{exc}", file=sys.stderr)
         return 1
@@ -235,7 +239,14 @@ def _options(entry: dict, path: Path) -> Options:
         allow_new_branches=bool(entry.get("allow_new_branches")),
         quarantine=bool(entry.get("quarantine")),
         quarantine_dir=store.rejected_dir(path),
+        sheet=entry.get("sheet"),
     )
+
+
+def _entry_digest(source: Path, entry: dict) -> str:
+    """The content hash the journal entry recorded, computed from the file now (a workbook's per sheet)."""
+    digest = file_digest(source)
+    return workbook.sheet_digest(digest, entry["sheet"]) if entry.get("sheet") else digest
 
 
 def _remove(args) -> int:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from data import fastpath, kinds, private, values
+from data import fastpath, kinds, private, values, workbook
 from data import mapping as mapping_mod
 from data.names import clean_display, implausible_name, name_key, non_branch_reason, slug
 from data.reading import FileError, Table, read_table
@@ -57,6 +57,7 @@ class Options:
     quarantine: bool = False
     quarantine_dir: Path | None = None
     today: dt.date = field(default_factory=dt.date.today)
+    sheet: str | None = None  # the one sheet of an Excel workbook to import (None: every sheet with data)
 
 
 @dataclass
@@ -83,6 +84,12 @@ class FileReport:
     quarantine_file: Path | None = None
     message: str = ""
     content_hash: str | None = None  # set when the import is logged
+    sheet: str | None = None  # the sheet of an Excel workbook these rows come from
+
+    @property
+    def label(self) -> str:
+        """The file as the report names it: `book.xlsx [Sheet1]` for a sheet of a workbook."""
+        return f"{self.path} [{self.sheet}]" if self.sheet else str(self.path)
 
     @property
     def ok(self) -> bool:
@@ -101,15 +108,93 @@ class FileReport:
 
 
 def import_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], options: Options) -> list[FileReport]:
-    """Import files and folders (CSV files inside, recursively); branch lists first, then the rest."""
+    """Import files and folders (CSV files and Excel workbooks inside, recursively); branch lists first,
+    then the rest."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in (".csv", ".txt", ".tsv")))
+            suffixes = (".csv", ".txt", ".tsv", *workbook.SUFFIXES)
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes))
         else:
             files.append(path)
     ordered = sorted(files, key=lambda p: (_guess_order(p), str(p)))
-    return [import_file(con, path, options) for path in ordered]
+    return [report for path in ordered for report in import_any(con, path, options)]
+
+
+def import_any(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> list[FileReport]:
+    """import_file for a text export; one report per imported sheet for an Excel workbook."""
+    if workbook.is_workbook(path):
+        reports = import_workbook(con, path, options)
+        if reports is not None:
+            return reports
+    elif options.sheet is not None:
+        report = FileReport(path=path, source=path.name)
+        return [_fail(report, f"--sheet {options.sheet!r} names a sheet of an Excel workbook; this is a text file")]
+    return [import_file(con, path, options)]
+
+
+def import_workbook(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> list[FileReport] | None:
+    """Every sheet of an Excel workbook that holds a data table (or the sheet `options.sheet` names), each
+    imported as a CSV export of it would be, all or nothing: when any sheet is rejected, no sheet is
+    written. None for a file named as text whose bytes only look like a workbook (import_file refuses it)."""
+    report = FileReport(path=path, source=path.name)
+    try:
+        mapping_path = options.mapping or (mapping_mod.sidecar(path) if mapping_mod.sidecar(path).exists() else None)
+        source_mapping = mapping_mod.load(mapping_path)
+        book = workbook.read(path)
+        sheets = book.chosen(options.sheet)
+        digest = file_digest(path)
+    except OSError as exc:
+        return [_fail(report, f"cannot read file: {exc.strerror or exc}")]
+    except mapping_mod.MappingError as exc:
+        return [_fail(report, str(exc))]
+    except FileError as exc:
+        return None if path.suffix.lower() not in workbook.SUFFIXES else [_fail(report, str(exc))]
+    notes = [f"mapping file {mapping_path.name} applied"] if mapping_path and options.mapping is None else []
+    if path.suffix.lower() not in workbook.SUFFIXES:
+        notes.append(f"this {path.suffix or 'unnamed'} file is an Excel workbook: read as one")
+    notes += book.skipped_notes(options.sheet)
+    if not sheets:
+        return [_fail(report, "no sheet of this workbook holds a data table; " + "; ".join(notes))]
+
+    def run(dry: bool) -> list[FileReport]:
+        out = []
+        for sheet in sheets:
+            one = FileReport(path=path, source=book.source(sheet.name), sheet=sheet.name, notes=list(notes))
+            digest_of_sheet = workbook.sheet_digest(digest, sheet.name)
+            out.append(_import_table(con, one, sheet.table, digest_of_sheet, source_mapping, options, dry=dry))
+        return out
+
+    checked = run(dry=True)
+    rejected = [r for r in checked if r.problems and (r.message or not options.quarantine)]
+    if not rejected:
+        reports = run(dry=False)
+        if options.sheet is None:
+            reports[0].notes += _sheets_gone(con, path, book)
+        return reports
+    names = ", ".join(repr(r.sheet) for r in rejected)
+    for one in checked:
+        if one.problems:
+            one.message = one.message or f"rejected: {one.rows_rejected} row(s) with problems; nothing was written"
+        else:
+            one.status = "rejected"
+            one.message = f"not imported: sheet {names} of this workbook was rejected; nothing from it was written"
+    return checked
+
+
+def _sheets_gone(con, path: Path, book: workbook.Book) -> list[str]:
+    """Notes on sheets an earlier import of this workbook loaded that it no longer has (their rows stay)."""
+    current = {book.source(s.name) for s in book.data_sheets}
+    earlier = con.execute(
+        "SELECT DISTINCT source_file FROM imports WHERE starts_with(source_file, ?) AND removed_at IS NULL ORDER BY 1",
+        [f"{path.name} ["],
+    ).fetchall()
+    return [
+        f"{name} was imported before and is no longer a data sheet of this workbook; its rows stay until "
+        f"`python -m data remove '{name}'`"
+        for (name,) in earlier
+        if name not in current
+    ]
 
 
 def _guess_order(path: Path) -> int:
@@ -216,10 +301,20 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
     try:
         data = path.read_bytes()
         table = read_table(path, data, source_mapping.encoding)
-        plan = plan_columns(table, source_mapping, options.kind, path)
     except OSError as exc:
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
-    except (FileError, PlanError) as exc:
+    except FileError as exc:
+        return _fail(report, str(exc), getattr(exc, "line", 0))
+    return _import_table(con, report, table, hashlib.sha256(data).hexdigest(), source_mapping, options)
+
+
+def _import_table(
+    con, report: FileReport, table: Table, content_hash: str, source_mapping, options: Options, dry: bool = False
+) -> FileReport:
+    """A file's or a sheet's rows checked and written; `dry` stops before writing (problems found)."""
+    try:
+        plan = plan_columns(table, source_mapping, options.kind, report.path)
+    except PlanError as exc:
         return _fail(report, str(exc), getattr(exc, "line", 0))
     report.encoding = table.encoding
     report.kind, report.layout = plan.kind, plan.layout
@@ -227,7 +322,6 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
     report.rows_read = len(table.rows)
     if not any(any(c.strip() for c in cells) for _, cells in table.rows):
         return _fail(report, "no data rows below the header", table.header_line)
-    content_hash = hashlib.sha256(data).hexdigest()
     previous = _already_imported(con, report.source, plan.kind, content_hash)
     if previous:
         report.status = "unchanged"
@@ -235,6 +329,8 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
         return report
     parsed = parse_rows(table, plan, source_mapping, options.today)
     _apply(report, parsed)
+    if dry and plan.kind == "branches":
+        return report
     if plan.kind == "branches":
         return _import_branches(con, report, parsed, plan, table, content_hash, options)
     resolver = BranchResolver(con, source_mapping, options.allow_new_branches)
@@ -242,6 +338,8 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
     records = _dedupe(report, records, plan.kind)
     _check_dates(report, records, options.today)
     _check_overlap(con, report, records, plan.kind)
+    if dry:
+        return report
     return _finish(con, report, records, plan, table, content_hash, options, resolver)
 
 
@@ -838,7 +936,8 @@ def _write_quarantine(report: FileReport, table: Table, bad_lines: set[int], opt
     folder = options.quarantine_dir or Path(".")
     if options.quarantine_dir:
         private.make_dir(folder)  # raw rows of any branch: owner-only
-    target = folder / f"{Path(report.source).stem}.rejected.csv"
+    stem = f"{report.path.stem} [{report.sheet}]" if report.sheet else Path(report.source).stem
+    target = folder / f"{stem}.rejected.csv"
     reasons: dict[int, list[str]] = defaultdict(list)
     for p in report.problems:
         reasons[p.line].append(f"{p.column or ''}: {p.reason}" if p.column else p.reason)

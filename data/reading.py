@@ -164,6 +164,15 @@ def _looks_like_header(cells: list[str]) -> bool:
     return known >= 2 or (known == 1 and sum(1 for c in cells if c.strip()) >= 2)
 
 
+def header_index(rows: list[tuple[int, list[str]]]) -> int | None:
+    """The index of the header row among the first 15 rows (title lines above it are skipped), or None
+    when none of them names known columns. Shared by CSV files and Excel sheets (data/workbook.py)."""
+    for index, (_, cells) in enumerate(rows[:15]):
+        if _looks_like_header(cells):
+            return index
+    return None
+
+
 def read_table(path: Path, data: bytes, encoding: str | None = None, partial: bool = False) -> Table:
     """Parse a CSV export. Title lines above the header (common in Chinese Excel exports) are skipped.
 
@@ -185,9 +194,10 @@ def read_table(path: Path, data: bytes, encoding: str | None = None, partial: bo
             raise FileError(_csv_problem(exc, line, reader.line_num), line) from None
         _scan(path, used, delimiter)  # the quote closes later in the file; the cut row is left out
     cut = rows[-1][0] if rows and not partial and not text.endswith(("\n", "\r")) else None
-    for index, (number, cells) in enumerate(rows[:15]):
-        if _looks_like_header(cells):
-            return Table([c.strip() for c in cells], number, rows[index + 1 :], used, delimiter, cut)
+    index = header_index(rows)
+    if index is not None:
+        number, cells = rows[index]
+        return Table([c.strip() for c in cells], number, rows[index + 1 :], used, delimiter, cut)
     if rows:
         first_line, first = rows[0]
         return Table([c.strip() for c in first], first_line, rows[1:], used, delimiter, cut)

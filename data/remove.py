@@ -213,7 +213,11 @@ def _matching(rows: list[Imported], name: str) -> list[Imported]:
     resolved = _resolved(given)
     bare = given.name == name  # no folder: the file name its rows carry also names it
     found = [
-        r for r in rows if r.path == name or _resolved(Path(r.path)) == resolved or (bare and r.source_file == name)
+        r
+        for r in rows
+        if r.path == name
+        or _resolved(Path(r.path)) == resolved
+        or (bare and (r.source_file == name or r.source_file.startswith(f"{name} [")))  # a workbook's sheets
     ]
     if given.is_file():
         from data.importer import file_digest  # the importer is large: loaded only when a file is named

@@ -22,7 +22,7 @@ def _lines(lines: list[int]) -> str:
 
 def describe(report: FileReport) -> str:
     """A multi-line summary of one file's import."""
-    head = f"{report.path}: {report.status.upper()}"
+    head = f"{report.label}: {report.status.upper()}"
     if report.kind:
         head += f" ({report.kind}, {report.layout} layout, {report.encoding})"
     out = [head]
@@ -74,7 +74,7 @@ def _problem_lines(report: FileReport) -> list[str]:
         count = sum(len(lines) for lines in cases.values())
         out.append(f"  problem ({count:,} row{'s' if count != 1 else ''}): {reason}")
         for (column, value, detail), lines in list(cases.items())[:PROBLEMS_PER_GROUP]:
-            where = f"{report.path}:{_lines(lines).split(' ', 1)[1]}" if lines[0] else str(report.path)
+            where = f"{report.label}:{_lines(lines).split(' ', 1)[1]}" if lines[0] else report.label
             text = (
                 where + (f", column {column!r}" if column else "") + (f", value {value!r}" if value is not None else "")
             )
