@@ -127,7 +127,10 @@ def import_any(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> 
         reports = import_workbook(con, path, options)
         if reports is not None:
             return reports
-    elif options.sheet is not None:
+        report = import_file(con, path, options)
+        report.notes.append("its first bytes are those of an Excel workbook, but it is not one that can be read")
+        return [report]
+    if options.sheet is not None:
         report = FileReport(path=path, source=path.name)
         return [_fail(report, f"--sheet {options.sheet!r} names a sheet of an Excel workbook; this is a text file")]
     return [import_file(con, path, options)]
@@ -312,8 +315,10 @@ def _import_table(
     con, report: FileReport, table: Table, content_hash: str, source_mapping, options: Options, dry: bool = False
 ) -> FileReport:
     """A file's or a sheet's rows checked and written; `dry` stops before writing (problems found)."""
+    # A sheet's name reads as part of the file name: the kind or the year it gives (a sheet per year) counts.
+    named = report.path.with_name(f"{report.sheet} {report.path.name}") if report.sheet else report.path
     try:
-        plan = plan_columns(table, source_mapping, options.kind, report.path)
+        plan = plan_columns(table, source_mapping, options.kind, named)
     except PlanError as exc:
         return _fail(report, str(exc), getattr(exc, "line", 0))
     report.encoding = table.encoding

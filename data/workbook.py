@@ -156,6 +156,15 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
+def _month_headers(values: list) -> list[str] | None:
+    """A header row whose months are date cells (`Jan-24` shown, 2024-01-01 stored) as `2024-01` months:
+    two or more first-of-month dates and no number in the row; None for any other row."""
+    dates = [v for v in values if isinstance(v, dt.date)]
+    if len(dates) < 2 or any(v.day != 1 for v in dates) or any(isinstance(v, (int, float)) for v in values):
+        return None
+    return [f"{v:%Y-%m}" if isinstance(v, dt.date) else cell_text(v) for v in values]
+
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, dt.date, dt.time)) and not isinstance(value, bool)
 
@@ -169,7 +178,8 @@ def sheet_table(grid: list[list], merged: list, kind: str) -> tuple[Table | None
         return None, "empty"
     rows = []
     for number, row in enumerate(grid, start=1):
-        cells = [cell_text(row[j]) if j < len(row) else "" for j in keep]
+        values = [row[j] if j < len(row) else None for j in keep]
+        cells = _month_headers(values) or [cell_text(v) for v in values]
         if any(cells):
             rows.append((number, cells))
     index = header_index(rows)

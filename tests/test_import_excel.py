@@ -259,3 +259,36 @@ def test_uploads_accept_workbooks(target, monkeypatch):
     assert [(name, report.status, report.sheet) for name, report in results] == [("到馆.xlsx", "loaded", "到馆人次")]
     assert stored(target, "SELECT sum(visits) FROM visits") == 1090
     assert db.db_path(target) == target
+
+
+def test_month_headers_stored_as_dates_and_a_workbook_named_csv(branches_db, tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Branch", dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)])  # shown as Jan-24...
+    sheet.append(["Central Library", 5, 6, 7])
+    sheet.append(["Albany Park", 1, None, 2])
+    path = tmp_path / "visits export.csv"  # saved from Excel under the wrong name
+    book.save(path)
+    [report] = load(branches_db, path, kind="visits")
+    assert (report.status, report.layout, report.source) == ("loaded", "wide", path.name), describe(report)
+    assert "this .csv file is an Excel workbook: read as one" in report.notes
+    # Central 5 + 6 + 7 = 18, Albany 1 + 2 = 3.
+    assert total(branches_db, "SELECT sum(visits) FROM visits") == 21
+    assert total(branches_db, "SELECT count(*) FROM visits WHERE date = DATE '2024-02-01'") == 1
+
+
+def test_a_sheet_per_year_takes_its_year_from_the_sheet_name(branches_db, tmp_path):
+    book = openpyxl.Workbook()
+    for index, (year, counts) in enumerate([("2023年", [3, 4]), ("2024年", [30, 40])]):
+        sheet = book.active if index == 0 else book.create_sheet()
+        sheet.title = year
+        sheet.append(["分馆", "1月", "2月"])
+        sheet.append(["Central Library", *counts])
+    path = tmp_path / "到馆人次.xlsx"
+    book.save(path)
+    reports = load(branches_db, path)
+    assert [(r.sheet, r.status) for r in reports] == [("2023年", "loaded"), ("2024年", "loaded")]
+    assert all(any("year" in n and "file name" in n for n in r.notes) for r in reports)
+    # 2023: 3 + 4 = 7; 2024: 30 + 40 = 70.
+    assert total(branches_db, "SELECT sum(visits) FROM visits WHERE year(date) = 2023") == 7
+    assert total(branches_db, "SELECT sum(visits) FROM visits WHERE year(date) = 2024") == 70
