@@ -202,6 +202,8 @@ def _sheets_gone(con, path: Path, book: workbook.Book) -> list[str]:
 
 def _guess_order(path: Path) -> int:
     """0 for a branch list (imported first, so that facts can name its branches), else 1."""
+    if workbook.is_workbook(path):
+        return _workbook_order(path)
     try:
         with path.open("rb") as handle:
             head = handle.read(65536)
@@ -212,6 +214,23 @@ def _guess_order(path: Path) -> int:
     except (OSError, FileError, PlanError, mapping_mod.MappingError):
         return 1
     return 0 if plan.kind == "branches" else 1
+
+
+def _workbook_order(path: Path) -> int:
+    """0 for a workbook any of whose data sheets is a branch list, else 1."""
+    try:
+        sidecar = mapping_mod.sidecar(path)
+        source_mapping = mapping_mod.load(sidecar if sidecar.exists() else None)
+        sheets = workbook.read(path).data_sheets
+    except (OSError, FileError, mapping_mod.MappingError):
+        return 1
+    for sheet in sheets:
+        try:
+            if plan_columns(sheet.table, source_mapping, None, path).kind == "branches":
+                return 0
+        except PlanError:
+            continue
+    return 1
 
 
 HEAD_BYTES = 256 * 1024  # enough of a file to find its header and plan its columns

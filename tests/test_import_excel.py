@@ -244,10 +244,13 @@ def test_command_line_exit_codes(target, tmp_path, capsys):
 def test_a_folder_picks_up_workbooks(fresh_db, tmp_path):
     folder = tmp_path / "exports"
     folder.mkdir()
-    (folder / "branches.csv").write_bytes((FIXTURES / "import" / "branches.csv").read_bytes())
-    wide_book(folder / "visits.xlsx")
+    branches = openpyxl.Workbook()  # the branch list as a workbook too: imported first all the same
+    for line in (FIXTURES / "import" / "branches.csv").read_text(encoding="utf-8").splitlines():
+        branches.active.append(line.split(","))
+    branches.save(folder / "z_branches.xlsx")
+    wide_book(folder / "a_visits.xlsx")
     reports = import_paths(fresh_db, [folder], Options(today=TODAY))
-    assert [(r.path.name, r.status) for r in reports] == [("branches.csv", "loaded"), ("visits.xlsx", "loaded")]
+    assert [(r.path.name, r.status) for r in reports] == [("z_branches.xlsx", "loaded"), ("a_visits.xlsx", "loaded")]
     assert total(fresh_db, "SELECT sum(visits) FROM visits") == 1090  # 1,000 + 80 + 10
 
 
@@ -292,3 +295,37 @@ def test_a_sheet_per_year_takes_its_year_from_the_sheet_name(branches_db, tmp_pa
     # 2023: 3 + 4 = 7; 2024: 30 + 40 = 70.
     assert total(branches_db, "SELECT sum(visits) FROM visits WHERE year(date) = 2023") == 7
     assert total(branches_db, "SELECT sum(visits) FROM visits WHERE year(date) = 2024") == 70
+
+
+def test_hidden_sheets_are_skipped_unless_named_and_a_sheet_gone_is_noted(branches_db, tmp_path):
+    path = long_book(tmp_path / "march.xlsx")
+    book = openpyxl.load_workbook(path)
+    book["loans"].sheet_state = "hidden"
+    book.save(path)
+    [report] = load(branches_db, path)
+    assert (report.sheet, report.source, report.status) == ("visits", "march.xlsx", "loaded")
+    assert any("'loans' skipped: a hidden sheet" in n for n in report.notes)
+    assert total(branches_db, "SELECT count(*) FROM circulation") == 0
+    [loans] = load(branches_db, path, sheet="loans")
+    assert (loans.status, loans.source) == ("loaded", "march.xlsx [loans]")
+    # A later version of a workbook without one of its sheets: the sheet's rows stay, and a note says so.
+    other = long_book(tmp_path / "april.xlsx")
+    assert [r.status for r in load(branches_db, other, sheet="visits")] == ["rejected"]  # march.xlsx has March
+    book = openpyxl.load_workbook(other)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(min_row=2):
+            row[0].value = row[0].value.replace(month=4)
+    book.save(other)
+    assert [r.status for r in load(branches_db, other)] == ["loaded", "loaded"]
+    del book["loans"]
+    book.create_sheet("events").append(["Date", "Branch", "Events", "Attendance"])
+    book["events"].append([dt.date(2024, 4, 2), "Central Library", 2, 35])
+    book.save(other)
+    reports = load(branches_db, other)
+    assert [(r.source, r.status) for r in reports] == [
+        ("april.xlsx [visits]", "replaced"),
+        ("april.xlsx [events]", "loaded"),
+    ]
+    assert any("april.xlsx [loans] was imported before and is no longer a data sheet" in n for n in reports[0].notes)
+    # March: 40 + 7 loans (march.xlsx [loans]); April: the same 47 from april.xlsx [loans], still there.
+    assert total(branches_db, "SELECT sum(checkouts) FROM circulation") == 94
