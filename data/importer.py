@@ -160,15 +160,18 @@ def import_workbook(con: duckdb.DuckDBPyConnection, path: Path, options: Options
     if not sheets:
         return [_fail(report, "no sheet of this workbook holds a data table; " + "; ".join(notes))]
 
+    staged: list[tuple[FileReport, str, list[dict]]] = []
+
     def run(dry: bool) -> list[FileReport]:
         out = []
         for sheet in sheets:
             one = FileReport(path=path, source=book.source(sheet.name), sheet=sheet.name, notes=list(notes))
             digest_of_sheet = workbook.sheet_digest(digest, sheet.name)
-            out.append(_import_table(con, one, sheet.table, digest_of_sheet, source_mapping, options, dry=dry))
+            out.append(_import_table(con, one, sheet.table, digest_of_sheet, source_mapping, options, dry, staged))
         return out
 
     checked = run(dry=True)
+    _sheet_overlaps(staged)
     rejected = [r for r in checked if r.problems and (r.message or not options.quarantine)]
     if not rejected:
         reports = run(dry=False)
@@ -183,6 +186,42 @@ def import_workbook(con: duckdb.DuckDBPyConnection, path: Path, options: Options
             one.status = "rejected"
             one.message = f"not imported: sheet {names} of this workbook was rejected; nothing from it was written"
     return checked
+
+
+def _sheet_overlaps(staged: list[tuple[FileReport, str, list[dict]]]) -> None:
+    """Problems for rows that another sheet of the same workbook gives for the same branch and period (a
+    summary sheet beside monthly ones): the check against the database cannot see sheets not yet written."""
+    intervals: dict[tuple, list[tuple]] = defaultdict(list)
+    for report, kind, records in staged:
+        dimension = OVERLAP_DIMENSION.get(kind, "")
+        if dimension == "":
+            continue  # events and targets: a sheet's ids and years are checked against the database only
+        for record in records:
+            key = (kind, record["branch_id"], record.get(dimension) if dimension else None)
+            start = record["date"]
+            months = {"month": 1, "quarter": 3, "year": 12}.get(record["grain"], 0)
+            end = _add_months(start, months) if months else start + dt.timedelta(days=1)
+            intervals[key].append((start, end, report.sheet, report, record))
+    for rows in intervals.values():
+        reach: dict[str, dt.date] = {}  # per sheet, the latest end of its periods starting so far
+        for start, end, sheet, report, record in sorted(rows, key=lambda r: (r[0], r[2])):
+            other = next((name for name, last in reach.items() if name != sheet and last > start), None)
+            if other is not None:
+                report.problems.append(
+                    Problem(
+                        record["_line"],
+                        None,
+                        record["branch_id"],
+                        f"sheet {other!r} of this workbook gives the same branch and period; importing both "
+                        "would double-count (import one with --sheet)",
+                    )
+                )
+            reach[sheet] = max(reach.get(sheet, end), end)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def _sheets_gone(con, path: Path, book: workbook.Book) -> list[str]:
@@ -331,9 +370,17 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
 
 
 def _import_table(
-    con, report: FileReport, table: Table, content_hash: str, source_mapping, options: Options, dry: bool = False
+    con,
+    report: FileReport,
+    table: Table,
+    content_hash: str,
+    source_mapping,
+    options: Options,
+    dry: bool = False,
+    staged: list | None = None,
 ) -> FileReport:
-    """A file's or a sheet's rows checked and written; `dry` stops before writing (problems found)."""
+    """A file's or a sheet's rows checked and written; `dry` stops before writing, with the problems found
+    and (report, kind, records) added to `staged`."""
     # A sheet's name reads as part of the file name: the kind or the year it gives (a sheet per year) counts.
     named = report.path.with_name(f"{report.sheet} {report.path.name}") if report.sheet else report.path
     try:
@@ -363,6 +410,8 @@ def _import_table(
     _check_dates(report, records, options.today)
     _check_overlap(con, report, records, plan.kind)
     if dry:
+        if staged is not None:
+            staged.append((report, plan.kind, records))
         return report
     return _finish(con, report, records, plan, table, content_hash, options, resolver)
 

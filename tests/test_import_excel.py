@@ -329,3 +329,27 @@ def test_hidden_sheets_are_skipped_unless_named_and_a_sheet_gone_is_noted(branch
     assert any("april.xlsx [loans] was imported before and is no longer a data sheet" in n for n in reports[0].notes)
     # March: 40 + 7 loans (march.xlsx [loans]); April: the same 47 from april.xlsx [loans], still there.
     assert total(branches_db, "SELECT sum(checkouts) FROM circulation") == 94
+
+
+def test_sheets_giving_the_same_branch_and_period_reject_the_workbook(branches_db, tmp_path):
+    path = long_book(tmp_path / "march.xlsx")
+    book = openpyxl.load_workbook(path)
+    summary = book.create_sheet("汇总")  # a monthly summary beside the daily sheet: the same visits twice
+    summary.append(["月份", "分馆", "到馆人次"])
+    summary.append(["2024-03", "Central Library", 200])
+    summary.append(["2024-04", "Central Library", 90])
+    book.save(path)
+    before = table_snapshot(branches_db)
+    reports = load(branches_db, path)
+    assert [(r.sheet, r.status) for r in reports] == [
+        ("visits", "rejected"),
+        ("loans", "rejected"),
+        ("汇总", "rejected"),
+    ]
+    summary_report = reports[2]
+    assert [(p.line, p.value) for p in summary_report.problems] == [(2, "central")]
+    assert "sheet 'visits' of this workbook gives the same branch and period" in summary_report.problems[0].reason
+    assert table_snapshot(branches_db) == before
+    [alone] = load(branches_db, path, sheet="汇总")
+    assert alone.status == "loaded"
+    assert total(branches_db, "SELECT sum(visits) FROM visits") == 290  # 200 + 90
