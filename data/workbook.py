@@ -144,9 +144,8 @@ def cell_text(value) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return repr(value)
+        value = float(f"{value:.15g}")  # the 15 digits Excel shows: a formula's 1233.9999999999998 is 1234
+        return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, dt.datetime):

@@ -90,6 +90,7 @@ def test_cells_become_the_text_a_csv_export_holds():
         "a b",
         "TRUE",
     ]
+    assert [cell_text(v) for v in (1233.9999999999998, 0.1 + 0.2, 12.5)] == ["1234", "0.3", "12.5"]
     assert cell_text(dt.datetime(2024, 1, 5)) == "2024-01-05"
     assert cell_text(dt.datetime(2024, 1, 5, 14, 30)) == "2024-01-05 14:30:00"
     assert cell_text(dt.date(2024, 1, 5)) == "2024-01-05"
