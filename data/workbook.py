@@ -212,15 +212,18 @@ def _header(rows: list[tuple[int, list[str]]], index: int) -> tuple[list[str], i
     for upper, lower in ((index, index + 1), (index - 1, index)):
         if upper < 0 or lower >= len(rows):
             continue
-        combined = year_over_month(rows[upper][1], rows[lower][1])
+        # Below the detected header, a month row belongs to it even with no year above its months (a
+        # measure's name merged over them); above it, only a year row is a header row.
+        combined = year_over_month(rows[upper][1], rows[lower][1], need_year=upper != index)
         if combined:
             return combined, rows[upper][0], lower + 1
     return list(rows[index][1]), rows[index][0], index + 1
 
 
-def year_over_month(top: list[str], bottom: list[str]) -> list[str] | None:
-    """One header per column from a year row above a month row, or None when they are not that. A year
-    is carried right over blank cells (a merged cell gives its value to its first column only)."""
+def year_over_month(top: list[str], bottom: list[str], need_year: bool = True) -> list[str] | None:
+    """One header per column from a year row above a month row, or None when they are not that (with
+    `need_year` False, months with no year above them stay months). A year is carried right over blank
+    cells (a merged cell gives its value to its first column only)."""
     months = {j for j, cell in enumerate(bottom) if (found := month_column(cell)) and found[0] is None}
     if len(months) < 2:
         return None
@@ -235,7 +238,7 @@ def year_over_month(top: list[str], bottom: list[str]) -> list[str] | None:
         joined = _with_year(carried, cell)
         dated += joined is not None
         header.append(joined or cell)
-    return header if dated >= 2 else None
+    return header if dated >= 2 or not need_year else None
 
 
 def _with_year(year: str, month: str) -> str | None:
