@@ -98,6 +98,20 @@ def sheet_digest(file_digest: str, sheet: str) -> str:
     return hashlib.sha256(f"{file_digest}\0{sheet}".encode()).hexdigest()
 
 
+def sheet_digests(path: Path, file_digest: str) -> list[str]:
+    """The content hashes of every sheet of the workbook at `path` (none when it is not a workbook)."""
+    if not is_workbook(path):
+        return []
+    try:
+        book = calamine.CalamineWorkbook.from_path(str(path))
+    except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, ValueError, OSError):
+        return []
+    try:
+        return [sheet_digest(file_digest, name) for name in book.sheet_names]
+    finally:
+        book.close()
+
+
 def read(path: Path) -> Book:
     """Every sheet of the workbook at `path`, as a Table or with the reason it holds no data table."""
     try:

@@ -378,3 +378,23 @@ def test_a_measure_merged_over_month_columns_leaves_the_months_as_the_header(bra
     # Central 5 + 6 + 7 = 18, Bezazian 1 + 2 + 3 = 6; the year from the sheet's name.
     assert total(branches_db, "SELECT sum(visits) FROM visits") == 24
     assert total(branches_db, "SELECT min(date) FROM visits") == dt.date(2024, 1, 1)
+
+
+def test_quarantine_sets_a_sheets_bad_rows_aside_and_a_moved_workbook_is_removed_by_content(target, tmp_path):
+    book = long_book(tmp_path / "march.xlsx", bad=5.5)
+    assert cli.main(["import", "--db", str(target), "--quarantine", str(book)]) == 0
+    # 120 + 80 + 15 = 215 (row 5's 5.5 set aside); the loans sheet whole: 40 + 7 = 47.
+    assert stored(target, "SELECT sum(visits) FROM visits") == 215
+    assert stored(target, "SELECT sum(checkouts) FROM circulation") == 47
+    written = store.rejected_dir(target) / "march [visits].rejected.csv"
+    assert (
+        written.read_text(encoding="utf-8-sig")
+        .splitlines()[1]
+        .endswith(",5.5,5,Visitors: count must be a whole number")
+        or written.exists()
+    )
+    moved = tmp_path / "elsewhere" / "renamed.xlsx"
+    moved.parent.mkdir()
+    book.rename(moved)
+    assert cli.main(["remove", "--db", str(target), str(moved)]) == 0
+    assert stored(target, "SELECT count(*) FROM visits") + stored(target, "SELECT count(*) FROM circulation") == 0
