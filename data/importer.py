@@ -24,9 +24,9 @@ import duckdb
 
 from data import fastpath, kinds, private, values, workbook
 from data import mapping as mapping_mod
-from data.names import clean_display, implausible_name, name_key, non_branch_reason, slug
+from data.names import clean_display, implausible_name, name_key, non_branch_reason, sign_off_row, slug
 from data.reading import FileError, Table, read_table
-from data.rows import Parsed, Plan, PlanError, Problem, RowCells, plan_columns
+from data.rows import Parsed, Plan, PlanError, Problem, RowCells, SeveralKinds, plan_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,6 +84,7 @@ class FileReport:
     quarantine_file: Path | None = None
     message: str = ""
     content_hash: str | None = None  # set when the import is logged
+    parts: list[FileReport] = field(default_factory=list)  # one per kind of a file that holds several
     sheet: str | None = None  # the sheet of an Excel workbook these rows come from
 
     @property
@@ -172,6 +173,9 @@ def import_workbook(con: duckdb.DuckDBPyConnection, path: Path, options: Options
 
     checked = run(dry=True)
     _sheet_overlaps(staged)
+    for one in checked:
+        if one.parts:  # a sheet of several kinds: its parts' problems are the sheet's
+            one.problems = [p for part in one.parts for p in part.problems]
     rejected = [r for r in checked if r.problems and (r.message or not options.quarantine)]
     if not rejected:
         reports = run(dry=False)
@@ -183,8 +187,11 @@ def import_workbook(con: duckdb.DuckDBPyConnection, path: Path, options: Options
         if one.problems:
             one.message = one.message or f"rejected: {one.rows_rejected} row(s) with problems; nothing was written"
         else:
-            one.status = "rejected"
-            one.message = f"not imported: sheet {names} of this workbook was rejected; nothing from it was written"
+            for sheet_report in [one, *one.parts]:
+                sheet_report.status = "rejected"
+                sheet_report.message = (
+                    f"not imported: sheet {names} of this workbook was rejected; nothing from it was written"
+                )
     return checked
 
 
@@ -290,6 +297,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) ->
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
     except mapping_mod.MappingError as exc:
         return _fail(report, str(exc))
+    except SeveralKinds:
+        return _import_rows(con, report, path, source_mapping, options)  # every kind the file holds
     except (FileError, PlanError) as exc:
         if partial and _head_decides(exc, source_mapping):
             # A large file is refused on its head: binary, undecodable or headerless is never read whole.
@@ -385,6 +394,12 @@ def _import_table(
     named = report.path.with_name(f"{report.sheet} {report.path.name}") if report.sheet else report.path
     try:
         plan = plan_columns(table, source_mapping, options.kind, named)
+    except SeveralKinds as exc:
+        from data import indicators
+
+        return indicators.import_parts(
+            con, report, content_hash, table, source_mapping, options, exc.kinds, dry=dry, staged=staged
+        )
     except PlanError as exc:
         return _fail(report, str(exc), getattr(exc, "line", 0))
     report.encoding = table.encoding
@@ -594,6 +609,8 @@ def _slash_order(table: Table, plan: Plan) -> str:
 
 
 def _row_skip_reason(rc: RowCells, plan: Plan) -> str | None:
+    if sign_off_row(rc.cells):  # 制表人：… 审核人：… in any cell, often the first (the code column)
+        return "signature footer"
     if plan.kind == "branches":
         name = rc.raw("name") or rc.raw("branch_id") or ""
         return _structural(non_branch_reason(name)) if name.strip() else "no branch name"
@@ -608,8 +625,9 @@ def _row_skip_reason(rc: RowCells, plan: Plan) -> str | None:
 
 
 def _structural(reason: str | None) -> str | None:
-    """Totals and footnotes are never data; a system-wide line is skipped only if no branch has its name."""
-    return reason if reason in ("totals row", "footnote row") else None
+    """Totals, footnotes and signature footers are never data; a system-wide line is skipped only if no branch
+    has its name."""
+    return reason if reason in ("totals row", "footnote row", "signature footer") else None
 
 
 def _wide_records(rc: RowCells, plan: Plan, parsed: Parsed) -> list[dict]:
@@ -689,6 +707,7 @@ class BranchResolver:
         self.allow_new = allow_new
         self.new: dict[str, dict] = {}  # branch_id -> branch row to create
         self.new_aliases: dict[str, tuple[str, str]] = {}  # alias_key -> (alias, branch_id)
+        self.shared: set[str] = set()  # name keys that new branches of this file share: no branch's alias
 
     def resolve(self, raw: str, is_code: bool, skip_system_lines: bool = False) -> str | None:
         """The branch id for a name or code; with allow_new, unknown names become new branches
@@ -709,6 +728,49 @@ class BranchResolver:
         self.new_aliases.setdefault(name_key(branch_id), (branch_id, branch_id))
         return branch_id
 
+    def known(self, raw: str) -> str | None:
+        """The branch id a name or code already names (in the database, this source's mapping or this file)."""
+        key = name_key(raw)
+        key = name_key(self.extra[key]) if key in self.extra else key
+        return self.aliases.get(key) or self.new_aliases.get(key, (None, None))[1]
+
+    def resolve_named(self, code: str, name: str) -> tuple[str | None, str | None]:
+        """(branch id, problem) for a row that gives both a code (馆代码) and a name (馆名): the code is the
+        id and the name the branch's name. Matched by the code, then by the name; a code of one branch beside
+        the name of another is a problem. A new branch (with allow_new) gets the code as its id, the name as
+        its name, and both as aliases; a name that a branch new in this file has under another code is a
+        second branch of that name, never an alias of it."""
+        by_code, by_name = self.known(code), self.known(name)
+        if by_code and by_name and by_code != by_name and not self._sharing(by_name, code):
+            return None, (
+                f"the code names branch {by_code} ({self._shown(by_code)}) but the name names branch {by_name} "
+                f"({self._shown(by_name)}): correct one of them, or map the name in a mapping file"
+            )
+        if by_name and self._sharing(by_name, code):  # one name, two new codes: two branches, no alias
+            self.shared.add(name_key(name))
+            self.new_aliases.pop(name_key(name), None)
+            by_name = None
+        found = by_code or by_name
+        if found or not self.allow_new or non_branch_reason(name) or implausible_name(code) or implausible_name(name):
+            return found, None
+        display, code_shown = clean_display(name), clean_display(code)
+        branch_id = code_shown if code_shown not in self.taken else slug(code_shown, self.taken)
+        self.taken.add(branch_id)
+        has_cjk = re.search(r"[\u4e00-\u9fff]", display) is not None
+        self.new[branch_id] = {"branch_id": branch_id, "name": display, "name_zh": display if has_cjk else None}
+        self.new_aliases[name_key(code)] = (code_shown, branch_id)
+        self.new_aliases.setdefault(name_key(branch_id), (branch_id, branch_id))
+        if name_key(name) not in self.shared:
+            self.new_aliases[name_key(name)] = (display, branch_id)
+        return branch_id, None
+
+    def _sharing(self, branch_id: str, code: str) -> bool:
+        """Whether `branch_id` is new in this file under a code other than `code` (two branches, one name)."""
+        return branch_id in self.new and name_key(branch_id) != name_key(code)
+
+    def _shown(self, branch_id: str) -> str:
+        return (self.new.get(branch_id) or {}).get("name") or self.names.get(branch_id, branch_id)
+
     def closest(self, raw: str) -> list[str]:
         keys = difflib.get_close_matches(name_key(raw), list(self.aliases), n=3, cutoff=0.6)
         names = []
@@ -722,6 +784,7 @@ class BranchResolver:
 def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, table: Table, plan: Plan) -> list[dict]:
     out = []
     unknown: dict[str, list[dict]] = defaultdict(list)
+    named = _names_beside_codes(table, plan)
     for record in records:
         raw = record.pop("_branch")
         column = record.pop("_branch_column")
@@ -733,9 +796,17 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
             record["branch_id"] = None
             out.append(record)
             continue
-        branch_id = resolver.resolve(raw, column == "branch_code", skip_system_lines=True)
-        if branch_id is None and non_branch_reason(raw):
-            _skip(report.skipped, non_branch_reason(raw), record["_line"])
+        name = named.get(record["_line"]) if column == "branch_code" else None
+        if name:
+            branch_id, conflict = resolver.resolve_named(raw, name)
+            if conflict:
+                report.problems.append(Problem(record["_line"], table.header[plan.fields["branch"]], name, conflict))
+                continue
+        else:
+            branch_id = resolver.resolve(raw, column == "branch_code", skip_system_lines=True)
+        reason = non_branch_reason(raw) or (non_branch_reason(name) if name else None)
+        if branch_id is None and reason:
+            _skip(report.skipped, reason, record["_line"])
             continue
         if branch_id is None:
             unknown[raw].append(record)
@@ -754,6 +825,14 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
         for line in sorted({r["_line"] for r in bad}):
             report.problems.append(Problem(line, column, raw, implausible_name(raw) or UNKNOWN_BRANCH, detail))
     return out
+
+
+def _names_beside_codes(table: Table, plan: Plan) -> dict[int, str]:
+    """line -> the branch name (馆名) of a file that also has a code column (馆代码); empty otherwise."""
+    if not {"branch", "branch_code"} <= plan.fields.keys():
+        return {}
+    index = plan.fields["branch"]
+    return {line: cells[index] for line, cells in table.rows if index < len(cells) and cells[index].strip()}
 
 
 def _dedupe(report: FileReport, records: list[dict], kind: str) -> list[dict]:
@@ -876,13 +955,16 @@ def _finish(
     content_hash: str,
     options: Options,
     resolver: BranchResolver,
+    set_aside: set[int] | None = None,
 ) -> FileReport:
-    bad_lines = {p.line for p in report.problems}
+    """Write the good records. `set_aside`: the lines left out (and quarantined by the caller) instead of
+    this report's own problem lines, for one kind of a file that holds several (data/indicators.py)."""
+    bad_lines = {p.line for p in report.problems} if set_aside is None else set_aside
     if bad_lines and not options.quarantine:
         report.message = f"rejected: {len(bad_lines)} row(s) with problems; nothing was written"
         return report
     keep = [r for r in records if r["_line"] not in bad_lines]
-    if bad_lines:
+    if bad_lines and set_aside is None:
         report.quarantine_file = _write_quarantine(report, table, bad_lines, options)
     # A rolled-up transaction record stands for `_lines` export rows.
     report.rows_accepted = sum(r.get("_lines", 0) for r in keep) + len({r["_line"] for r in keep if "_lines" not in r})

@@ -22,6 +22,8 @@ def _lines(lines: list[int]) -> str:
 
 def describe(report: FileReport) -> str:
     """A multi-line summary of one file's import."""
+    if report.parts:
+        return _describe_parts(report)
     head = f"{report.label}: {report.status.upper()}"
     if report.kind:
         head += f" ({report.kind}, {report.layout} layout, {report.encoding})"
@@ -61,6 +63,17 @@ def describe(report: FileReport) -> str:
     out.extend(_problem_lines(report))
     if report.quarantine_file:
         out.append(f"  rejected rows written to {report.quarantine_file}")
+    return "\n".join(out)
+
+
+def _describe_parts(report: FileReport) -> str:
+    """A file that holds several kinds: one line for the file, then each kind's summary."""
+    kinds = ", ".join(p.kind for p in report.parts)
+    out = [
+        f"{report.label}: {report.status.upper()} ({len(report.parts)} kinds in one file: {kinds}; {report.encoding})"
+    ]
+    for part in report.parts:
+        out.extend("  " + line for line in describe(part).splitlines())
     return "\n".join(out)
 
 

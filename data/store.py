@@ -157,7 +157,9 @@ class Session:
 
     def record(self, reports, options) -> None:
         """Journal the files of `reports` that wrote something, with the options they were imported with."""
-        self.journal += [journal_entry(r, options) for r in reports if r.content_hash]
+        # A file that holds several kinds is journaled per kind (`rebuild` imports each with its --kind).
+        parts = [part for r in reports for part in (r.parts or [r])]
+        self.journal += [journal_entry(r, options) for r in parts if r.content_hash]
 
 
 @contextmanager

@@ -396,3 +396,54 @@ def test_quarantine_sets_a_sheets_bad_rows_aside_and_a_moved_workbook_is_removed
     book.rename(moved)
     assert cli.main(["remove", "--db", str(target), str(moved)]) == 0
     assert stored(target, "SELECT count(*) FROM visits") + stored(target, "SELECT count(*) FROM circulation") == 0
+
+
+def statistics_book(path: Path, bad: object = None) -> Path:
+    """The GB18030 branch-network statistics sheet of tests/fixtures/shapes/, as the workbook it was exported
+    from: a merged title, several indicators, a 合计 row and a signature footer; a notes sheet beside it."""
+    source = (SHAPES / "zh_branch_statistics_gb18030.csv").read_bytes().decode("gb18030").splitlines()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "分馆统计"
+    for line in source:
+        sheet.append([int(c) if c.isdigit() else (c or None) for c in line.split(",")])
+    sheet.merge_cells("A1:H1")
+    if bad is not None:
+        sheet["G5"] = bad  # 读者到馆人次 of 城西分馆, 2025年11月
+    book.create_sheet("填表说明")["A1"] = "到馆人次以门禁计数为准。"
+    book.save(path)
+    return path
+
+
+def test_a_statistics_sheet_of_several_kinds_in_a_workbook(fresh_db, tmp_path):
+    # A bad cell in one kind's column of a sheet: nothing of the workbook is written.
+    bad = statistics_book(tmp_path / "bad.xlsx", bad="3,9OO")
+    book = openpyxl.load_workbook(bad)
+    book.create_sheet("visits 2024").append(["Date", "Branch", "Visitors"])
+    book["visits 2024"].append([dt.date(2024, 5, 1), "城东分馆", 12])
+    book.save(bad)
+    before = table_snapshot(fresh_db)
+    reports = load(fresh_db, bad, allow_new_branches=True)
+    assert [r.status for r in reports] == ["rejected", "rejected"]
+    assert [(p.line, p.column, p.value) for p in reports[0].problems] == [(5, "读者到馆人次", "3,9OO")]
+    assert "sheet '分馆统计' of this workbook was rejected" in reports[1].message
+    assert table_snapshot(fresh_db) == before
+    path = statistics_book(tmp_path / "分馆业务统计.xlsx")
+    [report] = load(fresh_db, path, allow_new_branches=True)
+    assert report.status == "loaded", describe(report)
+    assert [(p.kind, p.status, p.sheet) for p in report.parts] == [
+        ("visits", "loaded", "分馆统计"),
+        ("circulation", "loaded", "分馆统计"),
+        ("measures", "loaded", "分馆统计"),
+    ]
+    assert report.parts[0].skipped == {"totals row": [9], "signature footer": [10, 11]}  # Excel's rows
+    assert any("'填表说明' skipped" in n for n in report.parts[0].notes)
+    # The hand counts of tests/test_import_zh_sheets.py: the sheet's rows, not its 合计 row.
+    assert total(fresh_db, "SELECT sum(visits) FROM visits") == 24050
+    assert total(fresh_db, "SELECT sum(checkouts) FROM circulation") == 5220
+    assert total(fresh_db, "SELECT sum(returns) FROM circulation") == 4925
+    assert total(fresh_db, "SELECT sum(renewals) FROM circulation") == 641
+    assert total(fresh_db, "SELECT sum(value) FROM measures WHERE measure = 'new_registrations'") == 137
+    assert total(fresh_db, "SELECT name FROM branches WHERE branch_id = 'FG01'") == "城东分馆"
+    [again] = load(fresh_db, path, allow_new_branches=True)
+    assert [p.status for p in again.parts] == ["unchanged"] * 3
