@@ -2,8 +2,9 @@
 
 A file is read and checked completely before anything is written. A file with any problem writes
 nothing (unless quarantine is asked for, which loads the good rows and sets the rest aside). A file
-whose content was already imported changes nothing; a corrected version of a file (same name, new
-content) replaces that file's rows in one transaction.
+whose content was already imported with the same options (data/identity.py) changes nothing; a corrected
+version of a file (same name, new content or new options such as a corrected mapping) replaces that
+file's rows in one transaction.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from data import fastpath, kinds, private, values, workbook
+from data import fastpath, identity, kinds, private, shaping, values, workbook
 from data import mapping as mapping_mod
+from data.identity import Identity
 from data.names import clean_display, implausible_name, name_key, non_branch_reason, sign_off_row, slug
 from data.reading import FileError, Table, read_table
 from data.rows import Parsed, Plan, PlanError, Problem, RowCells, SeveralKinds, plan_columns
@@ -35,6 +37,11 @@ KIND_ORDER = ("branches", "targets", "visits", "circulation", "events", "surveys
 # Kinds whose facts must not overlap those of another file: the same branch and period twice is double counting.
 OVERLAP_DIMENSION = {"visits": "audience", "circulation": None, "measures": "measure"}
 GRAIN_INTERVAL = {"day": "1 day", "month": "1 month", "quarter": "3 months", "year": "1 year"}
+# Reasons that are the same for every row they concern (a report groups by reason); the row's own
+# specifics (the other line, the other file) go in the problem's detail.
+CONFLICTING_ROW = "conflicts with an earlier row (same key, other values)"
+DUPLICATE_ROW = "duplicate of an earlier row (same key and values)"
+ALREADY_LOADED = "already loaded from another file for the same branch and period; importing both would double-count"
 UNKNOWN_BRANCH = (
     "unknown branch: add it to the branch list, map it in a mapping file, or import with --allow-new-branches"
 )
@@ -57,6 +64,8 @@ class Options:
     quarantine: bool = False
     quarantine_dir: Path | None = None
     today: dt.date = field(default_factory=dt.date.today)
+    branch: str | None = None  # --branch: every row belongs to this branch (the mapping key `branch`)
+    year: int | None = None  # --year: the year of dates that lack one (the mapping key `year`)
     sheet: str | None = None  # the one sheet of an Excel workbook to import (None: every sheet with data)
 
 
@@ -84,6 +93,7 @@ class FileReport:
     quarantine_file: Path | None = None
     message: str = ""
     content_hash: str | None = None  # set when the import is logged
+    options_identity: Identity | None = None  # the options that shape the rows (data/identity.py)
     parts: list[FileReport] = field(default_factory=list)  # one per kind of a file that holds several
     sheet: str | None = None  # the sheet of an Excel workbook these rows come from
 
@@ -143,9 +153,8 @@ def import_workbook(con: duckdb.DuckDBPyConnection, path: Path, options: Options
     written. None for a file named as text whose bytes only look like a workbook (import_file refuses it)."""
     report = FileReport(path=path, source=path.name)
     try:
-        mapping_path = options.mapping or (mapping_mod.sidecar(path) if mapping_mod.sidecar(path).exists() else None)
-        source_mapping = mapping_mod.load(mapping_path)
-        book = workbook.read(path)
+        source_mapping, notes = shaping.effective_mapping(path, options)
+        book = workbook.read(path, source_mapping.columns)
         sheets = book.chosen(options.sheet)
         digest = file_digest(path)
     except OSError as exc:
@@ -154,7 +163,6 @@ def import_workbook(con: duckdb.DuckDBPyConnection, path: Path, options: Options
         return [_fail(report, str(exc))]
     except FileError as exc:
         return None if path.suffix.lower() not in workbook.SUFFIXES else [_fail(report, str(exc))]
-    notes = [f"mapping file {mapping_path.name} applied"] if mapping_path and options.mapping is None else []
     if path.suffix.lower() not in workbook.SUFFIXES:
         notes.append(f"this {path.suffix or 'unnamed'} file is an Excel workbook: read as one")
     notes += book.skipped_notes(options.sheet)
@@ -167,6 +175,7 @@ def import_workbook(con: duckdb.DuckDBPyConnection, path: Path, options: Options
         out = []
         for sheet in sheets:
             one = FileReport(path=path, source=book.source(sheet.name), sheet=sheet.name, notes=list(notes))
+            one.options_identity = identity.of(source_mapping, options)
             digest_of_sheet = workbook.sheet_digest(digest, sheet.name)
             out.append(_import_table(con, one, sheet.table, digest_of_sheet, source_mapping, options, dry, staged))
         return out
@@ -256,7 +265,8 @@ def _guess_order(path: Path) -> int:
         sidecar = mapping_mod.sidecar(path)
         source_mapping = mapping_mod.load(sidecar if sidecar.exists() else None)
         head = head[: head.rfind(b"\n") + 1] or head  # whole lines only
-        plan = plan_columns(read_table(path, head, source_mapping.encoding), source_mapping, None, path)
+        table = read_table(path, head, source_mapping.encoding, mapped=source_mapping.columns)
+        plan = plan_columns(table, source_mapping, None, path)
     except (OSError, FileError, PlanError, mapping_mod.MappingError):
         return 1
     return 0 if plan.kind == "branches" else 1
@@ -286,13 +296,12 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) ->
     """Import one export; the returned report says what happened. Raises nothing for bad input."""
     report = FileReport(path=path, source=path.name)
     try:
-        mapping_path = options.mapping or (mapping_mod.sidecar(path) if mapping_mod.sidecar(path).exists() else None)
-        source_mapping = mapping_mod.load(mapping_path)
-        if mapping_path and options.mapping is None:
-            report.notes.append(f"mapping file {mapping_path.name} applied")
+        source_mapping, notes = shaping.effective_mapping(path, options)
+        report.notes.extend(notes)
+        report.options_identity = identity.of(source_mapping, options)
         head, partial = _head(path)
-        head_table = read_table(path, head, source_mapping.encoding, partial=partial)
-        plan = plan_columns(head_table, source_mapping, options.kind, path)
+        head_table = read_table(path, head, source_mapping.encoding, partial=partial, mapped=source_mapping.columns)
+        plan = _plan(head_table, source_mapping, options, path)
     except OSError as exc:
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
     except mapping_mod.MappingError as exc:
@@ -313,6 +322,14 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) ->
     if partial and _unusable_head(report, head_table, plan, source_mapping, options):
         return report
     return _import_rows(con, report, path, source_mapping, options)
+
+
+def _plan(table: Table, source_mapping: mapping_mod.Mapping, options: Options, path: Path) -> Plan:
+    """The column plan, after refusing what the file makes wrong (data/shaping.py: a meaningless
+    --branch or --year, a monthly column mapped to date)."""
+    plan = plan_columns(table, source_mapping, options.kind, path)
+    shaping.check(plan, table, source_mapping, options)
+    return plan
 
 
 def _head_decides(exc: Exception, source_mapping: mapping_mod.Mapping) -> bool:
@@ -370,7 +387,7 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
     """The row-by-row path: every row parsed in Python, every problem with its line."""
     try:
         data = path.read_bytes()
-        table = read_table(path, data, source_mapping.encoding)
+        table = read_table(path, data, source_mapping.encoding, mapped=source_mapping.columns)
     except OSError as exc:
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
     except FileError as exc:
@@ -393,7 +410,7 @@ def _import_table(
     # A sheet's name reads as part of the file name: the kind or the year it gives (a sheet per year) counts.
     named = report.path.with_name(f"{report.sheet} {report.path.name}") if report.sheet else report.path
     try:
-        plan = plan_columns(table, source_mapping, options.kind, named)
+        plan = _plan(table, source_mapping, options, named)
     except SeveralKinds as exc:
         from data import indicators
 
@@ -408,7 +425,7 @@ def _import_table(
     report.rows_read = len(table.rows)
     if not any(any(c.strip() for c in cells) for _, cells in table.rows):
         return _fail(report, "no data rows below the header", table.header_line)
-    previous = _already_imported(con, report.source, plan.kind, content_hash)
+    previous = _already_imported(con, report.source, plan.kind, content_hash, report.options_identity)
     if previous:
         report.status = "unchanged"
         report.message = f"already imported ({previous}); nothing changed"
@@ -457,7 +474,7 @@ def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, op
             content_hash = digest.result()
         if roll is None:
             return None
-    previous = _already_imported(con, report.source, plan.kind, content_hash)
+    previous = _already_imported(con, report.source, plan.kind, content_hash, report.options_identity)
     if previous:
         report.status = "unchanged"
         report.message = f"already imported ({previous}); nothing changed"
@@ -499,7 +516,8 @@ def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, op
                 0,
                 None,
                 branch_id,
-                f"already loaded from {other} for the same branch and period; importing both would double-count",
+                ALREADY_LOADED,
+                f"loaded from {other}",
             )
         )
     if report.problems:
@@ -533,19 +551,22 @@ def _seen_before(con, source: str, kind: str) -> bool:
     return row[0] > 0
 
 
-def _already_imported(con, source: str, kind: str, content_hash: str) -> str | None:
-    """Why this content needs no import, or None. An import taken back (removed_at) counts as never made."""
+def _already_imported(con, source: str, kind: str, content_hash: str, options: Identity | None = None) -> str | None:
+    """Why this import needs no doing, or None: the same content with the same options (data/identity.py)
+    is current under this name or another. An import taken back (removed_at) counts as never made; one
+    logged before options were kept counts as made with none."""
+    options = options or identity.NONE
     latest = con.execute(
-        "SELECT content_hash FROM imports WHERE source_file = ? AND kind = ? AND removed_at IS NULL "
-        "ORDER BY import_id DESC LIMIT 1",
-        [source, kind],
+        "SELECT content_hash, coalesce(options_hash, ?) FROM imports WHERE source_file = ? AND kind = ? "
+        "AND removed_at IS NULL ORDER BY import_id DESC LIMIT 1",
+        [identity.NONE.digest, source, kind],
     ).fetchone()
-    if latest and latest[0] == content_hash:
-        return f"same content as the current {source}"
+    if latest and latest == (content_hash, options.digest):
+        return f"same content and options as the current {source}"
     twin = con.execute(
         "SELECT source_file FROM imports WHERE content_hash = ? AND kind = ? AND source_file <> ? "
-        "AND removed_at IS NULL ORDER BY import_id DESC LIMIT 1",
-        [content_hash, kind, source],
+        "AND coalesce(options_hash, ?) = ? AND removed_at IS NULL ORDER BY import_id DESC LIMIT 1",
+        [content_hash, kind, source, identity.NONE.digest, options.digest],
     ).fetchone()
     return f"same content already imported as {twin[0]}" if twin else None
 
@@ -859,7 +880,7 @@ def _dedupe(report: FileReport, records: list[dict], kind: str) -> list[dict]:
             seen[key] = record
             out.append(record)
         elif all(first.get(c) == record.get(c) for c in value_columns):
-            _skip(report.skipped, f"duplicate of an earlier row (first on line {first['_line']})", record["_line"])
+            _skip(report.skipped, DUPLICATE_ROW, record["_line"])
         else:
             described = ", ".join(f"{c}={record.get(c)}" for c in key_columns if c != "grain")
             report.problems.append(
@@ -867,7 +888,8 @@ def _dedupe(report: FileReport, records: list[dict], kind: str) -> list[dict]:
                     record["_line"],
                     record.get("_column"),
                     record.get("_raw"),
-                    f"conflicts with line {first['_line']} (same {described}, other values)",
+                    CONFLICTING_ROW,
+                    f"line {first['_line']} has the same {described}",
                 )
             )
     return out
@@ -941,7 +963,8 @@ def _overlap_problems(con, report: FileReport, frame: pd.DataFrame, kind: str) -
                 line,
                 None,
                 str(what),
-                f"already loaded from {other} for the same branch and period; importing both would double-count",
+                ALREADY_LOADED,
+                f"loaded from {other}",
             )
         )
 
@@ -1012,10 +1035,11 @@ def _transaction(con: duckdb.DuckDBPyConnection, cursor=None):
 def _log_import(cursor, report: FileReport, kind: str, content_hash: str) -> None:
     """The audit-log row for this file, and its quarantined problems."""
     report.content_hash = content_hash
+    options = report.options_identity or identity.NONE
     import_id = cursor.execute(
         "INSERT INTO imports (source_file, path, content_hash, kind, layout, rows_read, rows_accepted, "
-        "rows_skipped, rows_rejected, date_min, date_max) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "RETURNING import_id",
+        "rows_skipped, rows_rejected, date_min, date_max, options, options_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING import_id",
         [
             report.source,
             str(report.path),
@@ -1028,12 +1052,14 @@ def _log_import(cursor, report: FileReport, kind: str, content_hash: str) -> Non
             report.rows_rejected,
             report.date_min,
             report.date_max,
+            options.options,
+            options.digest,
         ],
     ).fetchone()[0]
     if report.problems:
         cursor.executemany(
             "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
-            [[import_id, p.line, p.column, p.value, p.reason] for p in report.problems],
+            [[import_id, p.line, p.column, p.value, p.full_reason] for p in report.problems],
         )
 
 
@@ -1059,6 +1085,9 @@ def _write(
             cursor.executemany("INSERT INTO branch_aliases VALUES (?, ?, ?) ON CONFLICT DO NOTHING", new_aliases)
         # The table name is one of the fixed kinds, never text from the export.
         previous = cursor.execute(f"SELECT count(*) FROM {kind} WHERE source_file = ?", [report.source]).fetchone()
+        if previous[0]:
+            options = report.options_identity or identity.NONE
+            report.message = identity.why_replaced(cursor, report.source, kind, content_hash, options)
         cursor.execute(f"DELETE FROM {kind} WHERE source_file = ?", [report.source])
         if frame is None:
             cursor.execute(
@@ -1095,7 +1124,7 @@ def _write_quarantine(report: FileReport, table: Table, bad_lines: set[int], opt
     target = folder / f"{stem}.rejected.csv"
     reasons: dict[int, list[str]] = defaultdict(list)
     for p in report.problems:
-        reasons[p.line].append(f"{p.column or ''}: {p.reason}" if p.column else p.reason)
+        reasons[p.line].append(f"{p.column or ''}: {p.full_reason}" if p.column else p.full_reason)
     with private.open_file(target, "w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow([*table.header, "_line", "_reason"])
@@ -1166,8 +1195,9 @@ def _changed_branches(con, report: FileReport, rows: list[dict], plan: Plan, tab
                     record["_line"],
                     table.header[plan.fields[field_name]],
                     str(new),
-                    f"branch {record['branch_id']} is already loaded with {column} {old[column]!s:.60}; changing a "
-                    "loaded branch is not supported (new branches and new aliases are)",
+                    "the branch is already loaded with other details; changing a loaded branch is not supported "
+                    "(new branches and new aliases are)",
+                    f"branch {record['branch_id']} has {column} {old[column]!s:.60}",
                 )
             )
             break
@@ -1187,7 +1217,9 @@ def _branch_aliases(report: FileReport, rows: list[dict], existing: dict, plan: 
         owner = existing.get(name_key(branch_id))
         if owner and owner != branch_id:
             column = table.header[plan.fields["branch_id"]] if "branch_id" in plan.fields else "branch_id"
-            report.problems.append(Problem(record["_line"], column, branch_id, f"this code already names {owner}"))
+            report.problems.append(
+                Problem(record["_line"], column, branch_id, "this code already names another branch", owner)
+            )
         aliases[name_key(branch_id)] = (branch_id, branch_id)
         for spelling in filter(None, [record["name"], record["name_zh"], *record["_aliases"]]):
             key = name_key(spelling)

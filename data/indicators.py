@@ -110,6 +110,7 @@ def import_parts(
     (a sheet of a workbook, checked before any sheet is written) stops before writing and adds each part's
     (report, kind, records) to `staged`."""
     from data import importer as imp  # the importer calls this module: imported when a file needs it
+    from data import shaping
     from data.rows import PlanError, plan_columns
 
     report.encoding, report.layout, report.rows_read = table.encoding, "long", len(table.rows)
@@ -119,18 +120,24 @@ def import_parts(
     pending = []
     for kind in kinds:
         part = imp.FileReport(
-            path=report.path, source=report.source, kind=kind, notes=list(report.notes), sheet=report.sheet
+            path=report.path,
+            source=report.source,
+            kind=kind,
+            notes=list(report.notes),
+            options_identity=report.options_identity,
+            sheet=report.sheet,
         )
         report.parts.append(part)
         try:
             plan = plan_columns(table, source_mapping, kind, report.path, part=True)
+            shaping.check(plan, table, source_mapping, options)  # --branch, --year, months mapped to date
         except PlanError as exc:
             imp._fail(part, f"the {kind} columns cannot be imported: {exc}", table.header_line)
             continue
         part.encoding, part.layout = table.encoding, plan.layout
         part.ignored_columns, part.notes = plan.ignored, part.notes + plan.notes
         part.rows_read = len(table.rows)
-        previous = imp._already_imported(con, part.source, kind, content_hash)
+        previous = imp._already_imported(con, part.source, kind, content_hash, part.options_identity)
         if previous:
             part.status, part.message = "unchanged", f"already imported ({previous}); nothing changed"
             continue

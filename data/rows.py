@@ -140,12 +140,17 @@ class Problem:
     line: int
     column: str | None
     value: str | None
-    reason: str
-    detail: str = ""  # e.g. the closest known branch names
+    reason: str  # the same text for every row with this kind of problem: reports group by it
+    detail: str = ""  # this row's specifics: the closest known branch names, the other line or file
 
     def __post_init__(self):
         if isinstance(self.value, str) and len(self.value) > VALUE_SHOWN:
             self.value = f"{self.value[: VALUE_SHOWN - 40]}... ({len(self.value):,} characters)"
+
+    @property
+    def full_reason(self) -> str:
+        """The reason with this row's specifics, as stored with rejected rows; reports group by `reason`."""
+        return f"{self.reason} ({self.detail})" if self.detail else self.reason
 
 
 @dataclass

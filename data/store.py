@@ -293,6 +293,10 @@ def journal_entry(report, options) -> dict:
         "allow_new_branches": options.allow_new_branches,
         "quarantine": options.quarantine,
         "sheet": report.sheet,  # the workbook sheet this entry imported (None for a CSV file)
+        "branch": getattr(options, "branch", None),
+        "year": getattr(options, "year", None),
+        # the effective options' digest (data/identity.py): a rebuild checks the mapping still gives it
+        "options_sha256": report.options_identity.digest if getattr(report, "options_identity", None) else None,
     }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,8 +113,9 @@ def sheet_digests(path: Path, file_digest: str) -> list[str]:
         book.close()
 
 
-def read(path: Path) -> Book:
-    """Every sheet of the workbook at `path`, as a Table or with the reason it holds no data table."""
+def read(path: Path, mapped: Collection[str] = ()) -> Book:
+    """Every sheet of the workbook at `path`, as a Table or with the reason it holds no data table;
+    `mapped` (a mapping's header keys) counts as known headers, as for a CSV file."""
     try:
         book = calamine.CalamineWorkbook.from_path(str(path))
     except calamine.PasswordError:
@@ -129,7 +131,7 @@ def read(path: Path) -> Book:
                 sheets.append(Sheet(meta.name, None, "not a worksheet (a chart or macro sheet)"))
                 continue
             sheet = book.get_sheet_by_name(meta.name)
-            table, why = sheet_table(sheet.to_python(skip_empty_area=False), _merged(sheet), kind)
+            table, why = sheet_table(sheet.to_python(skip_empty_area=False), _merged(sheet), kind, mapped)
             if table is not None and meta.visible != calamine.SheetVisibleEnum.Visible:
                 why = "a hidden sheet (name it with --sheet to import it)"
             sheets.append(Sheet(meta.name, table, why))
@@ -182,7 +184,9 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float, dt.date, dt.time)) and not isinstance(value, bool)
 
 
-def sheet_table(grid: list[list], merged: list, kind: str) -> tuple[Table | None, str | None]:
+def sheet_table(
+    grid: list[list], merged: list, kind: str, mapped: Collection[str] = ()
+) -> tuple[Table | None, str | None]:
     """(Table, None) for a sheet's cells (rows from Excel's row 1), or (None, why it holds no data table)."""
     keep = [
         j for j in range(max((len(r) for r in grid), default=0)) if any(cell_text(r[j]) for r in grid if j < len(r))
@@ -195,7 +199,7 @@ def sheet_table(grid: list[list], merged: list, kind: str) -> tuple[Table | None
         cells = _month_headers(values) or [cell_text(v) for v in values]
         if any(cells):
             rows.append((number, cells))
-    index = header_index(rows)
+    index = header_index(rows, mapped)
     if index is None:
         if not any(sum(1 for v in row if _is_number(v)) >= 2 for row in grid):
             return None, "no data table (no header row, and no row holding two or more numbers)"
