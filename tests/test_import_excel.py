@@ -447,3 +447,22 @@ def test_a_statistics_sheet_of_several_kinds_in_a_workbook(fresh_db, tmp_path):
     assert total(fresh_db, "SELECT name FROM branches WHERE branch_id = 'FG01'") == "城东分馆"
     [again] = load(fresh_db, path, allow_new_branches=True)
     assert [p.status for p in again.parts] == ["unchanged"] * 3
+
+
+def test_a_changed_mapping_replaces_a_workbooks_rows(branches_db, tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["分馆", "1月", "2月"])  # months with no year: the mapping gives it
+    book.active.append(["Central Library", 5, 6])
+    path = tmp_path / "visits.xlsx"
+    book.save(path)
+    mapping = tmp_path / "visits.mapping.toml"
+    mapping.write_text("year = 2023\n", encoding="utf-8")
+    [first] = load(branches_db, path)
+    assert first.status == "loaded", describe(first)
+    assert [r.status for r in load(branches_db, path)] == ["unchanged"]
+    mapping.write_text("year = 2024\n", encoding="utf-8")  # the year corrected: the rows move, never doubled
+    [again] = load(branches_db, path)
+    assert again.status == "replaced", describe(again)
+    # 5 + 6 = 11, all in 2024 now.
+    assert total(branches_db, "SELECT sum(visits) FROM visits WHERE year(date) = 2024") == 11
+    assert total(branches_db, "SELECT count(*) FROM visits WHERE year(date) = 2023") == 0
