@@ -7,8 +7,12 @@ column the table cannot guess (see README, "Mapping files").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+
+from data import calendars
+from data.chinese import simplified
 
 # canonical field -> header spellings (compared by header_key). English and Chinese.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -40,6 +44,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "网点",
         "站点",
         "馆舍",
+        "馆别",
     ),
     "branch_code": (
         "branch code",
@@ -92,7 +97,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "year": ("year", "calendar year", "年份", "年度", "年"),
     "month": ("month", "月份", "统计月份", "月"),
-    "period": ("period", "reporting period", "统计期", "统计周期"),
+    "period": (
+        "period",
+        "reporting period",
+        "统计期",
+        "统计周期",
+        "统计期间",
+        "期间",
+        "年月",
+        "统计年月",
+        "资料年月",
+        "资料期间",
+    ),
     "visits": (
         "visits",
         "visitors",
@@ -283,44 +299,6 @@ AMBIGUOUS = {
 # Fields that name something other than a branch in a branches file.
 BRANCH_FILE_RENAMES = {"branch_code": "branch_id", "branch": "name", "category": "kind"}
 
-MONTH_WORDS = {
-    "january": 1,
-    "jan": 1,
-    "february": 2,
-    "feb": 2,
-    "march": 3,
-    "mar": 3,
-    "april": 4,
-    "apr": 4,
-    "may": 5,
-    "june": 6,
-    "jun": 6,
-    "july": 7,
-    "jul": 7,
-    "august": 8,
-    "aug": 8,
-    "september": 9,
-    "sept": 9,
-    "sep": 9,
-    "october": 10,
-    "oct": 10,
-    "november": 11,
-    "nov": 11,
-    "december": 12,
-    "dec": 12,
-    "一月": 1,
-    "二月": 2,
-    "三月": 3,
-    "四月": 4,
-    "五月": 5,
-    "六月": 6,
-    "七月": 7,
-    "八月": 8,
-    "九月": 9,
-    "十月": 10,
-    "十一月": 11,
-    "十二月": 12,
-}
 # Year-total columns of wide files: ignored, never trusted.
 TOTAL_COLUMNS = {
     "ytd",
@@ -342,9 +320,11 @@ TOTAL_COLUMNS = {
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+@functools.lru_cache(maxsize=4096)
 def header_key(header: str) -> str:
-    """The comparison key of a header: `BranchCode`, `branch_code` and ` BRANCH  CODE ` all give 'branch code'."""
-    text = unicodedata.normalize("NFKC", header).replace("\ufeff", "").strip()
+    """The comparison key of a header: `BranchCode`, `branch_code` and ` BRANCH  CODE ` all give 'branch code';
+    Traditional Chinese is read as Simplified (統計期 gives '统计期')."""
+    text = simplified(unicodedata.normalize("NFKC", header).replace("\ufeff", "").strip())
     text = _CAMEL.sub(" ", text)
     text = re.sub(r"[\s_\-./:()（）\[\]]+", " ", text.casefold())
     return text.strip()
@@ -359,20 +339,48 @@ def field_for(header: str) -> str | None:
 
 
 def month_column(header: str) -> tuple[int | None, int] | None:
-    """(year or None, month) when a header names a month (`JANUARY`, `Jan`, `1月`, `2024-01`), else None."""
+    """(year or None, month) when a header names a month, else None: a month name in any language of
+    data/calendars.py (`JANUARY`, `Jan`, `Gennaio`, `janv.`, `März`, `一月`), `1月`, `2024-01`, `März 2024`,
+    or an ROC month (`112年1月`, `民國87年1月`, `087/01`). A header the synonym table knows is never a month,
+    and a word that is a different month in different languages is not guessed here. A file's header row is
+    read with `months_in_context`."""
+    from data.values import parse_date
+
     key = header_key(header)
-    if key in MONTH_WORDS:
-        return None, MONTH_WORDS[key]
+    if key in _LOOKUP:
+        return None
+    number = calendars.month_number(key)
+    if number is not None:
+        return None, number
     m = re.fullmatch(r"(\d{1,2}) ?月(?:份)?", key)
     if m and 1 <= int(m.group(1)) <= 12:
         return None, int(m.group(1))
     m = re.fullmatch(r"((?:19|20)\d\d) ?(?:年 ?)?(\d{1,2}) ?月?", key)
     if m and 1 <= int(m.group(2)) <= 12:
         return int(m.group(1)), int(m.group(2))
-    m = re.fullmatch(r"([a-z]+) ((?:19|20)\d\d)", key)
-    if m and m.group(1) in MONTH_WORDS:
-        return int(m.group(2)), MONTH_WORDS[m.group(1)]
+    if re.search(r"\d", key):  # `März 2024`, `112年1月`, `087/01`: a month's date
+        try:
+            date, grain = parse_date(header)
+        except ValueError:
+            return None
+        if grain == "month":
+            return date.year, date.month
     return None
+
+
+def months_in_context(headers: list[str]) -> dict[int, tuple[int | None, int]]:
+    """{column index: (year or None, month)} for the month headers of a header row, read together:
+    - a word that is a different month in different languages is read in the language of the other month
+      headers (`lip` beside `sty, lut, ... sie` is Polish: July), else left out;
+    - a lone month word that is only a foreign abbreviation (`Out`, `Set`, `Pro`, with no other month
+      column) is left out: it is more likely an English header than October, September or December."""
+    found = {i: m for i, m in ((i, month_column(h)) for i, h in enumerate(headers)) if m is not None}
+    found |= {i: (None, n) for i, n in calendars.resolve_in_context([header_key(h) for h in headers]).items()}
+    if len(found) == 1:
+        index = next(iter(found))
+        if calendars.is_foreign_abbreviation(header_key(headers[index])):
+            return {}
+    return found
 
 
 def is_total_column(header: str) -> bool:

@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from data import formulas
+from data.chinese import simplified
 
 # Footnote markers that exports append to names ("Albany Park*", "东区分馆※", "Bezazian (2)").
 _FOOTNOTE_MARKS = "*†‡§¶#^※＊"
@@ -59,18 +60,7 @@ _SIGN_OFF = re.compile(
 def sign_off_row(cells: list[str]) -> bool:
     """Whether a row is (part of) a signature footer: a cell of it starts with a sign-off label and a colon
     (制表人：, 审核人：, 填报单位：, 联系电话：...), in any column; Traditional labels (製表人：) too."""
-    return any(_SIGN_OFF.match(_simplified(unicodedata.normalize("NFKC", c))) for c in cells if ":" in c or "：" in c)
-
-
-@functools.cache
-def _t2s():
-    import opencc  # the kept Traditional -> Simplified converter (requirements.txt)
-
-    return opencc.OpenCC("t2s")
-
-
-def _simplified(text: str) -> str:
-    return _t2s().convert(text) if re.search(r"[\u4e00-\u9fff]", text) else text
+    return any(_SIGN_OFF.match(simplified(unicodedata.normalize("NFKC", c))) for c in cells if ":" in c or "：" in c)
 
 
 def clean_display(name: str) -> str:
@@ -88,9 +78,11 @@ def clean_display(name: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=65536)  # runs for every row; exports repeat a few dozen names
 def name_key(name: str) -> str:
-    """The matching key of a name: case, width, spacing, punctuation and footnote markers ignored."""
-    text = clean_display(name).casefold()
+    """The matching key of a name: case, width, spacing, punctuation and footnote markers ignored;
+    Traditional Chinese read as Simplified (臺北分館 meets 台北分馆)."""
+    text = simplified(clean_display(name).casefold())
     text = re.sub(r"[\s\-_.,'’`·・/]+", " ", text)
     return text.strip()
 

@@ -161,12 +161,11 @@ def _delimiter(sample: str) -> str:
 
 
 def _looks_like_header(cells: list[str], mapped: Collection[str] = ()) -> bool:
-    """Whether a row reads as the header: columns the synonym table or the mapping (`mapped`: header keys) knows."""
-    known = sum(
-        1
-        for c in cells
-        if c.strip() and (header_key(c) in mapped or field_for(c) or month_column(c) or is_total_column(c))
-    )
+    """Whether a row reads as the header: columns the synonym table or the mapping (`mapped`: header keys) knows.
+    One month cell is a long file's data row (`Gennaio;Museo Civico;620`, `87年 1月,...`); a wide header has several."""
+    months = sum(1 for c in cells if c.strip() and month_column(c))
+    named = sum(1 for c in cells if c.strip() and (header_key(c) in mapped or field_for(c) or is_total_column(c)))
+    known = named + (months if months > 1 else 0)
     return known >= 2 or (known == 1 and sum(1 for c in cells if c.strip()) >= 2)
 
 

@@ -12,8 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data import values
-from data.headers import BRANCH_FILE_RENAMES, field_for, header_key, is_total_column, month_column
+from data import calendars, values
+from data.chinese import simplified
+from data.headers import BRANCH_FILE_RENAMES, field_for, header_key, is_total_column, months_in_context
 from data.mapping import Mapping
 from data.names import clean_display
 from data.reading import Table
@@ -130,6 +131,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     value_field: str | None = None
     measure_columns: list[tuple[int, str]] = field(default_factory=list)  # (column index, measure), long measures
+    year: int | None = None  # of a long file's month cells, from the file name
 
 
 VALUE_SHOWN = 120  # characters of a problem's value kept; a 1 MB cell is not repeated in the report
@@ -169,6 +171,8 @@ def _column_fields(
     fields: dict[str, int] = {}
     months: list[tuple[int, int | None, int]] = []
     ignored: list[str] = []
+    unsettled: list[str] = []
+    in_context = months_in_context(table.header)
     for index, header in enumerate(table.header):
         key = header_key(header)
         target = mapping.columns.get(key)
@@ -176,7 +180,7 @@ def _column_fields(
             ignored.append(f"{header or '(blank)'} (column {index + 1})")
             continue
         if target is None:
-            found = month_column(header)
+            found = in_context.get(index)
             if found is not None:
                 months.append((index, found[0], found[1]))
                 continue
@@ -184,13 +188,21 @@ def _column_fields(
                 ignored.append(f"{header} (column {index + 1}, a year total: ignored, never trusted)")
                 continue
             target = field_for(header)
-        if target is None:
+        if target is None and calendars.month_ambiguity(header):
+            unsettled.append(f"{calendars.month_ambiguity(header)} (column {index + 1})")
+        elif target is None:
             ignored.append(f"{header} (column {index + 1}, not a known field)")
         elif target in fields:
             first = table.header[fields[target]]
             ignored.append(f"{header} (column {index + 1}, a second '{target}' column after {first!r})")
         else:
             fields[target] = index
+    if unsettled and months:  # a wide file would silently lose that month
+        raise PlanError(
+            f"a month column the other headers do not settle: {'; '.join(unsettled)}; "
+            "rename it with the month's number (e.g. 2024-07)"
+        )
+    ignored += [f"{u}, not read as a month" for u in unsettled]
     return fields, months, ignored
 
 
@@ -212,7 +224,7 @@ def _kind_from_fields(fields: dict[str, int], months: list) -> str | None:
 
 
 def _kind_from_name(path: Path) -> str | None:
-    name = path.name.casefold().replace("_", " ")
+    name = simplified(path.name.casefold().replace("_", " "))  # 參觀人次.csv is 参观人次
     for kind, words in FILENAME_KINDS:
         if any(w in name for w in words):
             return kind
@@ -256,6 +268,13 @@ def plan_columns(table: Table, mapping: Mapping, kind: str | None, path: Path, p
         return Plan(kind, "transactions", fields, [], ignored, notes)
     plan = Plan(kind, "long", fields, [], ignored, notes, measure_columns=measured)
     _require_long(plan, mapping)
+    if "month" in fields and "year" not in fields and mapping.year is None and _months_without_year(table, fields):
+        plan.year = year_from_name(
+            path,
+            notes,
+            "months without a year: add a Year column, a year to the file name, --year YYYY, "
+            "or year = YYYY in a mapping file",
+        )
     return plan
 
 
@@ -294,14 +313,12 @@ def _wide_plan(kind, fields, months, ignored, notes, mapping, table, path) -> Pl
         raise PlanError("a wide measures file needs a measure column")
     year = mapping.year
     if year is None and "year" not in fields and any(y is None for _, y, _ in months):
-        found = re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", path.name)
-        if not found:
-            raise PlanError(
-                "wide monthly file without a year: add a Year column, a year to the file name, "
-                "or year = YYYY in a mapping file"
-            )
-        year = int(found[0])
-        notes.append(f"year {year} taken from the file name")
+        year = year_from_name(
+            path,
+            notes,
+            "wide monthly file without a year: add a Year column, a year to the file name, --year YYYY, "
+            "or year = YYYY in a mapping file",
+        )
     resolved = []
     wrapped = False
     previous = 0
@@ -316,6 +333,43 @@ def _wide_plan(kind, fields, months, ignored, notes, mapping, table, path) -> Pl
         notes.append("month columns wrap past December: later months read as the following year")
     plan = Plan(kind, "wide", fields, resolved, ignored, notes, value_field)
     return plan
+
+
+def year_from_name(path: Path, notes: list[str], missing: str) -> int:
+    """The year a file's name gives (`museo-visitatori-2023.csv`), noted in `notes`, for months that carry
+    none. Two consecutive years (`2023-2024`, a fiscal year) give the first; other names with several
+    years, or none, raise PlanError (`missing` says what to add)."""
+    years = sorted({int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", path.name)})
+    if not years:
+        raise PlanError(missing)
+    if len(years) > 2 or (len(years) == 2 and years[1] != years[0] + 1):
+        raise PlanError(
+            f"the file name names several years ({', '.join(map(str, years))}): "
+            "add a Year column, --year YYYY or year = YYYY in a mapping file"
+        )
+    notes.append(f"year {years[0]} taken from the file name")
+    return years[0]
+
+
+def _months_without_year(table: Table, fields: dict[str, int]) -> bool:
+    """True when some month cell (`Gennaio`, `3`) needs a year from elsewhere (`2024-03` does not; a cell
+    that is no month at all, such as a footer's `审核人：李四`, is its own row's business)."""
+    index = fields["month"]
+    for _, cells in table.rows:
+        raw = cells[index] if index < len(cells) else ""
+        if values.is_blank(raw):
+            continue
+        try:
+            values.parse_date(raw)
+            continue
+        except ValueError:
+            pass
+        try:
+            values.parse_month(raw, 2000)  # a month once a year is given
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 class RowCells:
@@ -396,6 +450,7 @@ def row_date(cells: RowCells, slash_order: str) -> tuple[dt.date, str] | None:
         if raw is not None and not values.is_blank(raw):
             return cells.typed(name, values.parse_date, slash_order)
     year = cells.typed("year", values.parse_year) if "year" in cells.plan.fields else cells.mapping.year
+    year = cells.plan.year if year is None and "year" not in cells.plan.fields else year
     raw = cells.raw("month")
     if raw is not None and not values.is_blank(raw):
         month = cells.typed("month", values.parse_month, year)

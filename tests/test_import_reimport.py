@@ -90,7 +90,7 @@ def test_without_the_year_the_months_are_refused(target, museum, capsys):
     rules = mapping(museum.parent, MUSEUM_MAPPING)
     code, out = run(capsys, "import", "--db", target, "--mapping", rules, "--branch", "Bezazian", museum)
     assert code == 1
-    assert "a month without a year" in out
+    assert "months without a year" in out and "--year YYYY" in out
     assert visits_by_year(target) == []
 
 
