@@ -7,8 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from data import completeness, db, identity, remove, shaping, store
-from data.importer import Options, file_digest, import_file, import_paths
+from data import completeness, db, identity, remove, shaping, store, workbook
+from data.importer import Options, file_digest, import_any, import_paths
 from data.make_sample import TODAY as SAMPLE_TODAY
 from data.mapping import KINDS, MappingError
 from data.report import describe
@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
         type=_year,
         metavar="YYYY",
         help="the year of dates that have none (month columns; the mapping key `year`)",
+    )
+    imp.add_argument(
+        "--sheet", metavar="NAME", help="import only this sheet of an Excel workbook (default: every sheet with data)"
     )
     imp.add_argument(
         "--quarantine",
@@ -113,6 +116,7 @@ def _import(args) -> int:
         allow_new_branches=args.allow_new_branches,
         quarantine=args.quarantine,
         quarantine_dir=store.rejected_dir(path),
+        sheet=args.sheet,
         branch=args.branch,
         year=args.year,
     )
@@ -224,7 +228,7 @@ def _rebuild(args) -> int:
         source = Path(entry["path"])
         if not source.exists():
             problems.append(f"{source}: missing")
-        elif entry.get("sha256") and file_digest(source) != entry["sha256"]:
+        elif entry.get("sha256") and _entry_digest(source, entry) != entry["sha256"]:
             problems.append(f"{source}: changed since it was imported on {entry['imported_at']}")
         elif (
             last[(entry["path"], entry.get("kind"))] == index
@@ -243,7 +247,7 @@ def _rebuild(args) -> int:
                 if entry.get("action") == "remove":
                     removals.append(remove.replay(session.con, entry))
                     continue
-                reports.append(import_file(session.con, Path(entry["path"]), _options(entry, path)))
+                reports.extend(import_any(session.con, Path(entry["path"]), _options(entry, path)))
     except remove.RemoveError as exc:
         print(f"cannot rebuild exactly; nothing was changed:\n{exc}", file=sys.stderr)
         return 1
@@ -271,9 +275,16 @@ def _options(entry: dict, path: Path) -> Options:
         allow_new_branches=bool(entry.get("allow_new_branches")),
         quarantine=bool(entry.get("quarantine")),
         quarantine_dir=store.rejected_dir(path),
+        sheet=entry.get("sheet"),
         branch=entry.get("branch"),
         year=entry.get("year"),
     )
+
+
+def _entry_digest(source: Path, entry: dict) -> str:
+    """The content hash the journal entry recorded, computed from the file now (a workbook's per sheet)."""
+    digest = file_digest(source)
+    return workbook.sheet_digest(digest, entry["sheet"]) if entry.get("sheet") else digest
 
 
 def _remove(args) -> int:

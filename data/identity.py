@@ -21,7 +21,9 @@ from data.mapping import Mapping
 
 # Options fields, beyond the mapping, that change what a file's rows become. One line per new option;
 # a field an Options object lacks reads as None.
-SHAPING = ("sheet",)
+# A workbook's sheet is not one of them: each sheet is an import of its own, and its content hash already
+# names it (data/workbook.py sheet_digest), so `--sheet` and importing every sheet give the same identity.
+SHAPING: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from data import fastpath, identity, kinds, layouts, private, shaping, values
+from data import fastpath, identity, kinds, layouts, private, shaping, values, workbook
 from data import mapping as mapping_mod
 from data.identity import Identity
 from data.names import clean_display, implausible_name, name_key, non_branch_reason, sign_off_row, slug
@@ -66,6 +66,7 @@ class Options:
     today: dt.date = field(default_factory=dt.date.today)
     branch: str | None = None  # --branch: every row belongs to this branch (the mapping key `branch`)
     year: int | None = None  # --year: the year of dates that lack one (the mapping key `year`)
+    sheet: str | None = None  # the one sheet of an Excel workbook to import (None: every sheet with data)
 
 
 @dataclass
@@ -94,6 +95,12 @@ class FileReport:
     content_hash: str | None = None  # set when the import is logged
     options_identity: Identity | None = None  # the options that shape the rows (data/identity.py)
     parts: list[FileReport] = field(default_factory=list)  # one per kind of a file that holds several
+    sheet: str | None = None  # the sheet of an Excel workbook these rows come from
+
+    @property
+    def label(self) -> str:
+        """The file as the report names it: `book.xlsx [Sheet1]` for a sheet of a workbook."""
+        return f"{self.path} [{self.sheet}]" if self.sheet else str(self.path)
 
     @property
     def ok(self) -> bool:
@@ -112,19 +119,146 @@ class FileReport:
 
 
 def import_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], options: Options) -> list[FileReport]:
-    """Import files and folders (CSV files inside, recursively); branch lists first, then the rest."""
+    """Import files and folders (CSV files and Excel workbooks inside, recursively); branch lists first,
+    then the rest."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in (".csv", ".txt", ".tsv")))
+            suffixes = (".csv", ".txt", ".tsv", *workbook.SUFFIXES)
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes))
         else:
             files.append(path)
     ordered = sorted(files, key=lambda p: (_guess_order(p), str(p)))
-    return [import_file(con, path, options) for path in ordered]
+    return [report for path in ordered for report in import_any(con, path, options)]
+
+
+def import_any(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> list[FileReport]:
+    """import_file for a text export; one report per imported sheet for an Excel workbook."""
+    if workbook.is_workbook(path):
+        reports = import_workbook(con, path, options)
+        if reports is not None:
+            return reports
+        report = import_file(con, path, options)
+        report.notes.append("its first bytes are those of an Excel workbook, but it is not one that can be read")
+        return [report]
+    if options.sheet is not None:
+        report = FileReport(path=path, source=path.name)
+        return [_fail(report, f"--sheet {options.sheet!r} names a sheet of an Excel workbook; this is a text file")]
+    return [import_file(con, path, options)]
+
+
+def import_workbook(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> list[FileReport] | None:
+    """Every sheet of an Excel workbook that holds a data table (or the sheet `options.sheet` names), each
+    imported as a CSV export of it would be, all or nothing: when any sheet is rejected, no sheet is
+    written. None for a file named as text whose bytes only look like a workbook (import_file refuses it)."""
+    report = FileReport(path=path, source=path.name)
+    try:
+        source_mapping, notes = shaping.effective_mapping(path, options)
+        book = workbook.read(path, source_mapping.named_headers())
+        sheets = book.chosen(options.sheet)
+        digest = file_digest(path)
+    except OSError as exc:
+        return [_fail(report, f"cannot read file: {exc.strerror or exc}")]
+    except mapping_mod.MappingError as exc:
+        return [_fail(report, str(exc))]
+    except FileError as exc:
+        return None if path.suffix.lower() not in workbook.SUFFIXES else [_fail(report, str(exc))]
+    if path.suffix.lower() not in workbook.SUFFIXES:
+        notes.append(f"this {path.suffix or 'unnamed'} file is an Excel workbook: read as one")
+    notes += book.skipped_notes(options.sheet)
+    if not sheets:
+        return [_fail(report, "no sheet of this workbook holds a data table; " + "; ".join(notes))]
+
+    staged: list[tuple[FileReport, str, list[dict]]] = []
+
+    def run(dry: bool) -> list[FileReport]:
+        out = []
+        for sheet in sheets:
+            one = FileReport(path=path, source=book.source(sheet.name), sheet=sheet.name, notes=list(notes))
+            one.options_identity = identity.of(source_mapping, options)
+            digest_of_sheet = workbook.sheet_digest(digest, sheet.name)
+            out.append(_import_table(con, one, sheet.table, digest_of_sheet, source_mapping, options, dry, staged))
+        return out
+
+    checked = run(dry=True)
+    _sheet_overlaps(staged)
+    for one in checked:
+        if one.parts:  # a sheet of several kinds: its parts' problems are the sheet's
+            one.problems = [p for part in one.parts for p in part.problems]
+    rejected = [r for r in checked if r.problems and (r.message or not options.quarantine)]
+    if not rejected:
+        reports = run(dry=False)
+        if options.sheet is None:
+            reports[0].notes += _sheets_gone(con, path, book)
+        return reports
+    names = ", ".join(repr(r.sheet) for r in rejected)
+    for one in checked:
+        if one.problems:
+            one.message = one.message or f"rejected: {one.rows_rejected} row(s) with problems; nothing was written"
+        else:
+            for sheet_report in [one, *one.parts]:
+                sheet_report.status = "rejected"
+                sheet_report.message = (
+                    f"not imported: sheet {names} of this workbook was rejected; nothing from it was written"
+                )
+    return checked
+
+
+def _sheet_overlaps(staged: list[tuple[FileReport, str, list[dict]]]) -> None:
+    """Problems for rows that another sheet of the same workbook gives for the same branch and period (a
+    summary sheet beside monthly ones): the check against the database cannot see sheets not yet written."""
+    intervals: dict[tuple, list[tuple]] = defaultdict(list)
+    for report, kind, records in staged:
+        dimension = OVERLAP_DIMENSION.get(kind, "")
+        if dimension == "":
+            continue  # events and targets: a sheet's ids and years are checked against the database only
+        for record in records:
+            key = (kind, record["branch_id"], record.get(dimension) if dimension else None)
+            start = record["date"]
+            months = {"month": 1, "quarter": 3, "year": 12}.get(record["grain"], 0)
+            end = _add_months(start, months) if months else start + dt.timedelta(days=1)
+            intervals[key].append((start, end, report.sheet, report, record))
+    for rows in intervals.values():
+        reach: dict[str, dt.date] = {}  # per sheet, the latest end of its periods starting so far
+        for start, end, sheet, report, record in sorted(rows, key=lambda r: (r[0], r[2])):
+            other = next((name for name, last in reach.items() if name != sheet and last > start), None)
+            if other is not None:
+                report.problems.append(
+                    Problem(
+                        record["_line"],
+                        None,
+                        record["branch_id"],
+                        f"sheet {other!r} of this workbook gives the same branch and period; importing both "
+                        "would double-count (import one with --sheet)",
+                    )
+                )
+            reach[sheet] = max(reach.get(sheet, end), end)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _sheets_gone(con, path: Path, book: workbook.Book) -> list[str]:
+    """Notes on sheets an earlier import of this workbook loaded that it no longer has (their rows stay)."""
+    current = {book.source(s.name) for s in book.data_sheets}
+    earlier = con.execute(
+        "SELECT DISTINCT source_file FROM imports WHERE starts_with(source_file, ?) AND removed_at IS NULL ORDER BY 1",
+        [f"{path.name} ["],
+    ).fetchall()
+    return [
+        f"{name} was imported before and is no longer a data sheet of this workbook; its rows stay until "
+        f"`python -m data remove '{name}'`"
+        for (name,) in earlier
+        if name not in current
+    ]
 
 
 def _guess_order(path: Path) -> int:
     """0 for a branch list (imported first, so that facts can name its branches), else 1."""
+    if workbook.is_workbook(path):
+        return _workbook_order(path)
     try:
         with path.open("rb") as handle:
             head = handle.read(65536)
@@ -136,6 +270,23 @@ def _guess_order(path: Path) -> int:
     except (OSError, FileError, PlanError, mapping_mod.MappingError):
         return 1
     return 0 if plan.kind == "branches" else 1
+
+
+def _workbook_order(path: Path) -> int:
+    """0 for a workbook any of whose data sheets is a branch list, else 1."""
+    try:
+        sidecar = mapping_mod.sidecar(path)
+        source_mapping = mapping_mod.load(sidecar if sidecar.exists() else None)
+        sheets = workbook.read(path).data_sheets
+    except (OSError, FileError, mapping_mod.MappingError):
+        return 1
+    for sheet in sheets:
+        try:
+            if plan_columns(sheet.table, source_mapping, None, path).kind == "branches":
+                return 0
+        except PlanError:
+            continue
+    return 1
 
 
 HEAD_BYTES = 256 * 1024  # enough of a file to find its header and plan its columns
@@ -239,14 +390,36 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
     try:
         data = path.read_bytes()
         table = read_table(path, data, source_mapping.encoding, mapped=source_mapping.named_headers())
-        plan = _plan(table, source_mapping, options, path)
     except OSError as exc:
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
+    except FileError as exc:
+        return _fail(report, str(exc), getattr(exc, "line", 0))
+    return _import_table(con, report, table, hashlib.sha256(data).hexdigest(), source_mapping, options)
+
+
+def _import_table(
+    con,
+    report: FileReport,
+    table: Table,
+    content_hash: str,
+    source_mapping,
+    options: Options,
+    dry: bool = False,
+    staged: list | None = None,
+) -> FileReport:
+    """A file's or a sheet's rows checked and written; `dry` stops before writing, with the problems found
+    and (report, kind, records) added to `staged`."""
+    # A sheet's name reads as part of the file name: the kind or the year it gives (a sheet per year) counts.
+    named = report.path.with_name(f"{report.sheet} {report.path.name}") if report.sheet else report.path
+    try:
+        plan = _plan(table, source_mapping, options, named)
     except SeveralKinds as exc:
         from data import indicators
 
-        return indicators.import_parts(con, report, data, table, source_mapping, options, exc.kinds)
-    except (FileError, PlanError) as exc:
+        return indicators.import_parts(
+            con, report, content_hash, table, source_mapping, options, exc.kinds, dry=dry, staged=staged
+        )
+    except PlanError as exc:
         return _fail(report, str(exc), getattr(exc, "line", 0))
     report.encoding = table.encoding
     report.kind, report.layout = plan.kind, plan.layout
@@ -254,7 +427,6 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
     report.rows_read = len(table.rows)
     if not any(any(c.strip() for c in cells) for _, cells in table.rows):
         return _fail(report, "no data rows below the header", table.header_line)
-    content_hash = hashlib.sha256(data).hexdigest()
     previous = _already_imported(con, report.source, plan.kind, content_hash, report.options_identity)
     if previous:
         report.status = "unchanged"
@@ -263,6 +435,8 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
     parsed = parse_rows(table, plan, source_mapping, options.today)
     _apply(report, parsed)
     report.notes += layouts.survey_notes(plan, parsed.records)
+    if dry and plan.kind == "branches":
+        return report
     if plan.kind == "branches":
         return _import_branches(con, report, parsed, plan, table, content_hash, options)
     resolver = BranchResolver(con, source_mapping, options.allow_new_branches)
@@ -270,6 +444,10 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
     records = _dedupe(report, records, plan.kind)
     _check_dates(report, records, options.today)
     _check_overlap(con, report, records, plan.kind)
+    if dry:
+        if staged is not None:
+            staged.append((report, plan.kind, records))
+        return report
     return _finish(con, report, records, plan, table, content_hash, options, resolver)
 
 
@@ -949,7 +1127,8 @@ def _write_quarantine(report: FileReport, table: Table, bad_lines: set[int], opt
     folder = options.quarantine_dir or Path(".")
     if options.quarantine_dir:
         private.make_dir(folder)  # raw rows of any branch: owner-only
-    target = folder / f"{Path(report.source).stem}.rejected.csv"
+    stem = f"{report.path.stem} [{report.sheet}]" if report.sheet else Path(report.source).stem
+    target = folder / f"{stem}.rejected.csv"
     reasons: dict[int, list[str]] = defaultdict(list)
     for p in report.problems:
         reasons[p.line].append(f"{p.column or ''}: {p.full_reason}" if p.column else p.full_reason)

@@ -10,8 +10,6 @@ kind), so each keeps its idempotence, and removing the file removes every kind i
 
 from __future__ import annotations
 
-import hashlib
-
 from data.headers import AMBIGUOUS, header_key
 from data.mapping import Mapping
 from data.reading import Table
@@ -97,13 +95,24 @@ def ambiguity_notes(table: Table, mapping: Mapping, fields: dict[str, int]) -> l
     return notes
 
 
-def import_parts(con, report, data: bytes, table: Table, source_mapping: Mapping, options, kinds: list[str]):
-    """Import every kind a file holds, all or nothing; the report's `parts` say what each kind gave."""
+def import_parts(
+    con,
+    report,
+    content_hash: str,
+    table: Table,
+    source_mapping: Mapping,
+    options,
+    kinds: list[str],
+    dry: bool = False,
+    staged: list | None = None,
+):
+    """Import every kind a file holds, all or nothing; the report's `parts` say what each kind gave. `dry`
+    (a sheet of a workbook, checked before any sheet is written) stops before writing and adds each part's
+    (report, kind, records) to `staged`."""
     from data import importer as imp  # the importer calls this module: imported when a file needs it
     from data import shaping
     from data.rows import PlanError, plan_columns
 
-    content_hash = hashlib.sha256(data).hexdigest()
     report.encoding, report.layout, report.rows_read = table.encoding, "long", len(table.rows)
     if not any(any(c.strip() for c in cells) for _, cells in table.rows):
         return imp._fail(report, "no data rows below the header", table.header_line)
@@ -116,6 +125,7 @@ def import_parts(con, report, data: bytes, table: Table, source_mapping: Mapping
             kind=kind,
             notes=list(report.notes),
             options_identity=report.options_identity,
+            sheet=report.sheet,
         )
         report.parts.append(part)
         try:
@@ -144,8 +154,10 @@ def import_parts(con, report, data: bytes, table: Table, source_mapping: Mapping
     unplanned = any(p.line == table.header_line or not p.line for p in report.problems)
     if bad and (not options.quarantine or unplanned):
         _reject_all(report)
-    elif pending:
+    elif pending and not dry:
         _write_parts(con, report, pending, table, content_hash, options, resolver, bad)
+    if dry and staged is not None:
+        staged.extend((part, part.kind, records) for part, records, _ in pending)
     report.status = _overall(report.parts)
     report.content_hash = content_hash if any(p.content_hash for p in report.parts) else None
     report.message = "; ".join(f"{p.kind} {p.status}" for p in report.parts)

@@ -209,6 +209,16 @@ def _is_number(cell: str) -> bool:
     return True
 
 
+def header_index(rows: list[tuple[int, list[str]]], mapped: Collection[str] = ()) -> int | None:
+    """The index of the header row among the first 15 rows (title lines above it are skipped), or None
+    when none of them names known columns (then a row of names above dated counts, if any: data/layouts.py).
+    Shared by CSV files and Excel sheets (data/workbook.py)."""
+    for index, (_, cells) in enumerate(rows[:15]):
+        if _looks_like_header(cells, mapped):
+            return index
+    return _names_above_dated_rows(rows)
+
+
 def read_table(
     path: Path, data: bytes, encoding: str | None = None, partial: bool = False, mapped: Collection[str] = ()
 ) -> Table:
@@ -233,13 +243,10 @@ def read_table(
             raise FileError(_csv_problem(exc, line, reader.line_num), line) from None
         _scan(path, used, delimiter)  # the quote closes later in the file; the cut row is left out
     cut = rows[-1][0] if rows and not partial and not text.endswith(("\n", "\r")) else None
-    for index, (number, cells) in enumerate(rows[:15]):
-        if _looks_like_header(cells, mapped):
-            return Table([c.strip() for c in cells], number, rows[index + 1 :], used, delimiter, cut)
-    named = _names_above_dated_rows(rows)
-    if named is not None:
-        number, cells = rows[named]
-        return Table([c.strip() for c in cells], number, rows[named + 1 :], used, delimiter, cut)
+    index = header_index(rows, mapped)
+    if index is not None:
+        number, cells = rows[index]
+        return Table([c.strip() for c in cells], number, rows[index + 1 :], used, delimiter, cut)
     if rows:
         first_line, first = rows[0]
         return Table([c.strip() for c in first], first_line, rows[1:], used, delimiter, cut)

@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from data import db
+from data import db, workbook
 
 FACT_KINDS = ("visits", "circulation", "events", "surveys", "targets", "measures")
 # Tables whose rows name a branch, and the kind whose removal takes their rows (circulation_daily: circulation).
@@ -213,13 +213,18 @@ def _matching(rows: list[Imported], name: str) -> list[Imported]:
     resolved = _resolved(given)
     bare = given.name == name  # no folder: the file name its rows carry also names it
     found = [
-        r for r in rows if r.path == name or _resolved(Path(r.path)) == resolved or (bare and r.source_file == name)
+        r
+        for r in rows
+        if r.path == name
+        or _resolved(Path(r.path)) == resolved
+        or (bare and (r.source_file == name or r.source_file.startswith(f"{name} [")))  # a workbook's sheets
     ]
     if given.is_file():
         from data.importer import file_digest  # the importer is large: loaded only when a file is named
 
         digest = file_digest(given)
-        found += [r for r in rows if r.content_hash == digest and r not in found]
+        digests = {digest, *workbook.sheet_digests(given, digest)}  # a workbook's sheets: one hash each
+        found += [r for r in rows if r.content_hash in digests and r not in found]
     return sorted(found, key=lambda r: r.import_id)
 
 

@@ -24,7 +24,7 @@ def describe(report: FileReport) -> str:
     """A multi-line summary of one file's import."""
     if report.parts:
         return _describe_parts(report)
-    head = f"{report.path}: {report.status.upper()}"
+    head = f"{report.label}: {report.status.upper()}"
     if report.kind:
         head += f" ({report.kind}, {report.layout} layout, {report.encoding})"
     out = [head]
@@ -75,7 +75,7 @@ def _describe_parts(report: FileReport) -> str:
     """A file that holds several kinds: one line for the file, then each kind's summary."""
     kinds = ", ".join(p.kind for p in report.parts)
     out = [
-        f"{report.path}: {report.status.upper()} ({len(report.parts)} kinds in one file: {kinds}; {report.encoding})"
+        f"{report.label}: {report.status.upper()} ({len(report.parts)} kinds in one file: {kinds}; {report.encoding})"
     ]
     for part in report.parts:
         out.extend("  " + line for line in describe(part).splitlines())
@@ -95,7 +95,7 @@ def _problem_lines(report: FileReport) -> list[str]:
         count = sum(len(lines) for lines in cases.values())
         out.append(f"  problem ({count:,} row{'s' if count != 1 else ''}): {reason}")
         for (column, value, detail), lines in list(cases.items())[:PROBLEMS_PER_GROUP]:
-            where = f"{report.path}:{_lines(lines).split(' ', 1)[1]}" if lines[0] else str(report.path)
+            where = f"{report.label}:{_lines(lines).split(' ', 1)[1]}" if lines[0] else report.label
             text = (
                 where + (f", column {column!r}" if column else "") + (f", value {value!r}" if value is not None else "")
             )

@@ -292,6 +292,7 @@ def journal_entry(report, options) -> dict:
         "mapping": str(Path(options.mapping).resolve()) if options.mapping else None,
         "allow_new_branches": options.allow_new_branches,
         "quarantine": options.quarantine,
+        "sheet": report.sheet,  # the workbook sheet this entry imported (None for a CSV file)
         "branch": getattr(options, "branch", None),
         "year": getattr(options, "year", None),
         # the effective options' digest (data/identity.py): a rebuild checks the mapping still gives it

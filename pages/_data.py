@@ -14,7 +14,7 @@ import streamlit as st
 from data import db, private, remove, store
 from data.cli import build_sample
 from data.completeness import TABLES as COMPLETENESS_TABLES
-from data.importer import Options, import_file
+from data.importer import Options, import_any
 from metrics import engine, filters, quality, satisfaction
 from metrics.filters import Filter, matching_branches
 from pages._i18n import join_names, period_name, t
@@ -90,7 +90,7 @@ def import_uploads(path: str, uploads: list[tuple[str, bytes]], allow_new: bool,
     try:
         with store.writing(target, wait=UPLOAD_WAIT_SECONDS) as session:
             for name, file in saved:
-                results.append((name, import_file(session.con, file, options)))
+                results.extend((name, report) for report in import_any(session.con, file, options))
             session.record([r for _, r in results], options)
         landed = {r.path for _, r in results if r.content_hash}
     finally:

@@ -121,8 +121,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "score": ("Score", "得分"),
     "upload": ("Import exports", "导入数据"),
     "upload_help": (
-        "CSV exports; the same checks as `python -m data import`. A file with errors writes nothing.",
-        "CSV 导出文件；与 `python -m data import` 相同的检查。有错误的文件不会写入任何数据。",
+        "CSV exports or Excel workbooks (.xlsx, .xls: every sheet that holds data); the same checks as "
+        "`python -m data import`. A file with errors writes nothing.",
+        "CSV 导出文件或 Excel 工作簿（.xlsx、.xls：导入每个含数据的工作表）；与 `python -m data import` 相同的检查。"
+        "有错误的文件不会写入任何数据。",
     ),
     "allow_new": ("Create branches for unknown names", "为未知名称新建分馆"),
     "quarantine": ("Load good rows, set bad rows aside", "导入正确行，隔离错误行"),

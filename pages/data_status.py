@@ -25,7 +25,9 @@ importing = _auth.allows("import")
 if importing:
     with st.form("upload", clear_on_submit=True):
         st.subheader(t("upload"))
-        files = st.file_uploader(t("upload_help"), type=["csv", "tsv", "txt"], accept_multiple_files=True)
+        files = st.file_uploader(
+            t("upload_help"), type=["csv", "tsv", "txt", "xlsx", "xls"], accept_multiple_files=True
+        )
         allow_new = st.checkbox(t("allow_new"), key="upload_allow_new")
         quarantine = st.checkbox(t("quarantine"), key="upload_quarantine")
         submitted = st.form_submit_button(t("import_button"), icon=":material/upload:")
