@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from data import fastpath, kinds, private, values
+from data import fastpath, kinds, private, systemlines, values
 from data import mapping as mapping_mod
 from data.names import clean_display, implausible_name, name_key, non_branch_reason, slug
 from data.reading import FileError, Table, read_table
@@ -81,6 +81,8 @@ class FileReport:
     blank_cells: int = 0
     skip_counts: dict[str, int] = field(default_factory=dict)  # when `skipped` lists only the first lines
     quarantine_file: Path | None = None
+    # System-wide lines the file gave (data/systemlines.py): branch_id -> name, line_type, reason, total, how
+    system_lines: dict[str, dict] = field(default_factory=dict)
     message: str = ""
     content_hash: str | None = None  # set when the import is logged
 
@@ -325,8 +327,16 @@ def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, op
     report.skipped, report.skip_counts = roll.skipped, roll.skipped_counts
     report.date_min, report.date_max = roll.date_min, roll.date_max
     used = set(ids.values())
-    report.branches_new = {b for b in resolver.new if b in used}
-    report.branches_matched = used - report.branches_new
+    lines = used & set(resolver.lines)
+    report.branches_new = {b for b in resolver.new if b in used} - lines
+    report.branches_matched = used - report.branches_new - lines
+    if lines:
+        totals = cursor.execute(
+            "SELECT branch_id, sum(checkouts + renewals) FROM tx_daily WHERE list_contains(?, branch_id) GROUP BY 1",
+            [sorted(lines)],
+        ).fetchall()
+        for branch_id, total in totals:
+            _note_line(report, resolver, branch_id, "circulation")["total"] = total
     new_aliases = [(k, alias, bid) for k, (alias, bid) in resolver.new_aliases.items() if bid in used]
     new_rows = [row for bid, row in resolver.new.items() if bid in used]
     replaced = _write(con, report, "circulation", None, content_hash, new_rows, new_aliases, cursor=cursor)
@@ -516,24 +526,38 @@ class BranchResolver:
         self.taken = set(self.names)
         self.extra = {name_key(k): v for k, v in source_mapping.branches.items()}
         self.allow_new = allow_new
+        # System-wide lines stored and made here: branch_id -> (line type, reason); never service points.
+        self.lines = {
+            b: (t, r) for b, t, r in con.execute("SELECT branch_id, line_type, reason FROM system_lines").fetchall()
+        }
         self.new: dict[str, dict] = {}  # branch_id -> branch row to create
         self.new_aliases: dict[str, tuple[str, str]] = {}  # alias_key -> (alias, branch_id)
 
-    def resolve(self, raw: str, is_code: bool, skip_system_lines: bool = False) -> str | None:
+    def resolve(
+        self, raw: str, is_code: bool, skip_system_lines: bool = False, has_address: bool | None = None
+    ) -> str | None:
         """The branch id for a name or code; with allow_new, unknown names become new branches
-        (except system-wide lines such as "Online Renewals" when skip_system_lines is set)."""
+        (except totals and footnotes when skip_system_lines is set). An unknown name that is a system-wide
+        line (data/systemlines.py; has_address: whether its row gives the address the file's service points
+        have, None when the file gives none) becomes a line of its own, with or without allow_new."""
         key = name_key(raw)
         key = name_key(self.extra[key]) if key in self.extra else key
         found = self.aliases.get(key) or self.new_aliases.get(key, (None, None))[1]
-        if found or not self.allow_new or (skip_system_lines and non_branch_reason(raw)):
+        if found:
             return found
         if implausible_name(raw):
             return None  # a look-alike, formula or markup never becomes a branch; the caller says why
+        line = None if non_branch_reason(raw) else systemlines.classify(raw, has_address)
+        if line is None and (not self.allow_new or (skip_system_lines and non_branch_reason(raw))):
+            return None
         display = clean_display(raw)
         branch_id = display if is_code and display not in self.taken else slug(display, self.taken)
         self.taken.add(branch_id)
         has_cjk = re.search(r"[\u4e00-\u9fff]", display) is not None
         self.new[branch_id] = {"branch_id": branch_id, "name": display, "name_zh": display if has_cjk else None}
+        if line:
+            self.new[branch_id].update(line_type=line.line_type, reason=line.reason)
+            self.lines[branch_id] = (line.line_type, line.reason)
         self.new_aliases[key] = (display, branch_id)
         self.new_aliases.setdefault(name_key(branch_id), (branch_id, branch_id))
         return branch_id
@@ -551,6 +575,8 @@ class BranchResolver:
 def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, table: Table, plan: Plan) -> list[dict]:
     out = []
     unknown: dict[str, list[dict]] = defaultdict(list)
+    # line -> whether the row has an address, when the file gives addresses for its service points
+    addressed = systemlines.addresses(table.header, table.rows, {r["_line"] for r in records})
     for record in records:
         raw = record.pop("_branch")
         column = record.pop("_branch_column")
@@ -562,7 +588,12 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
             record["branch_id"] = None
             out.append(record)
             continue
-        branch_id = resolver.resolve(raw, column == "branch_code", skip_system_lines=True)
+        has_address = addressed.get(record["_line"]) if addressed else None
+        branch_id = resolver.resolve(raw, column == "branch_code", skip_system_lines=True, has_address=has_address)
+        if branch_id in resolver.lines:
+            _line_record(report, resolver, branch_id, plan.kind, record)
+            out.append(record)
+            continue
         if branch_id is None and non_branch_reason(raw):
             _skip(report.skipped, non_branch_reason(raw), record["_line"])
             continue
@@ -583,6 +614,36 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
         for line in sorted({r["_line"] for r in bad}):
             report.problems.append(Problem(line, column, raw, implausible_name(raw) or UNKNOWN_BRANCH, detail))
     return out
+
+
+def _note_line(report: FileReport, resolver: BranchResolver, branch_id: str, kind: str) -> dict:
+    """The report's entry for a system-wide line this file gives."""
+    if branch_id not in report.system_lines:
+        line_type, reason = resolver.lines[branch_id]
+        name = (
+            resolver.new[branch_id]["name"] if branch_id in resolver.new else resolver.names.get(branch_id, branch_id)
+        )
+        report.system_lines[branch_id] = {
+            "name": name,
+            "line_type": line_type,
+            "reason": reason,
+            "new": branch_id in resolver.new,
+            "total": 0,
+            "unit": systemlines.UNIT.get(kind, kind),
+            "how": systemlines.how_counted(kind, line_type),
+        }
+    return report.system_lines[branch_id]
+
+
+def _line_record(report: FileReport, resolver: BranchResolver, branch_id: str, kind: str, record: dict) -> None:
+    """A record of a system-wide line: noted in the report; a renewal channel's single count (a circulation
+    total or a checkout count) is stored as renewals, which is what the line counts."""
+    _note_line(report, resolver, branch_id, kind)
+    record["branch_id"] = branch_id
+    if kind == "circulation" and resolver.lines[branch_id][0] == systemlines.RENEWALS and record.get("renewals") is None:
+        given = [c for c in ("circulation", "checkouts") if record.get(c) is not None]
+        if len(given) == 1:
+            record["renewals"], record[given[0]] = record[given[0]], None
 
 
 def _dedupe(report: FileReport, records: list[dict], kind: str) -> list[dict]:
@@ -722,6 +783,10 @@ def _finish(
     new_rows = [row for bid, row in resolver.new.items() if bid in used]
     new_aliases = [(k, alias, bid) for k, (alias, bid) in resolver.new_aliases.items() if bid in used]
     report.branches_new &= used
+    report.system_lines = {bid: line for bid, line in report.system_lines.items() if bid in used}
+    for record in keep:
+        if record["branch_id"] in report.system_lines:
+            report.system_lines[record["branch_id"]]["total"] += systemlines.line_total(plan.kind, record)
     replaced = _write(
         con,
         report,
@@ -798,10 +863,22 @@ def _write(
     `frame` None means the rows are staged in the temporary table tx_daily of `cursor`."""
     with _transaction(con, cursor) as cursor:
         for row in new_branches:
+            # A system-wide line's row takes the kind 'other' and is marked in system_lines: never a service point.
             cursor.execute(
-                "INSERT INTO branches (branch_id, name, name_zh, kind, source_file) VALUES (?, ?, ?, 'branch', ?)",
-                [row["branch_id"], row["name"], row["name_zh"], report.source],
+                "INSERT INTO branches (branch_id, name, name_zh, kind, source_file) VALUES (?, ?, ?, ?, ?)",
+                [
+                    row["branch_id"],
+                    row["name"],
+                    row["name_zh"],
+                    "other" if "line_type" in row else "branch",
+                    report.source,
+                ],
             )
+            if "line_type" in row:
+                cursor.execute(
+                    "INSERT INTO system_lines VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [row["branch_id"], row["line_type"], row["reason"], report.source],
+                )
         if new_aliases:
             cursor.executemany("INSERT INTO branch_aliases VALUES (?, ?, ?) ON CONFLICT DO NOTHING", new_aliases)
         # The table name is one of the fixed kinds, never text from the export.
