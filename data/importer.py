@@ -629,7 +629,7 @@ def _note_line(report: FileReport, resolver: BranchResolver, branch_id: str, kin
             "reason": reason,
             "new": branch_id in resolver.new,
             "total": 0,
-            "unit": systemlines.UNIT.get(kind, kind),
+            "unit": systemlines.unit(kind, line_type),
             "how": systemlines.how_counted(kind, line_type),
         }
     return report.system_lines[branch_id]
@@ -640,7 +640,11 @@ def _line_record(report: FileReport, resolver: BranchResolver, branch_id: str, k
     total or a checkout count) is stored as renewals, which is what the line counts."""
     _note_line(report, resolver, branch_id, kind)
     record["branch_id"] = branch_id
-    if kind == "circulation" and resolver.lines[branch_id][0] == systemlines.RENEWALS and record.get("renewals") is None:
+    if (
+        kind == "circulation"
+        and resolver.lines[branch_id][0] == systemlines.RENEWALS
+        and record.get("renewals") is None
+    ):
         given = [c for c in ("circulation", "checkouts") if record.get(c) is not None]
         if len(given) == 1:
             record["renewals"], record[given[0]] = record[given[0]], None

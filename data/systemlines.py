@@ -204,13 +204,18 @@ def addresses(header: list[str], rows: list[tuple[int, list[str]]], lines: set[i
 UNIT = {"visits": "visits", "circulation": "loans", "events": "attendance", "measures": "units"}
 
 
+def unit(kind: str, line_type: str) -> str:
+    """What a line's total counts (English)."""
+    return "e-media loans" if kind == "circulation" and line_type == E_MEDIA else UNIT.get(kind, kind)
+
+
 def how_counted(kind: str, line_type: str) -> str:
     """How the network's figures count a system-wide line of this type in this kind of data (English)."""
     if kind == "circulation":
         if line_type == RENEWALS:
             return "counted in the network's loans as renewals"
         if line_type == E_MEDIA:
-            return "not loans: counted in e-media loans"
+            return "not in the network's loans: a metric of its own (e-media loans)"
         return "counted in the network's loans"
     if kind == "visits":
         return "not counted in visits (not a place people visit)"
