@@ -252,3 +252,47 @@ def stored(con) -> dict[str, str]:
         return dict(cursor.execute("SELECT branch_id, line_type FROM system_lines").fetchall())
     finally:
         cursor.close()
+
+
+# Per kind: the table and the row figure a stored line's total adds up (fixed SQL, never input).
+_TOTALS_SQL = {
+    "circulation": ("circulation_daily", "coalesce(circulation, checkouts + renewals, checkouts, renewals)"),
+    "visits": ("visits", "CASE WHEN audience = 'all' THEN visits END"),
+    "events": ("events", "attendance"),
+    "measures": ("measures", "value"),
+}
+
+
+def listing(con) -> list[dict]:
+    """Every stored system-wide line with its totals per kind and how the network's figures count them (what
+    `python -m data status` prints), largest first."""
+    lines = stored(con)
+    if not lines:
+        return []
+    names = dict(
+        con.execute(
+            "SELECT branch_id, name FROM branches WHERE list_contains(?, branch_id)", [sorted(lines)]
+        ).fetchall()
+    )
+    out = []
+    for kind, (table, figure) in _TOTALS_SQL.items():
+        rows = con.execute(
+            f"SELECT branch_id, sum({figure}), min(date), max(date) FROM {table} "
+            "WHERE list_contains(?, branch_id) GROUP BY 1",
+            [sorted(lines)],
+        ).fetchall()
+        for branch_id, total, first, last in rows:
+            line_type = lines[branch_id]
+            out.append(
+                {
+                    "name": names.get(branch_id, branch_id),
+                    "line_type": line_type,
+                    "kind": kind,
+                    "total": total or 0,
+                    "unit": unit(kind, line_type),
+                    "how": how_counted(kind, line_type),
+                    "first": first,
+                    "last": last,
+                }
+            )
+    return sorted(out, key=lambda line: -line["total"])
