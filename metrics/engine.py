@@ -29,6 +29,7 @@ from data import completeness
 from metrics import memo as memos
 from metrics import periods, satisfaction
 from metrics.filters import (
+    SYSTEM_LINES,
     Filter,
     branch_ids,
     branch_key,
@@ -54,10 +55,8 @@ DIMENSION_SQL = {
     "patron_category": "f.patron_category",
 }
 BRANCH_DIMENSIONS = ("district", "kind")  # dimensions read from the branches table (the others need no join)
-# In a breakdown by branch, district or kind, the system-wide lines a metric counts (data/systemlines.py) are
-# one row of their own, so that the parts still add up to the network's total; rankings and per-branch views
-# leave that row out (service_points_only).
-SYSTEM_LINES = "(system-wide lines)"
+# The name shown for the row of system-wide lines (filters.SYSTEM_LINES) in a breakdown; rankings and
+# per-branch views leave that row out (service_points_only).
 SYSTEM_LINES_LABEL = {"en": "System-wide lines", "zh": "全网系统线"}
 WINDOW = "window"  # a pseudo-grain: the whole filter window as one period, for headline figures
 # Rows that count as reported data when finding where a table's data ends (future plans do not).

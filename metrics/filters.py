@@ -113,6 +113,12 @@ def ignored_dimensions(flt: Filter, table: str) -> list[str]:
     return [name for name, values in chosen.items() if values and name not in allowed]
 
 
+# In a breakdown by branch, district or kind, the system-wide lines a metric counts are one row of their own,
+# under this value, so that the parts still add up to the network's total (metrics.engine.service_points_only
+# leaves it out of rankings and per-branch views).
+SYSTEM_LINES = "(system-wide lines)"
+
+
 def system_lines(con) -> dict[str, str]:
     """branch_id -> line type of every system-wide line (data/systemlines.py: renewal channels, e-media, other
     channels), remembered per database state. They are network-level rows, never service points."""

@@ -340,3 +340,18 @@ def test_a_database_made_before_the_table_still_reads(tmp_path):
         assert systemlines.stored(reader) == {}
     finally:
         reader.close()
+
+
+def test_answers_through_a_channel_are_one_group_never_a_branch(fresh_db, tmp_path):
+    from metrics import satisfaction
+
+    text = "date,branch,score,scale_max\n2024-03-01,Altgeld,5,5\n2024-03-02,Altgeld,3,5\n2024-03-03,Online,4,5\n"
+    report = load(fresh_db, write(tmp_path, "surveys.csv", text), allow_new_branches=True, kind="surveys")
+    assert report.status == "loaded", report.problems
+    assert [line["name"] for line in report.system_lines.values()] == ["Online"]
+    by_branch = compute(fresh_db, "responses", grain="year", by="branch").table
+    assert dict(zip(by_branch["branch"], by_branch["value"], strict=True)) == {"Altgeld": 2, "System-wide lines": 1}
+    assert year_value(fresh_db, "responses") == {"2024": 3}  # the network counts all three answers
+    assert list(rank(by_branch, get("responses"))["branch"]) == ["Altgeld"]
+    rows = satisfaction.period_statistics(fresh_db, Filter(), "year", 1, "branch", whole_window=False)
+    assert {row[2] for row in rows} == {"Altgeld", "(system-wide lines)"}
