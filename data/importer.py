@@ -447,7 +447,7 @@ def _row_skip_reason(rc: RowCells, plan: Plan) -> str | None:
 
 
 def _structural(reason: str | None) -> str | None:
-    """Totals and footnotes are never data; a system-wide line is skipped only if no branch has its name."""
+    """Totals and footnotes are never data (system-wide lines are data: _resolve keeps them as such)."""
     return reason if reason in ("totals row", "footnote row") else None
 
 

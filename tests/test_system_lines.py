@@ -355,3 +355,39 @@ def test_answers_through_a_channel_are_one_group_never_a_branch(fresh_db, tmp_pa
     assert list(rank(by_branch, get("responses"))["branch"]) == ["Altgeld"]
     rows = satisfaction.period_statistics(fresh_db, Filter(), "year", 1, "branch", whole_window=False)
     assert {row[2] for row in rows} == {"Altgeld", "(system-wide lines)"}
+
+
+def _lines_page(lines: dict, kind: str, language: str) -> None:
+    """The Data page's listing of an import's system-wide lines, alone (for AppTest)."""
+    from types import SimpleNamespace
+
+    import streamlit as st
+
+    from pages import _imports
+
+    st.session_state["lang"] = language
+    _imports.system_lines(SimpleNamespace(ok=True, kind=kind, system_lines=lines))
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "kind_of_line", "counted"),
+    [
+        ("en", "Line", "Renewal channel", "In the network's loans, as renewals"),
+        ("zh", "名称", "续借渠道", "计入全网外借册次（作为续借）"),
+    ],
+)
+def test_the_data_page_lists_the_lines_in_both_languages(chicago, language, name, kind_of_line, counted):
+    from streamlit.testing.v1 import AppTest
+
+    _, report = chicago
+    page = AppTest.from_function(_lines_page, args=(report.system_lines, "circulation", language)).run()
+    assert not page.exception
+    frame = page.dataframe[0].value
+    assert list(frame.iloc[0])[:2] == ["Online Renewals", kind_of_line] and frame.columns[0] == name
+    assert list(frame.iloc[0])[3] == counted
+    assert len(frame) == 4 and set(frame.iloc[:, 0]) == {
+        "Online Renewals",
+        "eBooks (OverDrive)",
+        "Self-Check Renewals",
+        "Renewals - Phone",
+    }
