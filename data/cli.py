@@ -7,10 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from data import completeness, db, remove, store, systemlines
+from data import completeness, db, identity, remove, shaping, store, systemlines
 from data.importer import Options, file_digest, import_file, import_paths
 from data.make_sample import TODAY as SAMPLE_TODAY
-from data.mapping import KINDS
+from data.mapping import KINDS, MappingError
 from data.report import describe
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
@@ -25,6 +25,17 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--kind", choices=KINDS, help="what the files hold (guessed from headers when omitted)")
     imp.add_argument("--mapping", type=Path, help="mapping file (TOML/JSON) for columns the synonyms miss")
     imp.add_argument("--allow-new-branches", action="store_true", help="create branches for unknown names")
+    imp.add_argument(
+        "--branch",
+        metavar="NAME",
+        help="every row belongs to this branch (for files without a branch column; as the mapping key `branch`)",
+    )
+    imp.add_argument(
+        "--year",
+        type=_year,
+        metavar="YYYY",
+        help="the year of dates that have none (month columns; the mapping key `year`)",
+    )
     imp.add_argument(
         "--quarantine",
         action="store_true",
@@ -55,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     rem.add_argument("--dry-run", action="store_true", help="say what would be removed; change nothing")
     return parser
+
+
+def _year(text: str) -> int:
+    if not (text.isdigit() and 1900 <= int(text) <= 2100):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a four-digit year between 1900 and 2100")
+    return int(text)
 
 
 # Exit codes: 0 done, 1 a file was rejected, 2 bad arguments, 3 busy, 4 could not write, 5 damaged database.
@@ -96,6 +113,8 @@ def _import(args) -> int:
         allow_new_branches=args.allow_new_branches,
         quarantine=args.quarantine,
         quarantine_dir=store.rejected_dir(path),
+        branch=args.branch,
+        year=args.year,
     )
     with store.writing(path, wait=args.wait) as session:
         reports = import_paths(session.con, args.paths, options)
@@ -209,7 +228,10 @@ def _rebuild(args) -> int:
         print(f"no import journal at {store.journal_path(path)}: nothing to rebuild from", file=sys.stderr)
         return 1
     problems = []
-    for entry in entries:
+    # A file imported again later (another mapping, say) has its rows replaced then: only its last entry's
+    # options must still be what its mapping gives.
+    last = {(e["path"], e.get("kind")): i for i, e in enumerate(entries) if e.get("action") != "remove"}
+    for index, entry in enumerate(entries):
         if entry.get("action") == "remove":
             continue  # a removal needs no file: it takes back what an earlier entry imported
         source = Path(entry["path"])
@@ -217,6 +239,12 @@ def _rebuild(args) -> int:
             problems.append(f"{source}: missing")
         elif entry.get("sha256") and file_digest(source) != entry["sha256"]:
             problems.append(f"{source}: changed since it was imported on {entry['imported_at']}")
+        elif (
+            last[(entry["path"], entry.get("kind"))] == index
+            and entry.get("options_sha256")
+            and options_digest(source, _options(entry, path)) != entry["options_sha256"]
+        ):
+            problems.append(f"{source}: its mapping file changed since it was imported on {entry['imported_at']}")
     if problems:
         print("cannot rebuild exactly; these exports are not as they were imported:", file=sys.stderr)
         print("\n".join(f"  {p}" for p in problems), file=sys.stderr)
@@ -240,6 +268,14 @@ def _rebuild(args) -> int:
     return 0 if all(r.ok for r in reports) else 1
 
 
+def options_digest(source: Path, options: Options) -> str | None:
+    """The digest of the options `source` would be imported with now (None: its mapping cannot be read)."""
+    try:
+        return identity.of(shaping.effective_mapping(source, options)[0], options).digest
+    except MappingError:
+        return None
+
+
 def _options(entry: dict, path: Path) -> Options:
     """The options a journal entry was imported with."""
     return Options(
@@ -248,6 +284,8 @@ def _options(entry: dict, path: Path) -> Options:
         allow_new_branches=bool(entry.get("allow_new_branches")),
         quarantine=bool(entry.get("quarantine")),
         quarantine_dir=store.rejected_dir(path),
+        branch=entry.get("branch"),
+        year=entry.get("year"),
     )
 
 

@@ -66,7 +66,11 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
 # Columns added after databases were first written: schema.sql has them for a new database, and these
 # idempotent statements add them to one made by an older version the first time it is written again.
 # A read-only connection never migrates, so readers check for such a column (has_column) before using it.
-MIGRATIONS = ("ALTER TABLE imports ADD COLUMN IF NOT EXISTS removed_at TIMESTAMP",)
+MIGRATIONS = (
+    "ALTER TABLE imports ADD COLUMN IF NOT EXISTS removed_at TIMESTAMP",
+    "ALTER TABLE imports ADD COLUMN IF NOT EXISTS options VARCHAR",
+    "ALTER TABLE imports ADD COLUMN IF NOT EXISTS options_hash VARCHAR",
+)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -105,10 +105,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "entries",
         "physical visits",
         "到馆人次",
+        "读者到馆人次",
+        "到馆读者人次",
+        "流通人次",
         "入馆人次",
         "进馆人次",
         "总流通人次",
         "接待人次",
+        "接待读者人次",
         "参观人次",
         "观众人次",
         "客流量",
@@ -147,6 +151,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "借出册次",
         "借书册次",
         "借出",
+        "图书外借册次",
     ),
     "circulation": (
         "circulation",
@@ -157,8 +162,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "文献流通量",
         "借阅量",
         "借阅册次",
+        "图书流通册次",
     ),
-    "renewals": ("renewals", "renews", "renewal", "续借", "续借册次"),
+    "renewals": ("renewals", "renews", "renewal", "续借", "续借册次", "续借次数"),
     "returns": ("returns", "check ins", "checkins", "returned", "还书册次", "归还册次", "还书"),
     "item_type": ("item type", "material type", "item category", "collection", "资料类型", "文献类型"),
     "patron_category": (
@@ -219,7 +225,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "参加人数",
         "观众人数",
     ),
-    "sessions": ("sessions", "number of events", "events held", "活动场次", "场次"),
+    "sessions": ("sessions", "number of events", "events held", "活动场次", "场次", "举办场次", "活动次数"),
     "satisfaction": (
         "satisfaction",
         "mean score",
@@ -262,6 +268,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "target": ("target", "goal", "target value", "目标", "目标值", "年度目标"),
     "measure": ("measure", "measure name", "statistic", "项目", "统计项目", "指标", "指标名称"),
     "value": ("value", "count", "amount", "数值", "数量", "值"),
+}
+
+# Headers whose meaning differs between reports: the meaning the synonym table takes, said in the import report.
+AMBIGUOUS = {
+    "借还册次": "circulation (loans including renewals); map it in a mapping file if it counts returns too",
+    "借阅册次": "circulation (loans including renewals); map it in a mapping file if it counts returns too",
+    "流通人次": "visits (persons entering, as 总流通人次 in yearbooks); map it in a mapping file if it counts "
+    "loans or event attendance",
+    "服务人次": "event attendance; map it to visits in a mapping file if it counts everyone the library served",
+    "借阅量": "circulation (loans including renewals); map it in a mapping file if it counts returns too",
 }
 
 # Fields that name something other than a branch in a branches file.

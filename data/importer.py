@@ -2,8 +2,9 @@
 
 A file is read and checked completely before anything is written. A file with any problem writes
 nothing (unless quarantine is asked for, which loads the good rows and sets the rest aside). A file
-whose content was already imported changes nothing; a corrected version of a file (same name, new
-content) replaces that file's rows in one transaction.
+whose content was already imported with the same options (data/identity.py) changes nothing; a corrected
+version of a file (same name, new content or new options such as a corrected mapping) replaces that
+file's rows in one transaction.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from data import fastpath, kinds, private, systemlines, values
+from data import fastpath, identity, kinds, private, shaping, systemlines, values
 from data import mapping as mapping_mod
-from data.names import clean_display, implausible_name, name_key, non_branch_reason, slug
+from data.identity import Identity
+from data.names import clean_display, implausible_name, name_key, non_branch_reason, sign_off_row, slug
 from data.reading import FileError, Table, read_table
-from data.rows import Parsed, Plan, PlanError, Problem, RowCells, plan_columns
+from data.rows import Parsed, Plan, PlanError, Problem, RowCells, SeveralKinds, plan_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +37,11 @@ KIND_ORDER = ("branches", "targets", "visits", "circulation", "events", "surveys
 # Kinds whose facts must not overlap those of another file: the same branch and period twice is double counting.
 OVERLAP_DIMENSION = {"visits": "audience", "circulation": None, "measures": "measure"}
 GRAIN_INTERVAL = {"day": "1 day", "month": "1 month", "quarter": "3 months", "year": "1 year"}
+# Reasons that are the same for every row they concern (a report groups by reason); the row's own
+# specifics (the other line, the other file) go in the problem's detail.
+CONFLICTING_ROW = "conflicts with an earlier row (same key, other values)"
+DUPLICATE_ROW = "duplicate of an earlier row (same key and values)"
+ALREADY_LOADED = "already loaded from another file for the same branch and period; importing both would double-count"
 UNKNOWN_BRANCH = (
     "unknown branch: add it to the branch list, map it in a mapping file, or import with --allow-new-branches"
 )
@@ -57,6 +64,8 @@ class Options:
     quarantine: bool = False
     quarantine_dir: Path | None = None
     today: dt.date = field(default_factory=dt.date.today)
+    branch: str | None = None  # --branch: every row belongs to this branch (the mapping key `branch`)
+    year: int | None = None  # --year: the year of dates that lack one (the mapping key `year`)
 
 
 @dataclass
@@ -85,6 +94,8 @@ class FileReport:
     system_lines: dict[str, dict] = field(default_factory=dict)
     message: str = ""
     content_hash: str | None = None  # set when the import is logged
+    options_identity: Identity | None = None  # the options that shape the rows (data/identity.py)
+    parts: list[FileReport] = field(default_factory=list)  # one per kind of a file that holds several
 
     @property
     def ok(self) -> bool:
@@ -122,7 +133,8 @@ def _guess_order(path: Path) -> int:
         sidecar = mapping_mod.sidecar(path)
         source_mapping = mapping_mod.load(sidecar if sidecar.exists() else None)
         head = head[: head.rfind(b"\n") + 1] or head  # whole lines only
-        plan = plan_columns(read_table(path, head, source_mapping.encoding), source_mapping, None, path)
+        table = read_table(path, head, source_mapping.encoding, mapped=source_mapping.columns)
+        plan = plan_columns(table, source_mapping, None, path)
     except (OSError, FileError, PlanError, mapping_mod.MappingError):
         return 1
     return 0 if plan.kind == "branches" else 1
@@ -135,17 +147,18 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) ->
     """Import one export; the returned report says what happened. Raises nothing for bad input."""
     report = FileReport(path=path, source=path.name)
     try:
-        mapping_path = options.mapping or (mapping_mod.sidecar(path) if mapping_mod.sidecar(path).exists() else None)
-        source_mapping = mapping_mod.load(mapping_path)
-        if mapping_path and options.mapping is None:
-            report.notes.append(f"mapping file {mapping_path.name} applied")
+        source_mapping, notes = shaping.effective_mapping(path, options)
+        report.notes.extend(notes)
+        report.options_identity = identity.of(source_mapping, options)
         head, partial = _head(path)
-        head_table = read_table(path, head, source_mapping.encoding, partial=partial)
-        plan = plan_columns(head_table, source_mapping, options.kind, path)
+        head_table = read_table(path, head, source_mapping.encoding, partial=partial, mapped=source_mapping.columns)
+        plan = _plan(head_table, source_mapping, options, path)
     except OSError as exc:
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
     except mapping_mod.MappingError as exc:
         return _fail(report, str(exc))
+    except SeveralKinds:
+        return _import_rows(con, report, path, source_mapping, options)  # every kind the file holds
     except (FileError, PlanError) as exc:
         if partial and _head_decides(exc, source_mapping):
             # A large file is refused on its head: binary, undecodable or headerless is never read whole.
@@ -160,6 +173,14 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) ->
     if partial and _unusable_head(report, head_table, plan, source_mapping, options):
         return report
     return _import_rows(con, report, path, source_mapping, options)
+
+
+def _plan(table: Table, source_mapping: mapping_mod.Mapping, options: Options, path: Path) -> Plan:
+    """The column plan, after refusing what the file makes wrong (data/shaping.py: a meaningless
+    --branch or --year, a monthly column mapped to date)."""
+    plan = plan_columns(table, source_mapping, options.kind, path)
+    shaping.check(plan, table, source_mapping, options)
+    return plan
 
 
 def _head_decides(exc: Exception, source_mapping: mapping_mod.Mapping) -> bool:
@@ -217,10 +238,14 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
     """The row-by-row path: every row parsed in Python, every problem with its line."""
     try:
         data = path.read_bytes()
-        table = read_table(path, data, source_mapping.encoding)
-        plan = plan_columns(table, source_mapping, options.kind, path)
+        table = read_table(path, data, source_mapping.encoding, mapped=source_mapping.columns)
+        plan = _plan(table, source_mapping, options, path)
     except OSError as exc:
         return _fail(report, f"cannot read file: {exc.strerror or exc}")
+    except SeveralKinds as exc:
+        from data import indicators
+
+        return indicators.import_parts(con, report, data, table, source_mapping, options, exc.kinds)
     except (FileError, PlanError) as exc:
         return _fail(report, str(exc), getattr(exc, "line", 0))
     report.encoding = table.encoding
@@ -230,7 +255,7 @@ def _import_rows(con, report: FileReport, path: Path, source_mapping, options: O
     if not any(any(c.strip() for c in cells) for _, cells in table.rows):
         return _fail(report, "no data rows below the header", table.header_line)
     content_hash = hashlib.sha256(data).hexdigest()
-    previous = _already_imported(con, report.source, plan.kind, content_hash)
+    previous = _already_imported(con, report.source, plan.kind, content_hash, report.options_identity)
     if previous:
         report.status = "unchanged"
         report.message = f"already imported ({previous}); nothing changed"
@@ -273,7 +298,7 @@ def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, op
             content_hash = digest.result()
         if roll is None:
             return None
-    previous = _already_imported(con, report.source, plan.kind, content_hash)
+    previous = _already_imported(con, report.source, plan.kind, content_hash, report.options_identity)
     if previous:
         report.status = "unchanged"
         report.message = f"already imported ({previous}); nothing changed"
@@ -315,7 +340,8 @@ def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, op
                 0,
                 None,
                 branch_id,
-                f"already loaded from {other} for the same branch and period; importing both would double-count",
+                ALREADY_LOADED,
+                f"loaded from {other}",
             )
         )
     if report.problems:
@@ -357,19 +383,22 @@ def _seen_before(con, source: str, kind: str) -> bool:
     return row[0] > 0
 
 
-def _already_imported(con, source: str, kind: str, content_hash: str) -> str | None:
-    """Why this content needs no import, or None. An import taken back (removed_at) counts as never made."""
+def _already_imported(con, source: str, kind: str, content_hash: str, options: Identity | None = None) -> str | None:
+    """Why this import needs no doing, or None: the same content with the same options (data/identity.py)
+    is current under this name or another. An import taken back (removed_at) counts as never made; one
+    logged before options were kept counts as made with none."""
+    options = options or identity.NONE
     latest = con.execute(
-        "SELECT content_hash FROM imports WHERE source_file = ? AND kind = ? AND removed_at IS NULL "
-        "ORDER BY import_id DESC LIMIT 1",
-        [source, kind],
+        "SELECT content_hash, coalesce(options_hash, ?) FROM imports WHERE source_file = ? AND kind = ? "
+        "AND removed_at IS NULL ORDER BY import_id DESC LIMIT 1",
+        [identity.NONE.digest, source, kind],
     ).fetchone()
-    if latest and latest[0] == content_hash:
-        return f"same content as the current {source}"
+    if latest and latest == (content_hash, options.digest):
+        return f"same content and options as the current {source}"
     twin = con.execute(
         "SELECT source_file FROM imports WHERE content_hash = ? AND kind = ? AND source_file <> ? "
-        "AND removed_at IS NULL ORDER BY import_id DESC LIMIT 1",
-        [content_hash, kind, source],
+        "AND coalesce(options_hash, ?) = ? AND removed_at IS NULL ORDER BY import_id DESC LIMIT 1",
+        [content_hash, kind, source, identity.NONE.digest, options.digest],
     ).fetchone()
     return f"same content already imported as {twin[0]}" if twin else None
 
@@ -433,6 +462,8 @@ def _slash_order(table: Table, plan: Plan) -> str:
 
 
 def _row_skip_reason(rc: RowCells, plan: Plan) -> str | None:
+    if sign_off_row(rc.cells):  # 制表人：… 审核人：… in any cell, often the first (the code column)
+        return "signature footer"
     if plan.kind == "branches":
         name = rc.raw("name") or rc.raw("branch_id") or ""
         return _structural(non_branch_reason(name)) if name.strip() else "no branch name"
@@ -447,8 +478,9 @@ def _row_skip_reason(rc: RowCells, plan: Plan) -> str | None:
 
 
 def _structural(reason: str | None) -> str | None:
-    """Totals and footnotes are never data (system-wide lines are data: _resolve keeps them as such)."""
-    return reason if reason in ("totals row", "footnote row") else None
+    """Totals, footnotes and signature footers are never data (system-wide lines are data: _resolve keeps them
+    as such)."""
+    return reason if reason in ("totals row", "footnote row", "signature footer") else None
 
 
 def _wide_records(rc: RowCells, plan: Plan, parsed: Parsed) -> list[dict]:
@@ -532,6 +564,7 @@ class BranchResolver:
         }
         self.new: dict[str, dict] = {}  # branch_id -> branch row to create
         self.new_aliases: dict[str, tuple[str, str]] = {}  # alias_key -> (alias, branch_id)
+        self.shared: set[str] = set()  # name keys that new branches of this file share: no branch's alias
 
     def resolve(
         self, raw: str, is_code: bool, skip_system_lines: bool = False, has_address: bool | None = None
@@ -562,6 +595,55 @@ class BranchResolver:
         self.new_aliases.setdefault(name_key(branch_id), (branch_id, branch_id))
         return branch_id
 
+    def known(self, raw: str) -> str | None:
+        """The branch id a name or code already names (in the database, this source's mapping or this file)."""
+        key = name_key(raw)
+        key = name_key(self.extra[key]) if key in self.extra else key
+        return self.aliases.get(key) or self.new_aliases.get(key, (None, None))[1]
+
+    def resolve_named(self, code: str, name: str, has_address: bool | None = None) -> tuple[str | None, str | None]:
+        """(branch id, problem) for a row that gives both a code (馆代码) and a name (馆名): the code is the
+        id and the name the branch's name. Matched by the code, then by the name; a code of one branch beside
+        the name of another is a problem. A new branch (with allow_new) gets the code as its id, the name as
+        its name, and both as aliases; a name that a branch new in this file has under another code is a
+        second branch of that name, never an alias of it."""
+        by_code, by_name = self.known(code), self.known(name)
+        if by_code and by_name and by_code != by_name and not self._sharing(by_name, code):
+            return None, (
+                f"the code names branch {by_code} ({self._shown(by_code)}) but the name names branch {by_name} "
+                f"({self._shown(by_name)}): correct one of them, or map the name in a mapping file"
+            )
+        if by_name and self._sharing(by_name, code):  # one name, two new codes: two branches, no alias
+            self.shared.add(name_key(name))
+            self.new_aliases.pop(name_key(name), None)
+            by_name = None
+        found = by_code or by_name
+        if found or non_branch_reason(name) or implausible_name(code) or implausible_name(name):
+            return found, None
+        line = systemlines.classify(name, has_address)  # a system-wide line is made with or without allow_new
+        if line is None and not self.allow_new:
+            return None, None
+        display, code_shown = clean_display(name), clean_display(code)
+        branch_id = code_shown if code_shown not in self.taken else slug(code_shown, self.taken)
+        self.taken.add(branch_id)
+        has_cjk = re.search(r"[\u4e00-\u9fff]", display) is not None
+        self.new[branch_id] = {"branch_id": branch_id, "name": display, "name_zh": display if has_cjk else None}
+        if line:
+            self.new[branch_id].update(line_type=line.line_type, reason=line.reason)
+            self.lines[branch_id] = (line.line_type, line.reason)
+        self.new_aliases[name_key(code)] = (code_shown, branch_id)
+        self.new_aliases.setdefault(name_key(branch_id), (branch_id, branch_id))
+        if name_key(name) not in self.shared:
+            self.new_aliases[name_key(name)] = (display, branch_id)
+        return branch_id, None
+
+    def _sharing(self, branch_id: str, code: str) -> bool:
+        """Whether `branch_id` is new in this file under a code other than `code` (two branches, one name)."""
+        return branch_id in self.new and name_key(branch_id) != name_key(code)
+
+    def _shown(self, branch_id: str) -> str:
+        return (self.new.get(branch_id) or {}).get("name") or self.names.get(branch_id, branch_id)
+
     def closest(self, raw: str) -> list[str]:
         keys = difflib.get_close_matches(name_key(raw), list(self.aliases), n=3, cutoff=0.6)
         names = []
@@ -575,6 +657,7 @@ class BranchResolver:
 def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, table: Table, plan: Plan) -> list[dict]:
     out = []
     unknown: dict[str, list[dict]] = defaultdict(list)
+    named = _names_beside_codes(table, plan)
     # line -> whether the row has an address, when the file gives addresses for its service points
     addressed = systemlines.addresses(table.header, table.rows, {r["_line"] for r in records})
     for record in records:
@@ -588,14 +671,22 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
             record["branch_id"] = None
             out.append(record)
             continue
+        name = named.get(record["_line"]) if column == "branch_code" else None
         has_address = addressed.get(record["_line"]) if addressed else None
-        branch_id = resolver.resolve(raw, column == "branch_code", skip_system_lines=True, has_address=has_address)
+        if name:
+            branch_id, conflict = resolver.resolve_named(raw, name, has_address)
+            if conflict:
+                report.problems.append(Problem(record["_line"], table.header[plan.fields["branch"]], name, conflict))
+                continue
+        else:
+            branch_id = resolver.resolve(raw, column == "branch_code", skip_system_lines=True, has_address=has_address)
         if branch_id in resolver.lines:
             _line_record(report, resolver, branch_id, plan.kind, record)
             out.append(record)
             continue
-        if branch_id is None and non_branch_reason(raw):
-            _skip(report.skipped, non_branch_reason(raw), record["_line"])
+        reason = non_branch_reason(raw) or (non_branch_reason(name) if name else None)
+        if branch_id is None and reason:
+            _skip(report.skipped, reason, record["_line"])
             continue
         if branch_id is None:
             unknown[raw].append(record)
@@ -614,6 +705,14 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
         for line in sorted({r["_line"] for r in bad}):
             report.problems.append(Problem(line, column, raw, implausible_name(raw) or UNKNOWN_BRANCH, detail))
     return out
+
+
+def _names_beside_codes(table: Table, plan: Plan) -> dict[int, str]:
+    """line -> the branch name (馆名) of a file that also has a code column (馆代码); empty otherwise."""
+    if not {"branch", "branch_code"} <= plan.fields.keys():
+        return {}
+    index = plan.fields["branch"]
+    return {line: cells[index] for line, cells in table.rows if index < len(cells) and cells[index].strip()}
 
 
 def _note_line(report: FileReport, resolver: BranchResolver, branch_id: str, kind: str) -> dict:
@@ -674,7 +773,7 @@ def _dedupe(report: FileReport, records: list[dict], kind: str) -> list[dict]:
             seen[key] = record
             out.append(record)
         elif all(first.get(c) == record.get(c) for c in value_columns):
-            _skip(report.skipped, f"duplicate of an earlier row (first on line {first['_line']})", record["_line"])
+            _skip(report.skipped, DUPLICATE_ROW, record["_line"])
         else:
             described = ", ".join(f"{c}={record.get(c)}" for c in key_columns if c != "grain")
             report.problems.append(
@@ -682,7 +781,8 @@ def _dedupe(report: FileReport, records: list[dict], kind: str) -> list[dict]:
                     record["_line"],
                     record.get("_column"),
                     record.get("_raw"),
-                    f"conflicts with line {first['_line']} (same {described}, other values)",
+                    CONFLICTING_ROW,
+                    f"line {first['_line']} has the same {described}",
                 )
             )
     return out
@@ -756,7 +856,8 @@ def _overlap_problems(con, report: FileReport, frame: pd.DataFrame, kind: str) -
                 line,
                 None,
                 str(what),
-                f"already loaded from {other} for the same branch and period; importing both would double-count",
+                ALREADY_LOADED,
+                f"loaded from {other}",
             )
         )
 
@@ -770,13 +871,16 @@ def _finish(
     content_hash: str,
     options: Options,
     resolver: BranchResolver,
+    set_aside: set[int] | None = None,
 ) -> FileReport:
-    bad_lines = {p.line for p in report.problems}
+    """Write the good records. `set_aside`: the lines left out (and quarantined by the caller) instead of
+    this report's own problem lines, for one kind of a file that holds several (data/indicators.py)."""
+    bad_lines = {p.line for p in report.problems} if set_aside is None else set_aside
     if bad_lines and not options.quarantine:
         report.message = f"rejected: {len(bad_lines)} row(s) with problems; nothing was written"
         return report
     keep = [r for r in records if r["_line"] not in bad_lines]
-    if bad_lines:
+    if bad_lines and set_aside is None:
         report.quarantine_file = _write_quarantine(report, table, bad_lines, options)
     # A rolled-up transaction record stands for `_lines` export rows.
     report.rows_accepted = sum(r.get("_lines", 0) for r in keep) + len({r["_line"] for r in keep if "_lines" not in r})
@@ -828,10 +932,11 @@ def _transaction(con: duckdb.DuckDBPyConnection, cursor=None):
 def _log_import(cursor, report: FileReport, kind: str, content_hash: str) -> None:
     """The audit-log row for this file, and its quarantined problems."""
     report.content_hash = content_hash
+    options = report.options_identity or identity.NONE
     import_id = cursor.execute(
         "INSERT INTO imports (source_file, path, content_hash, kind, layout, rows_read, rows_accepted, "
-        "rows_skipped, rows_rejected, date_min, date_max) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "RETURNING import_id",
+        "rows_skipped, rows_rejected, date_min, date_max, options, options_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING import_id",
         [
             report.source,
             str(report.path),
@@ -844,12 +949,14 @@ def _log_import(cursor, report: FileReport, kind: str, content_hash: str) -> Non
             report.rows_rejected,
             report.date_min,
             report.date_max,
+            options.options,
+            options.digest,
         ],
     ).fetchone()[0]
     if report.problems:
         cursor.executemany(
             "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
-            [[import_id, p.line, p.column, p.value, p.reason] for p in report.problems],
+            [[import_id, p.line, p.column, p.value, p.full_reason] for p in report.problems],
         )
 
 
@@ -887,6 +994,9 @@ def _write(
             cursor.executemany("INSERT INTO branch_aliases VALUES (?, ?, ?) ON CONFLICT DO NOTHING", new_aliases)
         # The table name is one of the fixed kinds, never text from the export.
         previous = cursor.execute(f"SELECT count(*) FROM {kind} WHERE source_file = ?", [report.source]).fetchone()
+        if previous[0]:
+            options = report.options_identity or identity.NONE
+            report.message = identity.why_replaced(cursor, report.source, kind, content_hash, options)
         cursor.execute(f"DELETE FROM {kind} WHERE source_file = ?", [report.source])
         if frame is None:
             cursor.execute(
@@ -922,7 +1032,7 @@ def _write_quarantine(report: FileReport, table: Table, bad_lines: set[int], opt
     target = folder / f"{Path(report.source).stem}.rejected.csv"
     reasons: dict[int, list[str]] = defaultdict(list)
     for p in report.problems:
-        reasons[p.line].append(f"{p.column or ''}: {p.reason}" if p.column else p.reason)
+        reasons[p.line].append(f"{p.column or ''}: {p.full_reason}" if p.column else p.full_reason)
     with private.open_file(target, "w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow([*table.header, "_line", "_reason"])
@@ -993,8 +1103,9 @@ def _changed_branches(con, report: FileReport, rows: list[dict], plan: Plan, tab
                     record["_line"],
                     table.header[plan.fields[field_name]],
                     str(new),
-                    f"branch {record['branch_id']} is already loaded with {column} {old[column]!s:.60}; changing a "
-                    "loaded branch is not supported (new branches and new aliases are)",
+                    "the branch is already loaded with other details; changing a loaded branch is not supported "
+                    "(new branches and new aliases are)",
+                    f"branch {record['branch_id']} has {column} {old[column]!s:.60}",
                 )
             )
             break
@@ -1014,7 +1125,9 @@ def _branch_aliases(report: FileReport, rows: list[dict], existing: dict, plan: 
         owner = existing.get(name_key(branch_id))
         if owner and owner != branch_id:
             column = table.header[plan.fields["branch_id"]] if "branch_id" in plan.fields else "branch_id"
-            report.problems.append(Problem(record["_line"], column, branch_id, f"this code already names {owner}"))
+            report.problems.append(
+                Problem(record["_line"], column, branch_id, "this code already names another branch", owner)
+            )
         aliases[name_key(branch_id)] = (branch_id, branch_id)
         for spelling in filter(None, [record["name"], record["name_zh"], *record["_aliases"]]):
             key = name_key(spelling)

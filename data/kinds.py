@@ -18,6 +18,7 @@ from data.rows import (
     MEASURE_SYNONYMS,
     RENEWAL_ACTIONS,
     RETURN_ACTIONS,
+    Problem,
     RowCells,
     branch_cell,
     label,
@@ -239,6 +240,8 @@ def measure_name(raw: str) -> str:
 
 
 def measures(cells: RowCells, order: str) -> list[dict]:
+    if cells.plan.measure_columns:
+        return _measure_columns(cells, order)
     record = _base(cells, order)
     name = cells.text("measure")
     value = cells.amount("value")
@@ -246,6 +249,24 @@ def measures(cells: RowCells, order: str) -> list[dict]:
         return []
     record.update(measure=measure_name(name), value=value)
     return [record]
+
+
+def _measure_columns(cells: RowCells, order: str) -> list[dict]:
+    """One record per column named for a measure (新增读者: new_registrations) of a statistics sheet."""
+    record = _base(cells, order)
+    out = []
+    for index, measure in cells.plan.measure_columns:
+        raw = cells.cells[index] if index < len(cells.cells) else ""
+        if values.is_blank(raw, cells.mapping.missing_codes):
+            continue
+        try:
+            value = values.parse_amount(raw)
+        except ValueError as exc:
+            cells.problems.append(Problem(cells.line, cells.table.header[index], raw, str(exc)))
+            continue
+        if record is not None:
+            out.append({**record, "measure": measure, "value": value})
+    return out
 
 
 def targets(cells: RowCells, order: str) -> list[dict]:

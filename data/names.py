@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -36,6 +37,32 @@ _TOTAL_NAMES = {
 }
 
 
+# Sign-off labels of Chinese statistics sheets (制表人：张三, 审核人：李四, 制表日期：2026年1月5日): a cell that
+# starts with one of them, then a colon, belongs to the signature footer, never to a branch's data.
+_SIGN_OFF = re.compile(
+    r"\s*(?:单位负责人|主管领导|分管领导|负责人|审核人|审批人|复核人|制表人|填表人|填报人|统计人|经办人|联系人|报送人"
+    r"|填报单位|报送单位|制表单位|统计单位|制表日期|填报日期|填表日期|报送日期|统计日期|联系电话|联络电话|联络人|电话|单位盖章|盖章)"
+    r"\s*[：:]"
+)
+
+
+def sign_off_row(cells: list[str]) -> bool:
+    """Whether a row is (part of) a signature footer: a cell of it starts with a sign-off label and a colon
+    (制表人：, 审核人：, 填报单位：, 联系电话：...), in any column; Traditional labels (製表人：) too."""
+    return any(_SIGN_OFF.match(_simplified(unicodedata.normalize("NFKC", c))) for c in cells if ":" in c or "：" in c)
+
+
+@functools.cache
+def _t2s():
+    import opencc  # the kept Traditional -> Simplified converter (requirements.txt)
+
+    return opencc.OpenCC("t2s")
+
+
+def _simplified(text: str) -> str:
+    return _t2s().convert(text) if re.search(r"[\u4e00-\u9fff]", text) else text
+
+
 def clean_display(name: str) -> str:
     """The name as it should be shown: invisible characters, footnote markers and extra spaces removed."""
     text = unicodedata.normalize("NFKC", name).translate(_INVISIBLE)
@@ -64,6 +91,8 @@ def non_branch_reason(name: str) -> str | None:
     if key in _TOTAL_NAMES or key.startswith(("total ", "grand total")) or key.endswith(" total"):
         return "totals row"
     raw = unicodedata.normalize("NFKC", name).strip()
+    if sign_off_row([raw]):
+        return "signature footer"
     if raw[:1] in "*†‡※" or raw.startswith(("注:", "注：", "备注", "Note:", "Notes:", "Source:", "来源")):
         return "footnote row"
     return None

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from data.headers import field_for, is_total_column, month_column
+from data.headers import field_for, header_key, is_total_column, month_column
 
 # Excel exports can carry very wide free-text cells; the csv module's default limit is 128 KiB.
 csv.field_size_limit(16 * 1024 * 1024)
@@ -159,13 +160,21 @@ def _delimiter(sample: str) -> str:
     return best if counts[best] > counts[","] else ","
 
 
-def _looks_like_header(cells: list[str]) -> bool:
-    known = sum(1 for c in cells if c.strip() and (field_for(c) or month_column(c) or is_total_column(c)))
+def _looks_like_header(cells: list[str], mapped: Collection[str] = ()) -> bool:
+    """Whether a row reads as the header: columns the synonym table or the mapping (`mapped`: header keys) knows."""
+    known = sum(
+        1
+        for c in cells
+        if c.strip() and (header_key(c) in mapped or field_for(c) or month_column(c) or is_total_column(c))
+    )
     return known >= 2 or (known == 1 and sum(1 for c in cells if c.strip()) >= 2)
 
 
-def read_table(path: Path, data: bytes, encoding: str | None = None, partial: bool = False) -> Table:
-    """Parse a CSV export. Title lines above the header (common in Chinese Excel exports) are skipped.
+def read_table(
+    path: Path, data: bytes, encoding: str | None = None, partial: bool = False, mapped: Collection[str] = ()
+) -> Table:
+    """Parse a CSV export. Title lines above the header (common in Chinese Excel exports) are skipped;
+    `mapped` (a mapping's header keys) counts as known headers, so a header only a mapping names is found.
 
     `partial` says `data` is only the head of the file at `path`: a quoted cell still open where the head
     ends is then checked against the whole file (streamed, never held in memory) and left out."""
@@ -186,7 +195,7 @@ def read_table(path: Path, data: bytes, encoding: str | None = None, partial: bo
         _scan(path, used, delimiter)  # the quote closes later in the file; the cut row is left out
     cut = rows[-1][0] if rows and not partial and not text.endswith(("\n", "\r")) else None
     for index, (number, cells) in enumerate(rows[:15]):
-        if _looks_like_header(cells):
+        if _looks_like_header(cells, mapped):
             return Table([c.strip() for c in cells], number, rows[index + 1 :], used, delimiter, cut)
     if rows:
         first_line, first = rows[0]

@@ -22,6 +22,8 @@ def _lines(lines: list[int]) -> str:
 
 def describe(report: FileReport) -> str:
     """A multi-line summary of one file's import."""
+    if report.parts:
+        return _describe_parts(report)
     head = f"{report.path}: {report.status.upper()}"
     if report.kind:
         head += f" ({report.kind}, {report.layout} layout, {report.encoding})"
@@ -36,9 +38,14 @@ def describe(report: FileReport) -> str:
             f"skipped {report.rows_skipped:,}; rejected {report.rows_rejected:,}; "
             f"stored {report.rows_stored:,} {report.kind} rows"
         )
-    for reason, lines in sorted(report.skipped.items()):
+    reasons = sorted(report.skipped, key=lambda r: (-report.skip_count(r), r))
+    for reason in reasons[:PROBLEMS_PER_GROUP]:
+        lines = report.skipped[reason]
         shown = _lines(lines) + (" ..." if report.skip_count(reason) > len(lines) else "")
         out.append(f"  skipped {report.skip_count(reason):,}: {reason} ({shown})")
+    if len(reasons) > PROBLEMS_PER_GROUP:
+        rest = sum(report.skip_count(r) for r in reasons[PROBLEMS_PER_GROUP:])
+        out.append(f"  ... and {len(reasons) - PROBLEMS_PER_GROUP:,} more skip reasons ({rest:,} rows)")
     if report.blank_cells:
         out.append(f"  blank cells (not reported, stored as missing): {report.blank_cells:,}")
     if report.ok and report.kind:
@@ -65,6 +72,17 @@ def describe(report: FileReport) -> str:
     return "\n".join(out)
 
 
+def _describe_parts(report: FileReport) -> str:
+    """A file that holds several kinds: one line for the file, then each kind's summary."""
+    kinds = ", ".join(p.kind for p in report.parts)
+    out = [
+        f"{report.path}: {report.status.upper()} ({len(report.parts)} kinds in one file: {kinds}; {report.encoding})"
+    ]
+    for part in report.parts:
+        out.extend("  " + line for line in describe(part).splitlines())
+    return "\n".join(out)
+
+
 def system_line_lines(report: FileReport) -> list[str]:
     """The system-wide lines a file gave (network-level rows, never branches), with their totals and how
     the network's figures count them."""
@@ -78,12 +96,15 @@ def system_line_lines(report: FileReport) -> list[str]:
 
 
 def _problem_lines(report: FileReport) -> list[str]:
-    """Problems grouped by reason, then by column and value, each with its line numbers."""
+    """Problems grouped by reason (the same text for every row of a kind of problem), then by column, value
+    and detail, each with its line numbers: at most PROBLEMS_PER_GROUP examples per reason and as many
+    reasons, with counts of the rest."""
     groups: dict[str, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
     for p in report.problems:
         groups[p.reason][(p.column, p.value, p.detail)].append(p.line)
     out = []
-    for reason, cases in sorted(groups.items(), key=lambda kv: -sum(map(len, kv[1].values()))):
+    ranked = sorted(groups.items(), key=lambda kv: -sum(map(len, kv[1].values())))
+    for reason, cases in ranked[:PROBLEMS_PER_GROUP]:
         count = sum(len(lines) for lines in cases.values())
         out.append(f"  problem ({count:,} row{'s' if count != 1 else ''}): {reason}")
         for (column, value, detail), lines in list(cases.items())[:PROBLEMS_PER_GROUP]:
@@ -93,5 +114,9 @@ def _problem_lines(report: FileReport) -> list[str]:
             )
             out.append(f"    {text}" + (f" ({detail})" if detail else ""))
         if len(cases) > PROBLEMS_PER_GROUP:
-            out.append(f"    ... and {len(cases) - PROBLEMS_PER_GROUP:,} more")
+            rest = sum(len(lines) for lines in list(cases.values())[PROBLEMS_PER_GROUP:])
+            out.append(f"    ... and {len(cases) - PROBLEMS_PER_GROUP:,} more ({rest:,} row{'s' if rest != 1 else ''})")
+    if len(ranked) > PROBLEMS_PER_GROUP:
+        rest = sum(len(lines) for _, cases in ranked[PROBLEMS_PER_GROUP:] for lines in cases.values())
+        out.append(f"  ... and {len(ranked) - PROBLEMS_PER_GROUP:,} more reasons ({rest:,} problem(s))")
     return out

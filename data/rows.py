@@ -91,6 +91,12 @@ MEASURE_SYNONYMS = {
     "新增持证读者": "new_registrations",
     "新增读者": "new_registrations",
     "新增注册读者": "new_registrations",
+    "新增读者数": "new_registrations",
+    "新增持证读者数": "new_registrations",
+    "新办证": "new_registrations",
+    "新办证数": "new_registrations",
+    "新办读者证": "new_registrations",
+    "办证数": "new_registrations",
     "new registered users": "new_registrations",
     "new registrations": "new_registrations",
     "收到投诉": "complaints_received",
@@ -105,6 +111,15 @@ class PlanError(Exception):
     """The columns do not say enough to import the file (reported against the header line)."""
 
 
+class SeveralKinds(PlanError):
+    """The columns hold several kinds (visits beside loans, registrations beside them) and no kind was
+    chosen: the importer takes each kind as a part of its own (data/indicators.py)."""
+
+    def __init__(self, kinds: list[str]):
+        super().__init__(f"columns for several kinds ({', '.join(kinds)})")
+        self.kinds = kinds
+
+
 @dataclass
 class Plan:
     kind: str
@@ -114,6 +129,7 @@ class Plan:
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     value_field: str | None = None
+    measure_columns: list[tuple[int, str]] = field(default_factory=list)  # (column index, measure), long measures
 
 
 VALUE_SHOWN = 120  # characters of a problem's value kept; a 1 MB cell is not repeated in the report
@@ -124,12 +140,17 @@ class Problem:
     line: int
     column: str | None
     value: str | None
-    reason: str
-    detail: str = ""  # e.g. the closest known branch names
+    reason: str  # the same text for every row with this kind of problem: reports group by it
+    detail: str = ""  # this row's specifics: the closest known branch names, the other line or file
 
     def __post_init__(self):
         if isinstance(self.value, str) and len(self.value) > VALUE_SHOWN:
             self.value = f"{self.value[: VALUE_SHOWN - 40]}... ({len(self.value):,} characters)"
+
+    @property
+    def full_reason(self) -> str:
+        """The reason with this row's specifics, as stored with rejected rows; reports group by `reason`."""
+        return f"{self.reason} ({self.detail})" if self.detail else self.reason
 
 
 @dataclass
@@ -198,10 +219,19 @@ def _kind_from_name(path: Path) -> str | None:
     return None
 
 
-def plan_columns(table: Table, mapping: Mapping, kind: str | None, path: Path) -> Plan:
-    """Decide which column is which field, what the file holds and its layout."""
+def plan_columns(table: Table, mapping: Mapping, kind: str | None, path: Path, part: bool = False) -> Plan:
+    """Decide which column is which field, what the file holds and its layout. `part`: one kind of a file
+    that holds several, planned for the import of all of them (data/indicators.py)."""
+    from data import indicators  # imports this module
+
     fields, months, ignored = _column_fields(table, mapping)
     notes: list[str] = []
+    measured: list[tuple[int, str]] = []
+    narrowed = indicators.narrow(table, mapping, fields, ignored, months, kind or mapping.kind, part)
+    if narrowed:
+        kind, fields, ignored, measured, note = narrowed
+        notes += [note] if note else []
+    notes = indicators.ambiguity_notes(table, mapping, fields) + notes
     kind = kind or mapping.kind or _kind_from_fields(fields, months)
     if kind is None and months:
         kind = _kind_from_name(path)
@@ -224,7 +254,7 @@ def plan_columns(table: Table, mapping: Mapping, kind: str | None, path: Path) -
         if not fields.keys() & {"timestamp", "date"}:
             raise PlanError("a transaction export needs a timestamp or date column")
         return Plan(kind, "transactions", fields, [], ignored, notes)
-    plan = Plan(kind, "long", fields, [], ignored, notes)
+    plan = Plan(kind, "long", fields, [], ignored, notes, measure_columns=measured)
     _require_long(plan, mapping)
     return plan
 
@@ -237,7 +267,7 @@ def _require_long(plan: Plan, mapping: Mapping) -> None:
         "circulation": [],
         "events": [],
         "surveys": ["score"],
-        "measures": ["measure", "value"],
+        "measures": [] if plan.measure_columns else ["measure", "value"],
         "targets": ["metric", "target"],
     }.get(plan.kind, [])
     missing = [n for n in needs if n not in f]

@@ -155,7 +155,10 @@ CREATE TABLE IF NOT EXISTS imports (
     date_max DATE,
     imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
     -- set when `python -m data remove` (or the Data page) took the file's rows back; the row stays as history
-    removed_at TIMESTAMP
+    removed_at TIMESTAMP,
+    -- the options that shaped the rows (data/identity.py): canonical JSON and its SHA-256; NULL before they were kept
+    options VARCHAR,
+    options_hash VARCHAR
 );
 
 -- Rows left out of a --quarantine import, for the Data page.

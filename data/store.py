@@ -157,7 +157,9 @@ class Session:
 
     def record(self, reports, options) -> None:
         """Journal the files of `reports` that wrote something, with the options they were imported with."""
-        self.journal += [journal_entry(r, options) for r in reports if r.content_hash]
+        # A file that holds several kinds is journaled per kind (`rebuild` imports each with its --kind).
+        parts = [part for r in reports for part in (r.parts or [r])]
+        self.journal += [journal_entry(r, options) for r in parts if r.content_hash]
 
 
 @contextmanager
@@ -290,6 +292,10 @@ def journal_entry(report, options) -> dict:
         "mapping": str(Path(options.mapping).resolve()) if options.mapping else None,
         "allow_new_branches": options.allow_new_branches,
         "quarantine": options.quarantine,
+        "branch": getattr(options, "branch", None),
+        "year": getattr(options, "year", None),
+        # the effective options' digest (data/identity.py): a rebuild checks the mapping still gives it
+        "options_sha256": report.options_identity.digest if getattr(report, "options_identity", None) else None,
     }
 
 

@@ -87,7 +87,7 @@ def test_overlap_with_another_file_is_refused(branches_db, tmp_path):
     before = table_snapshot(branches_db)
     report = load(branches_db, daily)
     assert report.status == "rejected"
-    assert report.problems[0].line == 2 and "already loaded from monthly.csv" in report.problems[0].reason
+    assert report.problems[0].line == 2 and report.problems[0].detail == "loaded from monthly.csv"
     assert table_snapshot(branches_db) == before
 
 
@@ -95,10 +95,10 @@ def test_duplicate_rows_skipped_conflicting_rows_rejected(branches_db, tmp_path)
     dup = write(tmp_path, "dup.csv", "date,branch,visits\n2024-01-01,Bezazian,10\n2024-01-01,Bezazian,10\n")
     report = load(branches_db, dup)
     assert report.status == "loaded"
-    assert report.skipped == {"duplicate of an earlier row (first on line 2)": [3]}
+    assert report.skipped == {"duplicate of an earlier row (same key and values)": [3]}
     clash = write(tmp_path, "clash.csv", "date,branch,visits\n2024-02-01,Bezazian,10\n2024-02-01,Bezazian,11\n")
     report = load(branches_db, clash)
-    assert report.status == "rejected" and "conflicts with line 2" in report.problems[0].reason
+    assert report.status == "rejected" and "line 2 has the same" in report.problems[0].full_reason
 
 
 def test_events_with_duplicates_and_stray_dates_quarantined(branches_db, tmp_path):

@@ -110,7 +110,7 @@ def test_event_export_with_duplicates_and_stray_dates(fresh_db, tmp_path):
     assert rejected.status == "rejected" and rejected.rows_rejected == 2
     report = load(fresh_db, path, allow_new_branches=True, quarantine=True)
     assert report.status == "quarantined"
-    assert report.skipped == {"duplicate of an earlier row (first on line 2)": [3]}
+    assert report.skipped == {"duplicate of an earlier row (same key and values)": [3]}
     assert report.rows_read == report.rows_accepted + report.rows_skipped + report.rows_rejected == 7
     row = fresh_db.execute("SELECT count(*), sum(attendance), min(date), max(date) FROM events").fetchone()
     assert row[:2] == (4, 14 + 11 + 6) and str(row[2]) == "2023-03-04" and str(row[3]) == "2023-03-22"
