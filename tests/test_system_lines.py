@@ -391,3 +391,22 @@ def test_the_data_page_lists_the_lines_in_both_languages(chicago, language, name
         "Self-Check Renewals",
         "Renewals - Phone",
     }
+
+
+def test_a_channel_line_in_a_chinese_sheet_of_several_kinds(fresh_db, tmp_path):
+    """A code + name sheet holding loans and visits: the 线上续借 line is made once (not once per kind), its
+    loans are renewals in the network's loans, and it adds no visits."""
+    text = (
+        "馆代码,馆名,统计月份,借书册次,读者到馆人次\n"
+        "FG01,城东分馆,2025年11月,1200,5400\n"
+        "FG02,城西分馆,2025年11月,860,3900\n"
+        "XS01,线上续借,2025年11月,700,0\n"
+        "合计,,,2760,9300\n"
+    )
+    report = load(fresh_db, write(tmp_path, "分馆统计_2025.csv", text), allow_new_branches=True)
+    assert report.status == "loaded", (report.message, report.problems)
+    assert fresh_db.execute("SELECT branch_id, line_type FROM system_lines").fetchall() == [("XS01", "renewals")]
+    assert sorted(branch_list(fresh_db)["name"]) == ["城东分馆", "城西分馆"]
+    assert year_value(fresh_db, "loans") == {"2025": 1200 + 860 + 700}
+    assert year_value(fresh_db, "renewals") == {"2025": 700}
+    assert year_value(fresh_db, "visits") == {"2025": 5400 + 3900}
