@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from data import completeness, db, identity, remove, shaping, store, workbook
+from data import completeness, db, identity, remove, shaping, store, systemlines, workbook
 from data.importer import Options, file_digest, import_any, import_paths
 from data.make_sample import TODAY as SAMPLE_TODAY
 from data.mapping import KINDS, MappingError
@@ -147,6 +147,7 @@ def _status(args) -> int:
         completeness_rows = completeness.network(con)
         names = dict(con.execute("SELECT branch_id, name FROM branches").fetchall())
         history = remove.history(con, limit=None)
+        lines = systemlines.listing(con)
     print(f"database {path}" + (f" ({real.name})" if real != path else ""))
     print(f"{'table':<12} {'rows':>10} {'first':>12} {'last':>12} {'branches':>9}  last import")
     for row in rows:
@@ -155,8 +156,20 @@ def _status(args) -> int:
             f"{str(row['last_date'] or ''):>12} {row['branches']:>9,}  {row['last_import'] or ''}"
         )
     _print_completeness(completeness_rows, names)
+    _print_system_lines(lines)
     _print_history(history)
     return 0
+
+
+def _print_system_lines(lines: list[dict]) -> None:
+    """The system-wide lines stored (network-level rows, never branches) and how the network counts them."""
+    if not lines:
+        return
+    print("\nsystem-wide lines (network-level rows, not branches; never ranked or shown per branch):")
+    for line in lines:
+        print(
+            f"  {line['name']}: {line['total']:,.0f} {line['unit']} ({line['first']} .. {line['last']}), {line['how']}"
+        )
 
 
 def _print_completeness(found: list, names: dict[str, str]) -> None:

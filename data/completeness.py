@@ -30,6 +30,8 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
+from data import systemlines
+
 # Table judged -> the table read (circulation's daily sums: the same branches and dates from fewer rows).
 TABLES = {"visits": "visits", "circulation": "circulation_daily", "measures": "measures"}
 LOOKBACK = 3
@@ -134,7 +136,8 @@ def last_period_by(day: dt.date, period: str) -> dt.date:
 
 
 def histories(con, table: str) -> dict[str, History]:
-    """Every branch's reporting history in `table` (one of TABLES), keyed by branch id."""
+    """Every branch's reporting history in `table` (one of TABLES), keyed by branch id. A system-wide line
+    (data/systemlines.py) is no service point: it is never expected to report, and never holds a period back."""
     if table not in TABLES:
         raise ValueError(f"completeness is judged for {', '.join(TABLES)}, not {table!r}")
     cursor = con.cursor()
@@ -145,7 +148,10 @@ def histories(con, table: str) -> dict[str, History]:
     finally:
         cursor.close()
     by_branch: dict[str, list[tuple[str, dt.date]]] = {}
+    lines = systemlines.stored(con)
     for branch_id, grain, month in rows:
+        if branch_id in lines:
+            continue
         by_branch.setdefault(branch_id, []).append((grain, month))
     out = {}
     for branch_id, branch_rows in by_branch.items():

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from data import systemlines
+
 DB_ENV_VAR = "KPI_DB"
 DEFAULT_DB = Path(__file__).resolve().parent / "kpi.duckdb"
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"
@@ -106,13 +108,17 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def status(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Per table: rows, date range, branches and the last import time (imports taken back left out)."""
+    """Per table: rows, date range, branches and the last import time (imports taken back left out). The
+    branches counted are service points: system-wide lines (data/systemlines.py) are not branches."""
     out = []
     active = active_imports(con)  # a fixed condition, never input
+    lines = sorted(systemlines.stored(con))
     for table, date_expr in FACT_TABLES.items():
         # Table names and date expressions come from the constant above, never from input.
         rows, first, last, branches = con.execute(
-            f"SELECT count(*), min({date_expr}), max({date_expr}), count(DISTINCT branch_id) FROM {table}"
+            f"SELECT count(*), min({date_expr}), max({date_expr}), "
+            f"count(DISTINCT branch_id) FILTER (WHERE NOT list_contains(?, branch_id)) FROM {table}",
+            [lines],
         ).fetchone()
         last_import = con.execute(
             f"SELECT max(imported_at) FROM imports WHERE kind = ? AND {active}", [table]
@@ -128,7 +134,9 @@ def status(con: duckdb.DuckDBPyConnection) -> list[dict]:
             }
         )
     n_branches, n_aliases = con.execute(
-        "SELECT (SELECT count(*) FROM branches), (SELECT count(*) FROM branch_aliases)"
+        "SELECT (SELECT count(*) FROM branches WHERE NOT list_contains(?, branch_id)), "
+        "(SELECT count(*) FROM branch_aliases)",
+        [lines],
     ).fetchone()
     last_branch_import = con.execute(
         f"SELECT max(imported_at) FROM imports WHERE kind = 'branches' AND {active}"

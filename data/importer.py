@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from data import fastpath, identity, kinds, layouts, private, shaping, values, workbook
+from data import fastpath, identity, kinds, layouts, private, shaping, systemlines, values, workbook
 from data import mapping as mapping_mod
 from data.identity import Identity
 from data.names import clean_display, implausible_name, name_key, non_branch_reason, sign_off_row, slug
@@ -91,6 +91,8 @@ class FileReport:
     blank_cells: int = 0
     skip_counts: dict[str, int] = field(default_factory=dict)  # when `skipped` lists only the first lines
     quarantine_file: Path | None = None
+    # System-wide lines the file gave (data/systemlines.py): branch_id -> name, line_type, reason, total, how
+    system_lines: dict[str, dict] = field(default_factory=dict)
     message: str = ""
     content_hash: str | None = None  # set when the import is logged
     options_identity: Identity | None = None  # the options that shape the rows (data/identity.py)
@@ -532,8 +534,16 @@ def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, op
     report.skipped, report.skip_counts = roll.skipped, roll.skipped_counts
     report.date_min, report.date_max = roll.date_min, roll.date_max
     used = set(ids.values())
-    report.branches_new = {b for b in resolver.new if b in used}
-    report.branches_matched = used - report.branches_new
+    lines = used & set(resolver.lines)
+    report.branches_new = {b for b in resolver.new if b in used} - lines
+    report.branches_matched = used - report.branches_new - lines
+    if lines:
+        totals = cursor.execute(
+            "SELECT branch_id, sum(checkouts + renewals) FROM tx_daily WHERE list_contains(?, branch_id) GROUP BY 1",
+            [sorted(lines)],
+        ).fetchall()
+        for branch_id, total in totals:
+            _note_line(report, resolver, branch_id, "circulation")["total"] = total
     new_aliases = [(k, alias, bid) for k, (alias, bid) in resolver.new_aliases.items() if bid in used]
     new_rows = [row for bid, row in resolver.new.items() if bid in used]
     replaced = _write(con, report, "circulation", None, content_hash, new_rows, new_aliases, cursor=cursor)
@@ -652,8 +662,8 @@ def _row_skip_reason(rc: RowCells, plan: Plan) -> str | None:
 
 
 def _structural(reason: str | None) -> str | None:
-    """Totals, footnotes and signature footers are never data; a system-wide line is skipped only if no branch
-    has its name."""
+    """Totals, footnotes and signature footers are never data (system-wide lines are data: _resolve keeps them
+    as such)."""
     return reason if reason in ("totals row", "footnote row", "signature footer") else None
 
 
@@ -732,25 +742,39 @@ class BranchResolver:
         self.taken = set(self.names)
         self.extra = {name_key(k): v for k, v in source_mapping.branches.items()}
         self.allow_new = allow_new
+        # System-wide lines stored and made here: branch_id -> (line type, reason); never service points.
+        self.lines = {
+            b: (t, r) for b, t, r in con.execute("SELECT branch_id, line_type, reason FROM system_lines").fetchall()
+        }
         self.new: dict[str, dict] = {}  # branch_id -> branch row to create
         self.new_aliases: dict[str, tuple[str, str]] = {}  # alias_key -> (alias, branch_id)
         self.shared: set[str] = set()  # name keys that new branches of this file share: no branch's alias
 
-    def resolve(self, raw: str, is_code: bool, skip_system_lines: bool = False) -> str | None:
+    def resolve(
+        self, raw: str, is_code: bool, skip_system_lines: bool = False, has_address: bool | None = None
+    ) -> str | None:
         """The branch id for a name or code; with allow_new, unknown names become new branches
-        (except system-wide lines such as "Online Renewals" when skip_system_lines is set)."""
+        (except totals and footnotes when skip_system_lines is set). An unknown name that is a system-wide
+        line (data/systemlines.py; has_address: whether its row gives the address the file's service points
+        have, None when the file gives none) becomes a line of its own, with or without allow_new."""
         key = name_key(raw)
         key = name_key(self.extra[key]) if key in self.extra else key
         found = self.aliases.get(key) or self.new_aliases.get(key, (None, None))[1]
-        if found or not self.allow_new or (skip_system_lines and non_branch_reason(raw)):
+        if found:
             return found
         if implausible_name(raw):
             return None  # a look-alike, formula or markup never becomes a branch; the caller says why
+        line = None if non_branch_reason(raw) else systemlines.classify(raw, has_address)
+        if line is None and (not self.allow_new or (skip_system_lines and non_branch_reason(raw))):
+            return None
         display = clean_display(raw)
         branch_id = display if is_code and display not in self.taken else slug(display, self.taken)
         self.taken.add(branch_id)
         has_cjk = re.search(r"[\u4e00-\u9fff]", display) is not None
         self.new[branch_id] = {"branch_id": branch_id, "name": display, "name_zh": display if has_cjk else None}
+        if line:
+            self.new[branch_id].update(line_type=line.line_type, reason=line.reason)
+            self.lines[branch_id] = (line.line_type, line.reason)
         self.new_aliases[key] = (display, branch_id)
         self.new_aliases.setdefault(name_key(branch_id), (branch_id, branch_id))
         return branch_id
@@ -761,7 +785,7 @@ class BranchResolver:
         key = name_key(self.extra[key]) if key in self.extra else key
         return self.aliases.get(key) or self.new_aliases.get(key, (None, None))[1]
 
-    def resolve_named(self, code: str, name: str) -> tuple[str | None, str | None]:
+    def resolve_named(self, code: str, name: str, has_address: bool | None = None) -> tuple[str | None, str | None]:
         """(branch id, problem) for a row that gives both a code (馆代码) and a name (馆名): the code is the
         id and the name the branch's name. Matched by the code, then by the name; a code of one branch beside
         the name of another is a problem. A new branch (with allow_new) gets the code as its id, the name as
@@ -778,13 +802,19 @@ class BranchResolver:
             self.new_aliases.pop(name_key(name), None)
             by_name = None
         found = by_code or by_name
-        if found or not self.allow_new or non_branch_reason(name) or implausible_name(code) or implausible_name(name):
+        if found or non_branch_reason(name) or implausible_name(code) or implausible_name(name):
             return found, None
+        line = systemlines.classify(name, has_address)  # a system-wide line is made with or without allow_new
+        if line is None and not self.allow_new:
+            return None, None
         display, code_shown = clean_display(name), clean_display(code)
         branch_id = code_shown if code_shown not in self.taken else slug(code_shown, self.taken)
         self.taken.add(branch_id)
         has_cjk = re.search(r"[\u4e00-\u9fff]", display) is not None
         self.new[branch_id] = {"branch_id": branch_id, "name": display, "name_zh": display if has_cjk else None}
+        if line:
+            self.new[branch_id].update(line_type=line.line_type, reason=line.reason)
+            self.lines[branch_id] = (line.line_type, line.reason)
         self.new_aliases[name_key(code)] = (code_shown, branch_id)
         self.new_aliases.setdefault(name_key(branch_id), (branch_id, branch_id))
         if name_key(name) not in self.shared:
@@ -812,6 +842,8 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
     out = []
     unknown: dict[str, list[dict]] = defaultdict(list)
     named = _names_beside_codes(table, plan)
+    # line -> whether the row has an address, when the file gives addresses for its service points
+    addressed = systemlines.addresses(table.header, table.rows, {r["_line"] for r in records})
     for record in records:
         raw = record.pop("_branch")
         column = record.pop("_branch_column")
@@ -824,13 +856,18 @@ def _resolve(report: FileReport, records: list[dict], resolver: BranchResolver, 
             out.append(record)
             continue
         name = named.get(record["_line"]) if column == "branch_code" else None
+        has_address = addressed.get(record["_line"]) if addressed else None
         if name:
-            branch_id, conflict = resolver.resolve_named(raw, name)
+            branch_id, conflict = resolver.resolve_named(raw, name, has_address)
             if conflict:
                 report.problems.append(Problem(record["_line"], table.header[plan.fields["branch"]], name, conflict))
                 continue
         else:
-            branch_id = resolver.resolve(raw, column == "branch_code", skip_system_lines=True)
+            branch_id = resolver.resolve(raw, column == "branch_code", skip_system_lines=True, has_address=has_address)
+        if branch_id in resolver.lines:
+            _line_record(report, resolver, branch_id, plan.kind, record)
+            out.append(record)
+            continue
         reason = non_branch_reason(raw) or (non_branch_reason(name) if name else None)
         if branch_id is None and reason:
             _skip(report.skipped, reason, record["_line"])
@@ -861,6 +898,40 @@ def _names_beside_codes(table: Table, plan: Plan) -> dict[int, str]:
         return {}
     index = plan.fields["branch"]
     return {line: cells[index] for line, cells in table.rows if index < len(cells) and cells[index].strip()}
+
+
+def _note_line(report: FileReport, resolver: BranchResolver, branch_id: str, kind: str) -> dict:
+    """The report's entry for a system-wide line this file gives."""
+    if branch_id not in report.system_lines:
+        line_type, reason = resolver.lines[branch_id]
+        name = (
+            resolver.new[branch_id]["name"] if branch_id in resolver.new else resolver.names.get(branch_id, branch_id)
+        )
+        report.system_lines[branch_id] = {
+            "name": name,
+            "line_type": line_type,
+            "reason": reason,
+            "new": branch_id in resolver.new,
+            "total": 0,
+            "unit": systemlines.unit(kind, line_type),
+            "how": systemlines.how_counted(kind, line_type),
+        }
+    return report.system_lines[branch_id]
+
+
+def _line_record(report: FileReport, resolver: BranchResolver, branch_id: str, kind: str, record: dict) -> None:
+    """A record of a system-wide line: noted in the report; a renewal channel's single count (a circulation
+    total or a checkout count) is stored as renewals, which is what the line counts."""
+    _note_line(report, resolver, branch_id, kind)
+    record["branch_id"] = branch_id
+    if (
+        kind == "circulation"
+        and resolver.lines[branch_id][0] == systemlines.RENEWALS
+        and record.get("renewals") is None
+    ):
+        given = [c for c in ("circulation", "checkouts") if record.get(c) is not None]
+        if len(given) == 1:
+            record["renewals"], record[given[0]] = record[given[0]], None
 
 
 def _dedupe(report: FileReport, records: list[dict], kind: str) -> list[dict]:
@@ -1005,6 +1076,10 @@ def _finish(
     new_rows = [row for bid, row in resolver.new.items() if bid in used]
     new_aliases = [(k, alias, bid) for k, (alias, bid) in resolver.new_aliases.items() if bid in used]
     report.branches_new &= used
+    report.system_lines = {bid: line for bid, line in report.system_lines.items() if bid in used}
+    for record in keep:
+        if record["branch_id"] in report.system_lines:
+            report.system_lines[record["branch_id"]]["total"] += systemlines.line_total(plan.kind, record)
     replaced = _write(
         con,
         report,
@@ -1084,10 +1159,22 @@ def _write(
     `frame` None means the rows are staged in the temporary table tx_daily of `cursor`."""
     with _transaction(con, cursor) as cursor:
         for row in new_branches:
+            # A system-wide line's row takes the kind 'other' and is marked in system_lines: never a service point.
             cursor.execute(
-                "INSERT INTO branches (branch_id, name, name_zh, kind, source_file) VALUES (?, ?, ?, 'branch', ?)",
-                [row["branch_id"], row["name"], row["name_zh"], report.source],
+                "INSERT INTO branches (branch_id, name, name_zh, kind, source_file) VALUES (?, ?, ?, ?, ?)",
+                [
+                    row["branch_id"],
+                    row["name"],
+                    row["name_zh"],
+                    "other" if "line_type" in row else "branch",
+                    report.source,
+                ],
             )
+            if "line_type" in row:
+                cursor.execute(
+                    "INSERT INTO system_lines VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [row["branch_id"], row["line_type"], row["reason"], report.source],
+                )
         if new_aliases:
             cursor.executemany("INSERT INTO branch_aliases VALUES (?, ?, ?) ON CONFLICT DO NOTHING", new_aliases)
         # The table name is one of the fixed kinds, never text from the export.

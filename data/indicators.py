@@ -195,8 +195,8 @@ def _write_parts(con, report, pending, table: Table, content_hash: str, options,
         part.branches_new -= written
         imp._finish(con, part, records, plan, table, content_hash, options, resolver, set_aside=bad)
         part.quarantine_file = quarantine_file
-        written |= part.branches_new
-        for branch_id in part.branches_new:
+        written |= part.branches_new | {b for b in part.system_lines if b in resolver.new}  # and lines it made
+        for branch_id in written:
             resolver.new.pop(branch_id, None)
         resolver.new_aliases = {k: v for k, v in resolver.new_aliases.items() if v[1] not in written}
 

@@ -15,7 +15,7 @@ _FOOTNOTE_TAIL = re.compile(r"\s*[\[(（](?:\d+|[a-z]|注\d*)[\])）]$")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _SPACES = re.compile(r"\s+")
 
-# Rows whose name says they are not a service point: totals and system-wide lines.
+# Rows whose name says they are totals (system-wide lines are recognised in data/systemlines.py).
 _TOTAL_NAMES = {
     "total",
     "totals",
@@ -35,16 +35,6 @@ _TOTAL_NAMES = {
     "全馆合计",
     "全部",
     "汇总",
-}
-_NOT_A_BRANCH = {
-    "online renewals",
-    "downloadable media",
-    "talking book and braille",
-    "renewals online",
-    "virtual library",
-    "phone renewals",
-    "线上续借",
-    "数字资源",
 }
 
 
@@ -92,8 +82,6 @@ def non_branch_reason(name: str) -> str | None:
     key = name_key(name)
     if key in _TOTAL_NAMES or key.startswith(("total ", "grand total")) or key.endswith(" total"):
         return "totals row"
-    if key in _NOT_A_BRANCH:
-        return "not a service point (system-wide line)"
     raw = unicodedata.normalize("NFKC", name).strip()
     if sign_off_row([raw]):
         return "signature footer"

@@ -363,6 +363,8 @@ def apply(con: duckdb.DuckDBPyConnection, removals: list[Removal], when: dt.date
         cursor.execute("COMMIT")
         cursor.execute("BEGIN TRANSACTION")
         for removal in removals:
+            # The mark of a system-wide line goes with its branch row (data/systemlines.py).
+            cursor.execute("DELETE FROM system_lines WHERE list_contains(?, branch_id)", [removal.branches])
             removal.counts["branches"] = _deleted(
                 cursor, "DELETE FROM branches WHERE list_contains(?, branch_id)", [removal.branches]
             )

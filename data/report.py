@@ -61,6 +61,7 @@ def describe(report: FileReport) -> str:
         )
         if report.date_min:
             out.append(f"  dates: {report.date_min} .. {report.date_max}")
+        out.extend(system_line_lines(report))
     for note in report.notes:
         out.append(f"  note: {note}")
     if report.ignored_columns:
@@ -80,6 +81,18 @@ def _describe_parts(report: FileReport) -> str:
     for part in report.parts:
         out.extend("  " + line for line in describe(part).splitlines())
     return "\n".join(out)
+
+
+def system_line_lines(report: FileReport) -> list[str]:
+    """The system-wide lines a file gave (network-level rows, never branches), with their totals and how
+    the network's figures count them."""
+    if not report.system_lines:
+        return []
+    out = [f"  system-wide lines (network-level, not branches): {len(report.system_lines)}"]
+    for line in sorted(report.system_lines.values(), key=lambda line: -line["total"]):
+        total = f"{line['total']:,.0f}" if float(line["total"]).is_integer() else f"{line['total']:,.1f}"
+        out.append(f"    {line['name']}: {total} {line['unit']}, {line['how']} ({line['reason']})")
+    return out
 
 
 def _problem_lines(report: FileReport) -> list[str]:

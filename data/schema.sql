@@ -29,6 +29,17 @@ CREATE TABLE IF NOT EXISTS branch_aliases (
     branch_id VARCHAR NOT NULL REFERENCES branches (branch_id)
 );
 
+-- System-wide lines (renewal channels, e-media, other channels): network-level rows of their own kind, never
+-- service points. Their facts sit in the fact tables under a branches row that this table marks (see
+-- data/systemlines.py); the metric layer keeps them out of rankings, branch lists and per-branch views.
+-- No foreign key: DuckDB refuses to delete a branches row that a key refers to, even in a later statement.
+CREATE TABLE IF NOT EXISTS system_lines (
+    branch_id VARCHAR PRIMARY KEY,
+    line_type VARCHAR NOT NULL CHECK (line_type IN ('renewals', 'e-media', 'other-channel')),
+    reason VARCHAR NOT NULL,
+    source_file VARCHAR
+);
+
 -- audience 'all' is the total; any other audience is a segment of it (e.g. minors), never added to it.
 CREATE TABLE IF NOT EXISTS visits (
     date DATE NOT NULL CHECK (date BETWEEN DATE '1900-01-01' AND DATE '2100-12-31'),

@@ -28,7 +28,17 @@ import pandas as pd
 from data import completeness
 from metrics import memo as memos
 from metrics import periods, satisfaction
-from metrics.filters import Filter, branch_ids, branch_key, branch_sql, fact_branch_sql, fact_sql
+from metrics.filters import (
+    SYSTEM_LINES,
+    Filter,
+    branch_ids,
+    branch_key,
+    branch_sql,
+    counted_lines_sql,
+    fact_branch_sql,
+    fact_sql,
+    system_lines,
+)
 from metrics.memo import Memo
 from metrics.registry import Metric, breakdowns, get
 from metrics.satisfaction import UNSPECIFIED
@@ -45,6 +55,9 @@ DIMENSION_SQL = {
     "patron_category": "f.patron_category",
 }
 BRANCH_DIMENSIONS = ("district", "kind")  # dimensions read from the branches table (the others need no join)
+# The name shown for the row of system-wide lines (filters.SYSTEM_LINES) in a breakdown; rankings and
+# per-branch views leave that row out (service_points_only).
+SYSTEM_LINES_LABEL = {"en": "System-wide lines", "zh": "全网系统线"}
 WINDOW = "window"  # a pseudo-grain: the whole filter window as one period, for headline figures
 # Rows that count as reported data when finding where a table's data ends (future plans do not).
 REPORTED = {"events": "NOT f.planned"}
@@ -166,7 +179,11 @@ def _branch_sums(
     the same values from them. A sum needs no branch grouping at all; a ratio counts a branch only with both
     numerator and denominator, so its branches are summed first."""
     base = get(metric.base) if metric.base else metric
-    dim_sql = DIMENSION_SQL[by] if by else "NULL"
+    dim_sql, dim_params = DIMENSION_SQL[by] if by else "NULL", []
+    line_cond, line_params = counted_lines_sql(con, flt, base.system_lines, base.service_points, "f")
+    if by in ("branch", *BRANCH_DIMENSIONS) and system_lines(con):
+        dim_sql = f"CASE WHEN list_contains(?, f.branch_id) THEN ? ELSE {dim_sql} END"
+        dim_params = [sorted(system_lines(con)), SYSTEM_LINES]
     if by in BRANCH_DIMENSIONS:
         join, (b_cond, b_params) = "JOIN branches b ON b.branch_id = f.branch_id", branch_sql(flt, "b")
     else:
@@ -186,7 +203,7 @@ def _branch_sums(
         if dates is None:
             continue
         f_cond, f_params = fact_sql(flt.with_dates(*dates), base.table, "f")
-        conditions = [f"({base.where})", *grain_cond, *b_cond, *f_cond]
+        conditions = [f"({base.where})", *grain_cond, *b_cond, *f_cond, *line_cond]
         if prior and shift == "year" and grain in ("day", "week"):
             conditions.append("NOT (month(f.date) = 2 AND day(f.date) = 29)")  # no counterpart a year later
         if grain == WINDOW:  # the whole window is one period, starting with the window
@@ -199,7 +216,7 @@ def _branch_sums(
             f"sum({base.numerator}) AS num, sum({base.denominator or 'NULL'}) AS den "
             f"FROM {table} f {join} WHERE {' AND '.join(conditions)} GROUP BY ALL"
         )
-        params += [*period_params, *grain_params, *b_params, *f_params]
+        params += [*period_params, *dim_params, *grain_params, *b_params, *f_params, *line_params]
     sql = " UNION ALL ".join(parts)
     if not per_branch and is_ratio:
         sql = (
@@ -559,9 +576,10 @@ def _branch_names(con, memo: Memo, lang: str = "en") -> dict[str, str]:
         column = "coalesce(name_zh, name)" if lang == "zh" else "name"
         cursor = con.cursor()
         try:
-            return dict(cursor.execute(f"SELECT branch_id, {column} FROM branches").fetchall())
+            names = dict(cursor.execute(f"SELECT branch_id, {column} FROM branches").fetchall())
         finally:
             cursor.close()
+        return {**names, SYSTEM_LINES: SYSTEM_LINES_LABEL.get(lang, SYSTEM_LINES_LABEL["en"])}
 
     return memo.get(("names", lang), read)
 
@@ -587,10 +605,21 @@ def ranking(result: Result, period: str | None = None) -> pd.DataFrame:
     return rank(result.table, result.metric, period)
 
 
+def service_points_only(table: pd.DataFrame) -> pd.DataFrame:
+    """A breakdown by branch, district or kind without its row of system-wide lines (SYSTEM_LINES, by id or
+    shown name): what rankings and per-branch views show."""
+    marks = {SYSTEM_LINES, *SYSTEM_LINES_LABEL.values()}
+    for column in ("branch", *BRANCH_DIMENSIONS):
+        if column in table.columns:
+            return table[~table[column].isin(marks)]
+    return table
+
+
 def rank(table: pd.DataFrame, metric: Metric, period: str | None = None) -> pd.DataFrame:
     """ranking() of a result's table (as the pages hold it): the rows of one period (the last by default),
     best first, numbered in `rank`, with `share`, each row's percent of the period's total; the share is
     left empty (NaN) for a metric whose parts do not add up to a total (a ratio, a mean, a per-capita)."""
+    table = service_points_only(table)
     if table.empty:
         return table.assign(rank=pd.Series(dtype=int), share=pd.Series(dtype=float))
     period = period or table["period"].iloc[-1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from data import systemlines
 from metrics.memo import memo
 
 # Columns of the fact tables each dimension filter may apply to; a dimension a table lacks is skipped.
@@ -114,9 +115,46 @@ def ignored_dimensions(flt: Filter, table: str) -> list[str]:
     return [name for name, values in chosen.items() if values and name not in allowed]
 
 
+# In a breakdown by branch, district or kind, the system-wide lines a metric counts are one row of their own,
+# under this value, so that the parts still add up to the network's total (metrics.engine.service_points_only
+# leaves it out of rankings and per-branch views).
+SYSTEM_LINES = "(system-wide lines)"
+
+
+def system_lines(con) -> dict[str, str]:
+    """branch_id -> line type of every system-wide line (data/systemlines.py: renewal channels, e-media, other
+    channels), remembered per database state. They are network-level rows, never service points."""
+    return memo(con).get("system_lines", lambda: systemlines.stored(con))
+
+
+def service_point_sql(con, alias: str = "b") -> tuple[list[str], list]:
+    """The one definition of a service point: a branch that is not a system-wide line. A condition on a
+    table's branch_id (none when the database holds no system-wide line) and its parameters. Branch lists,
+    filter choices, selections, rankings, per-branch views, data checks and completeness all go through it."""
+    lines = system_lines(con)
+    return ([f"NOT list_contains(?, {alias}.branch_id)"], [sorted(lines)]) if lines else ([], [])
+
+
+def counted_lines_sql(con, flt: Filter, counted: tuple[str, ...], service_points: bool = True, alias: str = "f"):
+    """Conditions on a fact table's branch_id for a metric whose network figure counts the system-wide lines of
+    the types `counted` (metrics/registry.py), and only those (service_points False: nothing but those lines).
+    A filter that chooses branches, districts or kinds, or a user's scope, selects service points only: no
+    system-wide line belongs to any of them."""
+    lines = system_lines(con)
+    if not lines:
+        return ([], []) if service_points else (["false"], [])
+    keep = [] if branch_sql(flt, "b")[0] else sorted(b for b, t in lines.items() if t in counted)
+    if not service_points:
+        return ([f"list_contains(?, {alias}.branch_id)"], [keep]) if keep else (["false"], [])
+    drop = sorted(set(lines) - set(keep))
+    return ([f"NOT list_contains(?, {alias}.branch_id)"], [drop]) if drop else ([], [])
+
+
 def matching_branches(con, flt: Filter) -> set[str]:
-    """The ids of the branches the filter's branch, district and kind choices select."""
+    """The ids of the service points the filter's branch, district and kind choices select."""
     conditions, params = branch_sql(flt, "b")
+    lines, line_params = service_point_sql(con, "b")
+    conditions, params = conditions + lines, params + line_params
     where = " AND ".join(conditions) or "true"
     cursor = con.cursor()
     try:
@@ -153,11 +191,13 @@ BRANCH_COLUMNS = "b.branch_id, b.name, b.name_zh, b.kind, b.parent_id, b.distric
 
 
 def branch_list(con, scope: tuple[str, ...] | None = None):
-    """The branches a user may see (all when scope is None), as a DataFrame ordered by kind and name (read
+    """The service points a user may see (all when scope is None), as a DataFrame ordered by kind and name (read
     once per database state; each caller gets its own copy)."""
 
     def read():
         conditions, params = branch_sql(Filter(scope=scope), "b")
+        lines, line_params = service_point_sql(con, "b")
+        conditions, params = conditions + lines, params + line_params
         where = " AND ".join(conditions) or "true"
         cursor = con.cursor()
         try:
@@ -182,6 +222,8 @@ def _read_choices(con, scope: tuple[str, ...] | None) -> dict[str, list[str]]:
     """choices() from the database, in two statements."""
     flt = Filter(scope=scope)
     b_cond, b_params = branch_sql(flt, "b")
+    lines, line_params = service_point_sql(con, "b")
+    b_cond, b_params = b_cond + lines, b_params + line_params
     e_cond, e_params = fact_branch_sql(con, flt, "e")
     cursor = con.cursor()
     try:

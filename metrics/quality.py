@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from data import completeness
-from metrics.filters import Filter, branch_sql, fact_sql
+from metrics.filters import Filter, branch_sql, fact_sql, matching_branches, service_point_sql
 from metrics.registry import LOANS_ROW
 
 KINDS = ("missing_days", "missing_months", "zero_run", "spike", "negative", "impossible", "not_reported")
@@ -152,10 +152,9 @@ def _branch_spans(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def _branch_ids(con: duckdb.DuckDBPyConnection, flt: Filter) -> set[str]:
-    """Ids of the branches the filter's branch, district and kind conditions select."""
-    conditions, params = branch_sql(flt, "b")
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return {row[0] for row in con.execute(f"SELECT b.branch_id FROM branches b{where}", params).fetchall()}
+    """Ids of the service points the filter's branch, district and kind conditions select (a system-wide
+    line is checked by no data check: it is no service point)."""
+    return matching_branches(con, flt)
 
 
 def _fetch_window(flt: Filter) -> Filter:
@@ -498,6 +497,8 @@ def estimated_dates(con: duckdb.DuckDBPyConnection, flt: Filter | None = None) -
     """Dates on which any selected branch's visits are estimated rather than counted (chart markers)."""
     flt = flt or Filter()
     b_cond, b_params = branch_sql(flt, "b")
+    lines, line_params = service_point_sql(con, "b")
+    b_cond, b_params = b_cond + lines, b_params + line_params
     f_cond, f_params = fact_sql(flt, "visits", "f")
     where = " AND ".join(["f.method = 'estimated'", *b_cond, *f_cond])
     cursor = con.cursor()

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from data.systemlines import E_MEDIA, LINE_TYPES, OTHER_CHANNEL, RENEWALS
+
 # Row-level expressions shared by several metrics.
 LOANS_ROW = "coalesce(f.circulation, f.checkouts + f.renewals, f.checkouts, f.renewals)"
 HELD = "NOT f.planned"
 IN_PERSON = "f.format <> 'online'"
 SCORE_UNIT = "score 0-100"
 POINT_UNITS = ("%", SCORE_UNIT)  # units whose changes are differences in points, not percentages
+# System-wide lines (data/systemlines.py) whose rows a loan metric's network total counts: ISO 2789 and PLS 553
+# count renewals and loans through any channel as loans; e-media loans are a metric of their own.
+LOAN_LINES = (RENEWALS, OTHER_CHANNEL)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,10 @@ class Metric:
     compute: str = "sum"  # sum | ratio | satisfaction | per_capita | target
     base: str | None = None  # the metric a per-capita or target metric is built on
     dimensions: tuple[str, ...] = ()  # --by values beyond branch, district and kind
+    # The types of system-wide lines (network-level rows, never service points) its network total counts, and
+    # whether it counts the service points' rows at all (False: a metric of such lines only, e-media loans).
+    system_lines: tuple[str, ...] = LINE_TYPES
+    service_points: bool = True
 
     @property
     def is_ratio(self) -> bool:
@@ -71,6 +80,7 @@ METRICS: tuple[Metric, ...] = (
         "visits",
         "f.visits",
         where="f.audience = 'all'",
+        system_lines=(),  # a "virtual visits" line is not visits
     ),
     Metric(
         "loans",
@@ -85,6 +95,24 @@ METRICS: tuple[Metric, ...] = (
         "circulation",
         LOANS_ROW,
         dimensions=CIRCULATION_DIMS,
+        system_lines=LOAN_LINES,
+    ),
+    Metric(
+        "e_media_loans",
+        "E-media loans",
+        "数字资源借阅",
+        "Loans of e-books and other downloadable or online media, from the network's e-media lines (never "
+        "counted in loans; only meaningful where an export gives such lines).",
+        "电子书等数字资源的借阅（下载）次数，来自全网的数字资源行；不计入外借册次，仅在导出数据含此类行时有值。",
+        "ISO 2789 'electronic content units downloaded'; IMLS PLS ELECCOLL use; 数字资源借阅",
+        "items",
+        "int",
+        True,
+        "circulation",
+        LOANS_ROW,
+        dimensions=CIRCULATION_DIMS,
+        system_lines=(E_MEDIA,),
+        service_points=False,
     ),
     Metric(
         "loans_initial",
@@ -99,6 +127,7 @@ METRICS: tuple[Metric, ...] = (
         "circulation",
         "f.checkouts",
         dimensions=CIRCULATION_DIMS,
+        system_lines=LOAN_LINES,
     ),
     Metric(
         "renewals",
@@ -113,6 +142,7 @@ METRICS: tuple[Metric, ...] = (
         "circulation",
         "f.renewals",
         dimensions=CIRCULATION_DIMS,
+        system_lines=LOAN_LINES,
     ),
     Metric(
         "returns",
@@ -127,6 +157,7 @@ METRICS: tuple[Metric, ...] = (
         "circulation",
         "f.returns",
         dimensions=CIRCULATION_DIMS,
+        system_lines=LOAN_LINES,
     ),
     Metric(
         "events",

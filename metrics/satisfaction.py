@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from metrics import periods
-from metrics.filters import Filter, fact_branch_sql, fact_sql
+from metrics.filters import SYSTEM_LINES, Filter, fact_branch_sql, fact_sql, system_lines
 from metrics.periods import ROW_GRAINS, USABLE_ROW_GRAINS, label
 
 LOW_CONFIDENCE_N = 30  # fewer responses than this: the point is shown as low-confidence
@@ -324,8 +324,12 @@ def _period_sums(
     else:
         period, period_params = periods.period_sql(grain, "o.date", fiscal_start)
     # The group column comes from the allow-lists BY_CHOICES and _BRANCH_COLUMNS; every value is bound.
+    group_params = []
     if by in _BRANCH_COLUMNS:
         group, join = f"g.{_BRANCH_COLUMNS[by]}", "JOIN branches g ON g.branch_id = o.branch_id"
+        if system_lines(con):  # answers through a channel (an online form) are one group, never a branch's
+            group = f"CASE WHEN list_contains(?, o.branch_id) THEN ? ELSE {group} END"
+            group_params = [sorted(system_lines(con)), SYSTEM_LINES]
     else:
         group, join = (f"o.{by}" if by else "NULL"), ""
     sql = f"""
@@ -345,7 +349,7 @@ def _period_sums(
     """
     cursor = con.cursor()
     try:
-        rows = cursor.execute(sql, [*params, *period_params]).fetchall()
+        rows = cursor.execute(sql, [*params, *period_params, *group_params]).fetchall()
     finally:
         cursor.close()
     first = {}  # per side, the first observation: the start of its whole-window period

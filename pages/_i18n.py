@@ -120,6 +120,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "question_shown": ("Scores for the question: {question}", "以下为该题目的评分：{question}"),
     "score": ("Score", "得分"),
     "upload": ("Import exports", "导入数据"),
+    # System-wide lines (issue 12): renewal channels, e-media and other channels, network-level rows
+    "system_lines_title": (
+        "System-wide lines: network-level rows, not branches; never ranked or shown per branch",
+        "全网系统线：全网层级的数据行，不是分馆；不参与排名，也不在分馆视图中出现",
+    ),
+    "line_name": ("Line", "名称"),
+    "line_type": ("Type", "类型"),
+    "line_total": ("Total", "合计"),
+    "line_counted": ("How the network's figures count it", "全网指标如何统计"),
+    "line_type_renewals": ("Renewal channel", "续借渠道"),
+    "line_type_e_media": ("E-media", "数字资源"),
+    "line_type_other": ("Other channel", "其他服务渠道"),
+    "line_how_renewals": ("In the network's loans, as renewals", "计入全网外借册次（作为续借）"),
+    "line_how_e_media": ("Not in loans: a metric of its own, e-media loans", "不计入外借册次：单独统计为数字资源借阅"),
+    "line_how_loans": ("In the network's loans", "计入全网外借册次"),
+    "line_how_visits": ("Not in visits (not a place people visit)", "不计入到馆人次（不是读者到访的场所）"),
+    "line_how_network": ("In the network's totals, never in a branch's", "计入全网合计，不计入任何分馆"),
     "upload_help": (
         "CSV exports or Excel workbooks (.xlsx, .xls: every sheet that holds data); the same checks as "
         "`python -m data import`. A file with errors writes nothing.",

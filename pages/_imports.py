@@ -18,6 +18,30 @@ from pages._i18n import STRINGS, number, t
 PENDING = "_remove_pending"  # the import id awaiting confirmation; not a widget key
 DONE = "_remove_done"  # what the last removal took, shown once after the re-run
 STATUSES = ("active", "replaced", "removed")
+LINE_TYPES = {"renewals": "line_type_renewals", "e-media": "line_type_e_media", "other-channel": "line_type_other"}
+
+
+def system_lines(report) -> None:
+    """The system-wide lines an import gave (data/systemlines.py), in the user's language: each line, what it
+    is, its total and how the network's figures count it, so that a director sees what the network includes."""
+    if not report.ok or not report.system_lines:
+        return
+    import pandas as pd
+
+    st.caption(t("system_lines_title"))
+    rows = [
+        (line["name"], t(LINE_TYPES[line["line_type"]]), number(line["total"]), t(_how(report.kind, line["line_type"])))
+        for line in sorted(report.system_lines.values(), key=lambda line: -line["total"])
+    ]
+    columns = [t("line_name"), t("line_type"), t("line_total"), t("line_counted")]
+    st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True)
+
+
+def _how(kind: str, line_type: str) -> str:
+    """The key of how the network's figures count a line (as data.systemlines.how_counted says in English)."""
+    if kind == "circulation":
+        return {"renewals": "line_how_renewals", "e-media": "line_how_e_media"}.get(line_type, "line_how_loans")
+    return "line_how_visits" if kind == "visits" else "line_how_network"
 
 
 def history(path: str, version: str) -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from metrics.engine import contribution_of, rank
+from metrics.engine import contribution_of, rank, service_points_only
 from metrics.registry import get
 from pages import _charts, _data
 from pages._drill import drill_down
@@ -64,7 +64,8 @@ downloads(ranked[columns], f"{chosen}_ranking", "ranking")
 partial_note(result)
 
 if ctx.compare:
-    changes = contribution_of(result["table"], result["gone"])
+    # Service points only: the network's system-wide lines are no branch (metrics.engine.SYSTEM_LINES).
+    changes = contribution_of(service_points_only(result["table"]), service_points_only(result["gone"]))
     changes["branch"] = changes["branch"].map(lambda b: display.get(b, b))
     st.plotly_chart(_charts.contribution(changes, "branch", t("contribution"), t("change")), key="contribution")
     downloads(
@@ -73,7 +74,7 @@ if ctx.compare:
         "contribution",
     )
 
-monthly = ctx.metric(chosen, grain="month", by="branch", compare=False)["table"]
+monthly = service_points_only(ctx.metric(chosen, grain="month", by="branch", compare=False)["table"])
 monthly["branch"] = monthly["branch"].map(lambda b: display.get(b, b))
 st.plotly_chart(_charts.small_multiples(monthly, "branch", t("small_multiples")), key="multiples")
 downloads(monthly[["period", "branch", "value"]], f"{chosen}_by_branch_month", "multiples")

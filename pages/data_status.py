@@ -47,6 +47,7 @@ if importing and submitted and files:
     for name, report in results:
         (st.success if report.ok else st.error)(report.status.upper())  # the file name stays in the code block
         st.code(describe(report).replace(str(report.path), name), language=None)
+        _imports.system_lines(report)  # network-level lines, never branches: their totals and how they count
     path, con, version = _data.current()
 
 if con is None:

@@ -3,6 +3,7 @@ audience, and the distribution of scores."""
 
 import streamlit as st
 
+from metrics.engine import service_points_only
 from metrics.registry import get
 from pages import _charts, _data
 from pages._export import downloads
@@ -56,6 +57,7 @@ latest = parts[parts["period_start"] == parts["period_start"].max()].copy()
 if by in ("category", "audience"):
     latest[by] = latest[by].map(code_label)
 if by == "branch":
+    latest = service_points_only(latest)  # the network's system-wide lines are no branch
     branches = _data.branches(ctx.path, ctx.version, ctx.flt.scope)
     names = {row["name"]: branch_label(row) for _, row in branches.iterrows()}
     latest["branch"] = latest["branch"].map(lambda b: names.get(b, b))
