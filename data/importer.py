@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from data import fastpath, identity, kinds, layouts, private, shaping, systemlines, values, workbook
+from data import chinese, fastpath, identity, kinds, layouts, private, shaping, systemlines, values, workbook
 from data import mapping as mapping_mod
 from data.identity import Identity
 from data.names import clean_display, implausible_name, name_key, non_branch_reason, sign_off_row, slug
@@ -733,6 +733,12 @@ def _roll_up(rollup: dict[tuple, dict], record: dict) -> None:
         total[column] += record[column]
 
 
+def _chinese_name(display: str) -> str | None:
+    """A new branch's Chinese name, as the Simplified Chinese pages show it (總館 -> 总馆; the name keeps the
+    export's own spelling), or None for a name without Chinese characters."""
+    return chinese.simplified(display) if re.search(r"[\u4e00-\u9fff]", display) else None
+
+
 class BranchResolver:
     """Branch names and codes to branch ids, through the alias table and this source's mapping."""
 
@@ -770,8 +776,7 @@ class BranchResolver:
         display = clean_display(raw)
         branch_id = display if is_code and display not in self.taken else slug(display, self.taken)
         self.taken.add(branch_id)
-        has_cjk = re.search(r"[\u4e00-\u9fff]", display) is not None
-        self.new[branch_id] = {"branch_id": branch_id, "name": display, "name_zh": display if has_cjk else None}
+        self.new[branch_id] = {"branch_id": branch_id, "name": display, "name_zh": _chinese_name(display)}
         if line:
             self.new[branch_id].update(line_type=line.line_type, reason=line.reason)
             self.lines[branch_id] = (line.line_type, line.reason)
@@ -810,8 +815,7 @@ class BranchResolver:
         display, code_shown = clean_display(name), clean_display(code)
         branch_id = code_shown if code_shown not in self.taken else slug(code_shown, self.taken)
         self.taken.add(branch_id)
-        has_cjk = re.search(r"[\u4e00-\u9fff]", display) is not None
-        self.new[branch_id] = {"branch_id": branch_id, "name": display, "name_zh": display if has_cjk else None}
+        self.new[branch_id] = {"branch_id": branch_id, "name": display, "name_zh": _chinese_name(display)}
         if line:
             self.new[branch_id].update(line_type=line.line_type, reason=line.reason)
             self.lines[branch_id] = (line.line_type, line.reason)
