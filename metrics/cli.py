@@ -37,6 +37,16 @@ BY_CHOICES = (
 )
 
 
+class _Once(argparse.Action):
+    """An option that takes one value: given twice, the command stops rather than silently keeping the last."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        if getattr(namespace, f"_{self.dest}_given", False):
+            parser.error(f"{option_string} given twice: a query takes one (run the command once for each)")
+        setattr(namespace, f"_{self.dest}_given", True)
+        setattr(namespace, self.dest, value)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m metrics", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -44,12 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--format", choices=("text", "json"), default="text")
     query = sub.add_parser("query", help="a metric by period, optionally by a dimension and against last year")
     query.add_argument("--db", help=f"database file (default ${db.DB_ENV_VAR} or data/kpi.duckdb)")
-    query.add_argument("--metric", required=True, choices=[m.id for m in METRICS], metavar="ID")
-    query.add_argument("--grain", default="year", choices=periods.GRAINS)
+    query.add_argument("--metric", required=True, action=_Once, choices=[m.id for m in METRICS], metavar="ID")
+    query.add_argument("--grain", default="year", action=_Once, choices=periods.GRAINS)
     query.add_argument("--fiscal-start", type=int, default=1, metavar="MONTH", help="first month of the fiscal year")
-    query.add_argument("--by", choices=BY_CHOICES)
-    query.add_argument("--from", dest="date_from", type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
-    query.add_argument("--to", dest="date_to", type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
+    query.add_argument("--by", choices=BY_CHOICES, action=_Once)
+    query.add_argument("--from", dest="date_from", action=_Once, type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
+    query.add_argument("--to", dest="date_to", action=_Once, type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
     query.add_argument("--branch", action="append", default=[], metavar="NAME", help="repeat for several")
     query.add_argument("--district", action="append", default=[])
     query.add_argument("--kind", action="append", default=[])
@@ -62,10 +72,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ID",
         help=f"the survey question the satisfaction metrics count (default {DEFAULT_QUESTION})",
     )
-    query.add_argument("--compare", choices=("yoy",))
+    query.add_argument("--compare", choices=("yoy",), action=_Once)
     query.add_argument("--like-for-like", action="store_true")
     query.add_argument("--same-weekday", action="store_true", help="compare days with the same weekday (364 days)")
-    query.add_argument("--format", choices=("csv", "json"), default="csv")
+    query.add_argument("--format", choices=("csv", "json"), default="csv", action=_Once)
     query.add_argument("--as-user", metavar="NAME", help="only what this user of the users file may see")
     query.add_argument("--users", metavar="FILE", help=f"users file (default ${users.USERS_ENV_VAR})")
     sub.add_parser(

@@ -120,6 +120,9 @@ def test_bad_requests_fail_clearly(monthly_file):
     assert result.returncode == 2 and "cannot be broken down by category" in result.stderr
     result = run("query", "--db", str(monthly_file.parent / "none.duckdb"), "--metric", "visits")
     assert result.returncode == 2 and "no database" in result.stderr
+    # One metric per query: a second --metric stops the command instead of silently answering for the last.
+    result = run("query", "--db", str(monthly_file), "--metric", "visits", "--metric", "loans")
+    assert result.returncode == 2 and "--metric given twice" in result.stderr and not result.stdout
 
 
 def test_yearly_data_at_month_grain_gives_the_header_and_a_note(tmp_path):
