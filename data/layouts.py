@@ -127,7 +127,7 @@ def _date_column(table: Table, fields: dict, mapping: Mapping, declared: bool) -
     if not first or first in mapping.columns or 0 in fields.values():
         return "date", None
     cells = [row[0] for row in _sample(table) if not values.is_blank(row[0])]
-    if len(cells) < 2 or not _mostly(cells, _is_date):
+    if len(cells) < 2 or not _mostly(cells, values.names_a_date):
         return "date", None
     return "date", 0
 
@@ -163,17 +163,6 @@ def _mostly(cells: list[str], test) -> bool:
     """All but one in ten (rounded down) of the cells pass: a typo does not hide the layout."""
     failed = sum(1 for c in cells if not test(c))
     return failed <= len(cells) // 10 and failed < len(cells)
-
-
-def _is_date(cell: str) -> bool:
-    try:
-        values.parse_date(cell, "dmy")
-    except ValueError:
-        try:
-            values.parse_month(cell, 2000)  # any year: only whether the cell names a month matters here
-        except ValueError:
-            return False
-    return True
 
 
 def _is_count(cell: str) -> bool:
@@ -225,7 +214,7 @@ def _needs_year(table: Table, index: int) -> bool:
         try:
             values.parse_date(cell, "dmy")
         except ValueError:
-            if _is_date(cell):  # a month only with a year given
+            if values.names_a_date(cell):  # a month only with a year given
                 return True
     return False
 

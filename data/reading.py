@@ -178,14 +178,7 @@ def _dated_counts(cells: list[str]) -> bool:
     rest = [c for c in cells[1:] if not values.is_blank(c)]
     if not cells or not rest or not all(_is_number(c) for c in rest):
         return False
-    try:
-        values.parse_date(cells[0])
-    except ValueError:
-        try:
-            values.parse_month(cells[0], 2000)  # a month name or number: any year tells whether it is one
-        except ValueError:
-            return False
-    return True
+    return values.names_a_date(cells[0])
 
 
 def _names_above_dated_rows(rows: list[tuple[int, list[str]]]) -> int | None:

@@ -242,3 +242,15 @@ def parse_month(raw: str, year: int | None) -> dt.date:
     if month_year is None:
         raise ValueError("a month without a year (add a year column, a year to the file name or to the mapping file)")
     return dt.date(month_year, found[1], 1)
+
+
+def names_a_date(cell: str) -> bool:
+    """Whether a cell reads as a date or a month (a month name or number counts, whatever its year): how a
+    dated row of a branches-as-columns file is told from a header."""
+    for attempt in (lambda: parse_date(cell, "dmy"), lambda: parse_date(cell, "mdy"), lambda: parse_month(cell, 2000)):
+        try:
+            attempt()  # a month with any year: only whether the cell names a month matters here
+        except ValueError:
+            continue
+        return True
+    return False
