@@ -32,8 +32,8 @@ from data.rows import (
     Problem,
     RowCells,
     _column_fields,
-    _kind_from_name,
     branch_cell,
+    kind_from_names,
     label,
     row_date,
 )
@@ -91,9 +91,7 @@ def plan(table: Table, mapping: Mapping, kind: str | None, path: Path) -> Plan |
     notes = [f"branches as columns: {len(branches)} branch column(s) ({_listed([h for _, h in branches])})"]
     kind = kind or mapping.kind
     if kind is None:
-        kind = _kind_from_name(path)
-        if kind:
-            notes.append(f"kind '{kind}' taken from the file name")
+        kind = kind_from_names(path, table, notes)
     if kind is None:
         raise PlanError(
             "one column per branch, but nothing says what the counts are: pass --kind visits, circulation "

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from data.headers import field_for, header_key, is_total_column, month_column
@@ -43,6 +43,7 @@ class Table:
     encoding: str
     delimiter: str = ","
     cut_short: int | None = None  # the line of a last row with no line break after it (a truncated file?)
+    titles: list[str] = field(default_factory=list)  # title lines above the header (`各馆参观人次统计表`)
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
@@ -212,6 +213,11 @@ def header_index(rows: list[tuple[int, list[str]]], mapped: Collection[str] = ()
     return _names_above_dated_rows(rows)
 
 
+def titles(rows: list[tuple[int, list[str]]]) -> list[str]:
+    """The text of the lines above a header (a sheet's title, what its counts are), one string per line."""
+    return [" ".join(c.strip() for c in cells if c.strip()) for _, cells in rows if any(c.strip() for c in cells)]
+
+
 def read_table(
     path: Path, data: bytes, encoding: str | None = None, partial: bool = False, mapped: Collection[str] = ()
 ) -> Table:
@@ -239,7 +245,7 @@ def read_table(
     index = header_index(rows, mapped)
     if index is not None:
         number, cells = rows[index]
-        return Table([c.strip() for c in cells], number, rows[index + 1 :], used, delimiter, cut)
+        return Table([c.strip() for c in cells], number, rows[index + 1 :], used, delimiter, cut, titles(rows[:index]))
     if rows:
         first_line, first = rows[0]
         return Table([c.strip() for c in first], first_line, rows[1:], used, delimiter, cut)

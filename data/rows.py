@@ -232,6 +232,21 @@ def _kind_from_name(path: Path) -> str | None:
     return None
 
 
+def kind_from_names(path: Path, table: Table, notes: list[str]) -> str | None:
+    """What a file holds, from its name or else its title line (`臺北市立圖書館各館參觀人次統計表`), noted in
+    `notes`; None when neither says."""
+    kind = _kind_from_name(path)
+    if kind:
+        notes.append(f"kind '{kind}' taken from the file name")
+        return kind
+    for title in table.titles:
+        kind = _kind_from_name(Path(title.replace("/", " ")))
+        if kind:
+            notes.append(f"kind '{kind}' taken from the title line ({title[:60]})")
+            return kind
+    return None
+
+
 def plan_columns(table: Table, mapping: Mapping, kind: str | None, path: Path, part: bool = False) -> Plan:
     """Decide which column is which field, what the file holds and its layout. `part`: one kind of a file
     that holds several, planned for the import of all of them (data/indicators.py)."""
@@ -250,9 +265,7 @@ def plan_columns(table: Table, mapping: Mapping, kind: str | None, path: Path, p
     notes = indicators.ambiguity_notes(table, mapping, fields) + notes
     kind = kind or mapping.kind or _kind_from_fields(fields, months)
     if kind is None and months:
-        kind = _kind_from_name(path)
-        if kind:
-            notes.append(f"kind '{kind}' taken from the file name")
+        kind = kind_from_names(path, table, notes)
     if kind is None:
         raise PlanError("cannot tell what this file holds from its headers; pass --kind or a mapping file")
     if kind == "branches":

@@ -25,7 +25,7 @@ from pathlib import Path
 import python_calamine as calamine
 
 from data.headers import month_column
-from data.reading import FileError, Table, header_index
+from data.reading import FileError, Table, header_index, titles
 
 SUFFIXES = (".xlsx", ".xls")
 SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # a ZIP archive (.xlsx), an OLE compound file (.xls)
@@ -206,7 +206,7 @@ def sheet_table(
         index = 0  # numbers under headers the synonyms do not know: the planner says what is missing
     _fill_merged_headers(rows, index, merged, keep)
     header, header_line, start = _header(rows, index)
-    return Table(header, header_line, rows[start:], kind), None
+    return Table(header, header_line, rows[start:], kind, titles=titles(rows[:index])), None
 
 
 def _fill_merged_headers(rows: list[tuple[int, list[str]]], index: int, merged: list, keep: list[int]) -> None:

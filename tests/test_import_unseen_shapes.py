@@ -7,7 +7,8 @@ The files:
 - museums-by-venue.csv: one row per month of 2023, one column per museum (unknown to the branch list), a
   Total column; July of the Maritime Museum blank (closed). `--kind visits --allow-new-branches`.
 - taipei-venues.csv: UTF-8 with BOM, CRLF, a title line, Traditional headers (`統計期,總館,北投分館,…,合計`),
-  ROC months `111年 1月`..`112年12月`, counts with thousands separators. `--kind visits --allow-new-branches`.
+  ROC months `111年 1月`..`112年12月`, counts with thousands separators. `--allow-new-branches` (the title
+  line, 臺北市立圖書館各館參觀人次統計表, says the counts are visits).
 - prestiti-biblioteche-2023.csv: Italian, semicolons, `Mese;Biblioteca;Prestiti;Restituzioni`, month names
   without a year (the year is in the file name); its mapping file beside it names the Italian headers.
 - citizen-survey-2024.csv: one row per respondent, one column per question, 9 = don't know, no date and no
@@ -36,7 +37,7 @@ UNSEEN = FIXTURES / "shapes" / "unseen"
 # (file, extra options); every file's rows are checked below.
 IMPORTS = [
     ("museums-by-venue.csv", ["--kind", "visits", "--allow-new-branches"]),
-    ("taipei-venues.csv", ["--kind", "visits", "--allow-new-branches"]),
+    ("taipei-venues.csv", ["--allow-new-branches"]),  # 參觀人次 in the title line says visits
     ("prestiti-biblioteche-2023.csv", ["--allow-new-branches"]),
     ("citizen-survey-2024.csv", ["--branch", "Central Library", "--year", "2024"]),
     ("分馆业务统计表2025一季度.csv", ["--allow-new-branches"]),
@@ -108,6 +109,13 @@ def test_taipei_traditional_roc_venues_as_columns(loaded):
     assert {k[1] for k in got} == {2022, 2023}  # ROC 111 and 112
     names = rows(target, "SELECT name_zh FROM branches WHERE name IN ('總館', '北投分館') ORDER BY name_zh")
     assert names == [("北投分馆",), ("总馆",)]  # the pages show Simplified Chinese
+
+
+def test_the_title_line_says_what_the_counts_are(tmp_path, capsys):
+    target = tmp_path / "kpi.duckdb"
+    code, out = run(capsys, "import", "--db", target, "--allow-new-branches", UNSEEN / "taipei-venues.csv")
+    assert code == 0, out
+    assert "kind 'visits' taken from the title line (臺北市立圖書館各館參觀人次統計表)" in out
 
 
 def test_italian_months_with_the_year_in_the_file_name(loaded):
