@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from pathlib import Path
 
 from data import values
@@ -36,6 +35,7 @@ from data.rows import (
     kind_from_names,
     label,
     row_date,
+    year_from_name,
 )
 
 BRANCH_COLUMNS = "branch_columns"
@@ -101,13 +101,12 @@ def plan(table: Table, mapping: Mapping, kind: str | None, path: Path) -> Plan |
         raise PlanError(f"branches as columns holds one count per cell: kind {kind!r} cannot be read this way")
     year = mapping.year
     if year is None and date_field != "year" and _needs_year(table, date_index):
-        year = _year_from_name(path)
-        if year is None:
-            raise PlanError(
-                f"months without a year in column {table.header[date_index]!r}: add a year to the file name "
-                "or year = YYYY to a mapping file"
-            )
-        notes.append(f"year {year} taken from the file name")
+        year = year_from_name(
+            path,
+            notes,
+            f"months without a year in column {table.header[date_index]!r}: add a year to the file name, "
+            "--year YYYY, or year = YYYY in a mapping file",
+        )
     result = Plan(kind, BRANCH_COLUMNS, {date_field: date_index}, [], ignored, notes, _value_field(kind, path))
     result.columns, result.year = branches, year
     return result
@@ -215,11 +214,6 @@ def _needs_year(table: Table, index: int) -> bool:
             if values.names_a_date(cell):  # a month only with a year given
                 return True
     return False
-
-
-def _year_from_name(path: Path) -> int | None:
-    found = re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", path.name)
-    return int(found[0]) if found else None
 
 
 def _listed(names: list[str], shown: int = 5) -> str:
