@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
+from metrics import display
 from metrics.registry import Metric
 
 LANGS = {"en": "English", "zh": "简体中文"}
@@ -354,57 +353,33 @@ def metric_help(metric: Metric) -> str:
 
 
 def number(value, fmt: str = "int", language: str | None = None) -> str:
-    """A value for display: 1,234,567 in English; 123.5万 in Chinese; percentages with one decimal."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    language = language or lang()
-    if fmt == "pct1":
-        return f"{value:.1f}%"
-    if fmt in ("dec1", "dec2"):
-        return f"{value:,.{fmt[-1]}f}"
-    if language == "zh" and abs(value) >= 100_000_000:
-        return f"{value / 100_000_000:.2f}亿"
-    if language == "zh" and abs(value) >= 10_000:
-        return f"{value / 10_000:.1f}万"
-    return f"{value:,.0f}"
-
-
-MONTH_NAMES = ("January February March April May June July August September October November December").split()
+    """A value for display in the UI's language (metrics/display.py holds the rule)."""
+    return display.number(value, fmt, language or lang())
 
 
 def period_name(label: str, language: str | None = None) -> str:
     """A completeness period label (2026-11, 2026-Q4, 2026) in words: November 2026, 2026年11月."""
-    zh = (language or lang()) == "zh"
-    year, _, rest = label.partition("-")
-    if not rest:
-        return f"{year}年" if zh else year
-    if rest.startswith("Q"):
-        return f"{year}年第{rest[1:]}季度" if zh else f"{rest} {year}"
-    return f"{year}年{int(rest)}月" if zh else f"{MONTH_NAMES[int(rest) - 1]} {year}"
+    return display.period_name(label, language or lang())
 
 
 def join_names(names, language: str | None = None) -> str:
     """Names as a list in running text: "A, B" in English, "A、B" in Chinese."""
-    return ("、" if (language or lang()) == "zh" else ", ").join(names)
+    return display.join_names(names, language or lang())
 
 
 def long_date(day, language: str | None = None) -> str:
     """31 October 2026, 2026年10月31日."""
-    if (language or lang()) == "zh":
-        return f"{day.year}年{day.month}月{day.day}日"
-    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+    return display.long_date(day, language or lang())
 
 
 def percent_change(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return f"{value:+.1f}%"
+    return display.signed_percent(value)
 
 
 def point_change(value, metric: Metric) -> str:
     """A change of a share or a 0-100 score, in points: "+1.2 pts"; in Chinese 个百分点 for a share, 分 for a
     score. Empty when there is no change to tell."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if display.missing(value):
         return ""
     if metric.unit == "%":
         return t("points_share", value=f"{value:+.1f}")
