@@ -10,6 +10,41 @@ import math
 MONTH_NAMES = ("January February March April May June July August September October November December").split()
 NO_VALUE = "–"
 
+# Codes stored in the data (event categories, audiences, formats) -> (English, 中文) for display.
+CODES: dict[str, tuple[str, str]] = {
+    "overall": ("Overall satisfaction", "总体满意度"),
+    "lecture": ("Lecture", "讲座"),
+    "exhibition": ("Exhibition", "展览"),
+    "reading": ("Reading", "阅读推广"),
+    "training": ("Training", "培训"),
+    "performance": ("Performance", "演出"),
+    "storytime": ("Storytime", "故事会"),
+    "volunteer_service": ("Volunteer service", "志愿服务"),
+    "other": ("Other", "其他"),
+    "children_0_5": ("Children 0-5", "0-5岁儿童"),
+    "children_6_11": ("Children 6-11", "6-11岁儿童"),
+    "teens_12_18": ("Teens 12-18", "12-18岁青少年"),
+    "adults": ("Adults", "成人"),
+    "seniors": ("Seniors", "老年人"),
+    "disabilities": ("People with disabilities", "残障人士"),
+    "families": ("Families", "家庭"),
+    "general": ("General public", "公众"),
+    "onsite": ("Onsite", "馆内"),
+    "offsite": ("Offsite", "馆外"),
+    "online": ("Online", "线上"),
+    "unspecified": ("Unspecified", "未注明"),
+}
+# Kinds of service point (branches.kind) -> (English, 中文).
+KINDS: dict[str, tuple[str, str]] = {
+    "main": ("Main library", "总馆"),
+    "branch": ("Branch", "分馆"),
+    "community": ("Community reading room", "社区图书室"),
+    "mobile": ("Mobile service point", "流动服务点"),
+    "museum": ("Museum", "博物馆"),
+    "centre": ("Centre", "文化中心"),
+    "other": ("Other", "其他"),
+}
+
 
 def missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
@@ -79,3 +114,15 @@ def month_span(start: dt.date, end: dt.date, language: str = "en") -> str:
     if start.year == end.year:
         return f"{MONTH_NAMES[start.month - 1]}–{MONTH_NAMES[end.month - 1]} {start.year}"
     return f"{MONTH_NAMES[start.month - 1]} {start.year}–{MONTH_NAMES[end.month - 1]} {end.year}"
+
+
+def code_label(code: str, language: str = "en") -> str:
+    """A stored code as shown: known codes translated, others with underscores as spaces."""
+    if code in CODES:
+        return CODES[code][1 if language == "zh" else 0]
+    return str(code).replace("_", " ")
+
+
+def kind_label(kind: str, language: str = "en") -> str:
+    """A kind of service point in words: "Branch", "分馆"."""
+    return KINDS.get(kind, (kind, kind))[1 if language == "zh" else 0]

@@ -278,37 +278,12 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 
-# Codes stored in the data (event categories, audiences, formats) -> (English, 中文) for display.
-CODES: dict[str, tuple[str, str]] = {
-    "overall": ("Overall satisfaction", "总体满意度"),
-    "lecture": ("Lecture", "讲座"),
-    "exhibition": ("Exhibition", "展览"),
-    "reading": ("Reading", "阅读推广"),
-    "training": ("Training", "培训"),
-    "performance": ("Performance", "演出"),
-    "storytime": ("Storytime", "故事会"),
-    "volunteer_service": ("Volunteer service", "志愿服务"),
-    "other": ("Other", "其他"),
-    "children_0_5": ("Children 0-5", "0-5岁儿童"),
-    "children_6_11": ("Children 6-11", "6-11岁儿童"),
-    "teens_12_18": ("Teens 12-18", "12-18岁青少年"),
-    "adults": ("Adults", "成人"),
-    "seniors": ("Seniors", "老年人"),
-    "disabilities": ("People with disabilities", "残障人士"),
-    "families": ("Families", "家庭"),
-    "general": ("General public", "公众"),
-    "onsite": ("Onsite", "馆内"),
-    "offsite": ("Offsite", "馆外"),
-    "online": ("Online", "线上"),
-    "unspecified": ("Unspecified", "未注明"),
-}
+CODES = display.CODES  # codes stored in the data, shown in either language (metrics/display.py)
 
 
 def code_label(code: str, language: str | None = None) -> str:
     """A stored code as shown: known codes translated, others with underscores as spaces."""
-    if code in CODES:
-        return CODES[code][1 if (language or lang()) == "zh" else 0]
-    return str(code).replace("_", " ")
+    return display.code_label(code, language or lang())
 
 
 def code_labels(codes) -> dict:

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from metrics import display
 from pages import _auth, _data, _state
 from pages._i18n import LANGS, code_labels, labels, t
 
-KIND_LABELS = {
-    "main": ("Main library", "总馆"),
-    "branch": ("Branch", "分馆"),
-    "community": ("Community reading room", "社区图书室"),
-    "mobile": ("Mobile service point", "流动服务点"),
-    "museum": ("Museum", "博物馆"),
-    "centre": ("Centre", "文化中心"),
-    "other": ("Other", "其他"),
-}
+KIND_LABELS = display.KINDS
 
 
 def branch_label(row) -> str:
