@@ -99,25 +99,16 @@ def main(argv: list[str] | None = None) -> int:
     scope = None
     if args.as_user:
         try:
-            scope = _user_scope(args.users, args.as_user)
+            scope = user_scope(args.users, args.as_user)
         except (users.ConfigError, LookupError) as exc:
             print(exc.args[0] if exc.args else exc, file=sys.stderr)
             return 2
     if not 1 <= args.fiscal_start <= 12:
         print("--fiscal-start must be a month number 1-12", file=sys.stderr)
         return 2
-    path = db.db_path(args.db)
-    if not path.exists():
-        print(f"no database at {path}; import exports with `python -m data import PATH`", file=sys.stderr)
-        return 2
-    try:
-        con, _ = store.open_reader(path)
-    except db.DatabaseBusy as exc:
-        print(exc, file=sys.stderr)
-        return 3
-    except store.DatabaseDamaged as exc:
-        print(exc, file=sys.stderr)
-        return 5
+    con, code = open_database(args.db)
+    if con is None:
+        return code
     with con:
         try:
             flt = Filter(
@@ -173,6 +164,23 @@ def main(argv: list[str] | None = None) -> int:
     for note in [*completeness_notes(result, names, args.date_to), *result.notes]:
         print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def open_database(path_arg: str | None):
+    """(a reader of the database, 0), or (None, exit status) with the reason printed: 2 no database, 3 busy,
+    5 damaged. Shared by the commands that read figures (this one and `python -m reports`)."""
+    path = db.db_path(path_arg)
+    if not path.exists():
+        print(f"no database at {path}; import exports with `python -m data import PATH`", file=sys.stderr)
+        return None, 2
+    try:
+        return store.open_reader(path)[0], 0
+    except db.DatabaseBusy as exc:
+        print(exc, file=sys.stderr)
+        return None, 3
+    except store.DatabaseDamaged as exc:
+        print(exc, file=sys.stderr)
+        return None, 5
 
 
 def completeness_notes(result, names: dict[str, str], date_to: dt.date | None) -> list[str]:
@@ -282,7 +290,7 @@ def _list(args) -> int:
     return 0
 
 
-def _user_scope(path: str | None, name: str) -> tuple[str, ...] | None:
+def user_scope(path: str | None, name: str) -> tuple[str, ...] | None:
     """The branch scope of a user of the users file (None: every branch); LookupError for no such user."""
     found = users.config_path(path)
     if found is None:

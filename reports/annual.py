@@ -209,14 +209,14 @@ def build(con, request: Request) -> Report:
         covers = f"; the data covers {first.year}–{last.year}" if first else "; the database holds no figures"
         raise NoFigures(f"no figures for {writer.year_name(request.year)} in this scope{covers}")
     sections = [
-        writer.scope_section(start, end),
         headline,
         writer.service_points_section(),
         writer.events_section(),
         writer.drivers_section(),
         writer.caveats_section(),
     ]
-    sections = [s for s in sections if s is not None]
+    # The scope comes first but is written last: it counts the service points the tables found reporting.
+    sections = [writer.scope_section(start, end), *(s for s in sections if s is not None)]
     sections.append(writer.trace_section())
     return Report(request, writer.document(sections), writer.figures, start, end)
 
@@ -483,7 +483,9 @@ class _Writer:
         return display.join_names(names, self.lang)
 
     def scope_section(self, start: dt.date, end: dt.date) -> Section:
-        count = len(filters.matching_branches(self.con, self.flt))
+        reporting = {f.row for f in self.figures if f.by == "branch" and f.row != filters.SYSTEM_LINES}
+        reporting.discard(engine.SYSTEM_LINES_LABEL["en"])
+        count = len(reporting) or len(filters.matching_branches(self.con, self.flt))
         text = [
             self.say(
                 "scope_text",
@@ -743,7 +745,8 @@ class _Writer:
         return self.figure_label(figure) if figure.narrow else label(get(figure.metric), self.lang)
 
     def document(self, sections: list[Section]) -> Document:
-        title = self.say("title", period=self.year_name(self.request.year))
+        key = "title" if self.request.fiscal_start == 1 else "title_fiscal"
+        title = self.say(key, year=self.request.year, period=self.year_name(self.request.year))
         scope = self.scope_words()
         today = display.long_date(self.request.today or dt.date.today(), self.lang)
         through = self.complete_through()

@@ -9,7 +9,8 @@ of the year before ("1—10月……比上年同期增长4.9%"), never as a whol
 from __future__ import annotations
 
 EN: dict[str, str] = {
-    "title": "Annual work summary {period}",
+    "title": "Annual work summary {year}",
+    "title_fiscal": "Annual work summary {period}",
     "subtitle": "{scope} · figures complete through {through} · generated {today}",
     "subtitle_open": "{scope} · generated {today}",
     "footer": "{title} · {scope} · every figure is traced in the appendix",
@@ -23,7 +24,7 @@ EN: dict[str, str] = {
     "scope_categories": "events of {names}",
     "scope_audiences": "events for {names}",
     "scope_user": "as {user} sees it",
-    "scope_text": "This summary covers {scope} ({count} service points) for {period}, {start} to {end}.",
+    "scope_text": "This summary covers {scope} ({count} service points reporting) for {period}, {start} to {end}.",
     "fiscal_text": "The year runs from {first_month} to {last_month}.",
     "through_text": "Visits and loans are complete through {date}: every service point expected to report had "
     "reported up to that day.",
@@ -32,7 +33,7 @@ EN: dict[str, str] = {
     "full_text": "The year is complete in the data; each figure is compared with {prior_year}.",
     # figures in running text: the period, then the lead, the change and the target
     "in_full": "In {period}, ",
-    "in_partial": "From {months}, ",
+    "in_partial": "In {months}, ",
     "up": "up {pct} on {prior}",
     "down": "down {pct} on {prior}",
     "level": "level with {prior}",
@@ -134,7 +135,8 @@ EN: dict[str, str] = {
 }
 
 ZH: dict[str, str] = {
-    "title": "{period}年度工作总结",
+    "title": "{year}年度工作总结",
+    "title_fiscal": "{period}工作总结",
     "subtitle": "{scope} · 数据完整至{through} · 生成于{today}",
     "subtitle_open": "{scope} · 生成于{today}",
     "footer": "{title} · {scope} · 各项数据来源见附录",
@@ -147,10 +149,10 @@ ZH: dict[str, str] = {
     "scope_categories": "{names}类活动",
     "scope_audiences": "面向{names}的活动",
     "scope_user": "{user}可见范围",
-    "scope_text": "本总结统计范围为{scope}（{count}个服务点），时间为{period}（{start}至{end}）。",
+    "scope_text": "本总结统计范围为{scope}（{count}个服务点报送数据），时间为{period}（{start}至{end}）。",
     "fiscal_text": "本年度自{first_month}起至{last_month}止。",
     "through_text": "到馆人次与外借册次数据完整至{date}：截至该日，应报送的服务点均已报送。",
-    "partial_text": "本年度数据尚不完整，仅含{months}；各项数据均与{prior_year}同期比较，不作全年比较。",
+    "partial_text": "本年度数据尚不完整，仅含{months}；各项数据均与{prior_year}同期比较。",
     "full_text": "本年度数据完整，各项数据均与{prior_year}比较。",
     "in_full": "全年",
     "in_partial": "{months}",

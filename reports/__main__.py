@@ -1,0 +1,5 @@
+"""Command line: `python -m reports annual ...`, `python -m reports plan ...`."""
+
+from reports.cli import main
+
+raise SystemExit(main())
