@@ -6,6 +6,7 @@ never mixes data from before and after an import."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,8 @@ from metrics import engine, filters, quality, satisfaction
 from metrics.filters import Filter, matching_branches
 from pages._i18n import join_names, period_name, t
 from pages._state import from_key
+from reports import annual, plan, render
+from reports.annual import Request
 
 CACHE = {"ttl": 3600, "max_entries": 512, "show_spinner": False}
 UPLOAD_WAIT_SECONDS = 60  # an upload queues this long behind another import, then says the database is busy
@@ -285,3 +288,46 @@ def remove_import(path: str, import_id: int) -> remove.Removal:
         removal = remove.remove(session.con, [str(import_id)])[0]
         session.journal.append(remove.journal_entry(removal))
     return removal
+
+
+# ---------------------------------------------------------------- the annual report
+
+
+@st.cache_data(**CACHE)
+def report_years(path: str, version: str) -> list[int]:
+    """The years the data covers (by the headline tables), oldest first."""
+    con = open_db(path, version)
+    spans = [engine.data_span(con, engine.get(m)) for m in HEADLINE]
+    firsts, lasts = [f for f, _ in spans if f], [last for _, last in spans if last]
+    return list(range(min(firsts).year, max(lasts).year + 1)) if firsts else []
+
+
+def report_request(key: tuple, year: int, fiscal_start: int, language: str, as_user: str | None) -> Request:
+    """The report of the view's filter (`key`: its branches, districts, kinds, event choices and scope; its
+    dates give way to the year's)."""
+    flt = replace(from_key(key), date_from=None, date_to=None, beyond_complete=False)
+    return Request(year, fiscal_start, language, flt, as_user=as_user)
+
+
+@st.cache_data(**CACHE)
+def annual_report(path: str, version: str, key: tuple, year: int, fiscal_start: int, language: str, as_user=None):
+    """reports.annual.build for the view and year, or None when the year has no figures there."""
+    try:
+        return annual.build(open_db(path, version), report_request(key, year, fiscal_start, language, as_user))
+    except annual.NoFigures:
+        return None
+
+
+@st.cache_data(**CACHE)
+def report_file(path: str, version: str, key: tuple, year: int, fiscal_start: int, language: str, as_user, fmt: str):
+    """The report as a file of the format (docx, pdf, md): bytes."""
+    report = annual_report(path, version, key, year, fiscal_start, language, as_user)
+    return render.render(report.document, fmt)
+
+
+@st.cache_data(**CACHE)
+def plan_sheet(path: str, version: str, key: tuple, year: int, fiscal_start: int, language: str) -> bytes:
+    """Next year's suggested targets (reports/plan.py) as CSV bytes; empty without a complete year."""
+    flt = report_request(key, year, fiscal_start, language, None).flt
+    rows = plan.suggest(open_db(path, version), year, flt, fiscal_start, language)
+    return plan.to_csv(rows, language) if rows else b""

@@ -17,6 +17,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "events": ("Events & programmes", "活动"),
     "satisfaction": ("Satisfaction", "满意度"),
     "data": ("Data", "数据"),
+    "report": ("Report", "年度报告"),
+    "report_year": ("Year", "年度"),
+    "report_language": ("Report language", "报告语言"),
+    "report_scope_note": (
+        "The report covers the whole chosen year; the sidebar's branches, districts and kinds apply, its dates do "
+        "not. Every figure equals the dashboard's and is traced in the appendix.",
+        "报告统计所选年度全年；侧栏的分馆、区域和类型筛选适用，日期筛选不适用。每个数据均与仪表盘一致，来源见附录。",
+    ),
+    "report_no_figures": ("No figures for {year} in this view.", "此视图下{year}年没有数据。"),
+    "prepare_files": ("Prepare Word and PDF", "生成 Word 和 PDF"),
+    "download_docx": ("Word", "Word 文档"),
+    "download_pdf": ("PDF", "PDF 文件"),
+    "download_md": ("Markdown", "Markdown 文本"),
+    "download_trace": ("Figure trace (JSON)", "数据来源（JSON）"),
+    "download_plan": ("Plan sheet {year}", "{year}年计划表"),
+    "plan_help": (
+        "Next year's targets suggested from the trend (last complete year × (1 + average growth of up to three "
+        "years), three significant figures). Edit them, then import the file on the Data page as targets.",
+        "按趋势测算的下一年度目标（最近完整年度 ×（1 + 近三年平均增长率），保留三位有效数字）。"
+        "修改后可在数据页导入为目标。",
+    ),
     "language": ("Language", "语言"),
     "filters": ("Filters", "筛选"),
     "period": ("Period", "时间范围"),

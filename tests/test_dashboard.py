@@ -23,6 +23,7 @@ from metrics.registry import get
 from pages import PAGES, _data
 from pages._i18n import STRINGS, number, percent_change
 from pages._state import FIELDS, period_window
+from reports import annual
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRY = ROOT / "tests" / "app" / "entry.py"
@@ -441,3 +442,49 @@ def test_rerun_time_of_a_filter_change(app_env, capsys):
     with capsys.disabled():
         print("\nrerun after a district change (cold cache for that filter): ", end="")
         print(", ".join(f"{key} {seconds:.2f} s" for key, seconds in timings.items()))
+
+
+# ---------------------------------------------------------------- the Report page
+
+
+def _texts(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def _downloads(at) -> dict[str, object]:
+    return {d.proto.label: d for d in at.get("download_button")}
+
+
+def test_preview_equals_the_report_and_the_engine(app_env, con):
+    at = open_app("report", {"lang": "zh"})
+    at.selectbox(key="report_year").set_value(2026).run()
+    assert not at.exception
+    expected = annual.build(con, annual.Request(2026, lang="zh"))
+    visits = next(f for f in expected.figures if f.key == "visits")
+    assert visits.text == "354.9万"
+    text = _texts(at).replace("\\", "")
+    assert "2026年1—10月接待读者354.9万人次，同比增长4.9%，完成年度目标的83.9%。" in text
+    assert [s.title for s in expected.document.sections][0] in text
+    labels = set(_downloads(at))
+    assert {"Markdown 文本", "数据来源（JSON）", "2027年计划表"} <= labels
+    assert "Word 文档" not in labels  # made only when asked for (charts take a headless browser)
+
+
+def test_report_language_follows_the_choice_and_scope_the_sidebar(app_env, con):
+    at = open_app("report", {"lang": "en", "branches": "north"})
+    at.selectbox(key="report_year").set_value(2025).run()
+    at.radio(key="report_lang").set_value("zh").run()
+    assert not at.exception
+    text = _texts(at).replace("\\", "")
+    expected = annual.build(con, annual.Request(2025, lang="zh", flt=Filter(branches=("north",))))
+    north = next(f for f in expected.figures if f.key == "visits")
+    assert f"全年接待读者{north.text}人次" in text
+    assert "城北分馆" in text and "城东分馆" not in text
+
+
+def test_word_and_pdf_after_prepare(app_env):
+    at = open_app("report", {"lang": "en"})
+    at.selectbox(key="report_year").set_value(2025).run()
+    at.button(key="prepare_files").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert {"Word", "PDF"} <= set(_downloads(at))

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import time
 
+import docx
 import e2e_server as e2e
 import pytest
 
@@ -298,3 +299,27 @@ def test_a_link_to_a_page_works_as_the_first_request_of_a_fresh_server(server, n
         assert "districts=North" in page.url and "period=last_year" in page.url
         expect(page.locator('[data-testid="stSidebar"] .st-key-districts [data-tag] [title]')).to_have_count(1)
         assert_page_healthy(page)
+
+
+def test_report_page_downloads_a_chinese_word_file_with_the_dashboards_figures(server, new_page, tmp_path):
+    """The director's path: the Report page in Chinese, the year 2026, prepare, download Word; the file's text
+    holds the same visits figure and sentence as the report built from the metric layer."""
+    page = new_page()
+    page.goto(f"{server.url}/report?lang=zh")
+    heading = page.get_by_role("heading", name=STRINGS["report"][1], exact=True)
+    wait_run(page, heading)
+    expect(page.get_by_text("2026年1—10月接待读者354.9万人次", exact=False).first).to_be_visible()
+    for label in ("Markdown 文本", "数据来源（JSON）", "2027年计划表"):
+        expect(page.get_by_role("button", name=label)).to_be_visible()
+    page.get_by_role("button", name=STRINGS["prepare_files"][1]).click()
+    word = page.get_by_role("button", name=STRINGS["download_docx"][1])
+    word.wait_for(state="visible", timeout=120_000)  # the charts are drawn by a headless browser first
+    expect(page.get_by_role("button", name=STRINGS["download_pdf"][1])).to_be_visible()
+    with page.expect_download() as download:
+        word.click()
+    path = tmp_path / "report.docx"
+    download.value.save_as(path)
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "2026年1—10月接待读者354.9万人次，同比增长4.9%，完成年度目标的83.9%。" in text
+    assert_no_error(page)
+    screenshot(page, "6_report_zh")

@@ -68,7 +68,8 @@ def test_number(value, fmt, language, text):
 
 
 @pytest.mark.parametrize(
-    ("value", "text"), [(6.44, "+6.4%"), (-0.36, "-0.4%"), (0.0, "0.0%"), (-0.04, "0.0%"), (float("nan"), ""), (None, "")]
+    ("value", "text"),
+    [(6.44, "+6.4%"), (-0.36, "-0.4%"), (0.0, "0.0%"), (-0.04, "0.0%"), (float("nan"), ""), (None, "")],
 )
 def test_percent_change(value, text):
     assert percent_change(value) == text
