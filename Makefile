@@ -1,7 +1,7 @@
 # Two commands: `make run` (set up, build the sample database if absent, start the dashboard)
 # and `make test` (set up, lint, run every test, the real-browser ones included).
-# Both create .venv on first use; `make test` also installs Debian's chromium and a CJK font when
-# they are missing (as root; otherwise it prints the apt-get command to run).
+# Both create .venv on first use; `make test` also installs Debian's chromium, a CJK font, pango and
+# poppler-utils when they are missing (as root; otherwise it prints the apt-get command to run).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -22,17 +22,21 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 	@echo "$(VENV) is ready"
 
-# Debian packages of the browser tests (tests/test_e2e_browser.py): chromium, a Chinese font, and fc-list.
-SYSTEM_PACKAGES := chromium fonts-noto-cjk fontconfig
+# Debian packages of the browser tests (tests/test_e2e_browser.py): chromium, a Chinese font, and fc-list;
+# of the annual report: chromium again (kaleido draws the chart images with it), pango and HarfBuzz's subsetter
+# for WeasyPrint's PDF (chromium pulls them in today, but only through GTK), and poppler-utils (pdftotext,
+# pdffonts), with which tests/test_report_render.py reads the PDF back.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fontconfig poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
 system:
-	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q .; then \
-		echo "chromium and a Chinese font are installed"; \
+	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q . && command -v pdftotext >/dev/null \
+		&& /sbin/ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0.so.0; then \
+		echo "chromium, a Chinese font, pango and poppler-utils are installed"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing $(SYSTEM_PACKAGES) with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	else \
-		echo "the browser tests need Debian packages; run: sudo apt-get install $(SYSTEM_PACKAGES)"; \
+		echo "the browser and report tests need Debian packages; run: sudo apt-get install $(SYSTEM_PACKAGES)"; \
 	fi
 
 sample: $(VENV)/.installed
