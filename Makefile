@@ -42,7 +42,7 @@ system:
 sample: $(VENV)/.installed
 	$(PY) -m data sample
 
-run: sample
+run: system sample
 	@echo "serving on http://$(ADDRESS):$(PORT) (make run ADDRESS=0.0.0.0 to listen on every interface)"
 	$(PY) -m streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT)
 

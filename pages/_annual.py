@@ -32,7 +32,11 @@ def downloads(ctx: Context, report, request: Request) -> None:
     wanted = st.session_state.get("report_files") == (ctx.key, request)
     for column, fmt in zip(columns[:2], ("docx", "pdf"), strict=True):
         if wanted:
-            data = _data.report_file(*_view(ctx, request), request.as_user, fmt)
+            try:
+                data = _data.report_file(*_view(ctx, request), request.as_user, fmt)
+            except RuntimeError as exc:  # no browser to draw the chart with: say so, with what to install
+                st.error(t("report_files_failed", reason=str(exc)))
+                break
             column.download_button(
                 t(f"download_{fmt}"), data, f"{stem}.{fmt}", MIME[fmt], key=f"dl_{fmt}", icon=":material/download:"
             )

@@ -26,6 +26,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "报告统计所选年度全年；侧栏的分馆、区域和类型筛选适用，日期筛选不适用。每个数据均与仪表盘一致，来源见附录。",
     ),
     "report_no_figures": ("No figures for {year} in this view.", "此视图下{year}年没有数据。"),
+    "report_files_failed": (
+        "The Word and PDF files could not be made: {reason}",
+        "无法生成 Word 和 PDF 文件：{reason}",
+    ),
     "prepare_files": ("Prepare Word and PDF", "生成 Word 和 PDF"),
     "download_docx": ("Word", "Word 文档"),
     "download_pdf": ("PDF", "PDF 文件"),

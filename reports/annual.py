@@ -12,6 +12,7 @@ figures: shares come from metrics.engine.rank, as on the Branches page. Sections
 from __future__ import annotations
 
 import datetime as dt
+import math
 import shlex
 from dataclasses import dataclass, field, replace
 
@@ -448,12 +449,21 @@ class _Writer:
             title={"text": title, "x": 0},
             font={"family": "Noto Sans CJK SC, sans-serif", "size": 12},
             xaxis_title=self.say("month_axis"),
-            yaxis={"tickformat": ",d", "title": label(get("visits"), self.lang)},
+            yaxis={"title": label(get("visits"), self.lang), **self.ticks(monthly)},
             legend={"orientation": "h", "y": -0.25},
             margin={"l": 60, "r": 10, "t": 50, "b": 60},
             template="simple_white",
         )
         return Chart(title, figure.to_dict(), self.say("chart_alt", year=year, prior=prior))
+
+    def ticks(self, monthly: pd.DataFrame) -> dict:
+        """The value axis written as the figures are: 1,234,567 in English, 40万 in Chinese."""
+        if self.lang != "zh":
+            return {"tickformat": ",d"}
+        top = max(v for v in (*monthly["value"], *monthly["prior_value"]) if not display.missing(v))
+        step = _nice_step(top / 4)
+        values = [step * i for i in range(int(top // step) + 2)]
+        return {"tickvals": values, "ticktext": [self.number(v) for v in values]}
 
     def month_label(self, day: dt.date) -> str:
         return f"{day.month}月" if self.lang == "zh" else display.MONTH_NAMES[day.month - 1][:3]
@@ -783,6 +793,14 @@ def _plain(value):
     if display.missing(value):
         return None
     return float(value)
+
+
+def _nice_step(raw: float) -> float:
+    """A round axis step near `raw`: 1, 2 or 5 times a power of ten."""
+    if raw <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
 def _signed(value, fmt: str, language: str = "en") -> str:

@@ -23,7 +23,7 @@ from data import private
 from metrics import cli as metrics_cli
 from metrics import display, users
 from metrics.filters import Filter
-from reports import annual, plan
+from reports import annual, plan, render
 
 SUFFIXES = {".docx": "Word", ".pdf": "PDF", ".md": "Markdown", ".html": "HTML", ".json": "JSON trace"}
 
