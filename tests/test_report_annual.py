@@ -254,3 +254,25 @@ def test_plan_cli_writes_an_importable_sheet(sample_db_path, tmp_path):
     network = [r for r in rows if r["branch"] == "" and r["metric"] == "visits"]
     assert network and network[0]["year"] == "2027" and network[0]["base_year"] == "2025"
     assert "White Poplar Community Reading Room" not in {r["branch"] for r in rows}  # closed in 2026: no target
+
+
+def test_chinese_word_and_pdf_from_the_command_line_hold_the_dashboards_figures(sample_db_path, sample, tmp_path):
+    import subprocess
+
+    import docx
+
+    outputs = [tmp_path / "report.docx", tmp_path / "report.pdf"]
+    args = ["annual", "--db", str(sample_db_path), "--year", "2026", "--lang", "zh"]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert reports_cli.main([*args, *(a for p in outputs for a in ("--out", str(p)))]) == 0
+    report = annual.build(sample, annual.Request(2026, lang="zh"))
+    figures = [f.text for f in report.figures if not f.by and "." not in f.key]
+    sentence = "2026年1—10月接待读者354.9万人次，同比增长4.9%，完成年度目标的83.9%。"
+    word = "\n".join(p.text for p in docx.Document(str(outputs[0])).paragraphs)
+    assert sentence in word
+    pdf = subprocess.run(["pdftotext", str(outputs[1]), "-"], capture_output=True, text=True, check=True).stdout
+    flat = pdf.replace("\n", "")
+    assert sentence in flat
+    assert all(text in flat for text in figures), [t for t in figures if t not in flat]
+    fonts = subprocess.run(["pdffonts", str(outputs[1])], capture_output=True, text=True, check=True).stdout
+    assert any("CJK" in line and " yes " in line for line in fonts.splitlines())
