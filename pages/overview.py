@@ -11,7 +11,13 @@ from pages._page import context, header, kpi_card, partial_note
 from pages._state import TREND_METRICS
 
 CARDS = ("visits", "loans", "events", "attendance", "satisfaction", "new_registrations")
-TARGETS = {"visits": "target_attainment", "loans": "loans_target_attainment"}
+TARGETS = {  # the cards whose metric has a target attainment metric of its own
+    "visits": "target_attainment",
+    "loans": "loans_target_attainment",
+    "events": "events_target_attainment",
+    "attendance": "attendance_target_attainment",
+    "new_registrations": "new_registrations_target_attainment",
+}
 
 ctx = context()
 if ctx is None:

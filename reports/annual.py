@@ -68,7 +68,13 @@ TOPICS: tuple[tuple[str, tuple[tuple[str, str, dict], ...]], ...] = (
         ),
     ),
 )
-TARGETS = {"visits": "target_attainment", "loans": "loans_target_attainment"}
+TARGETS = {
+    "visits": "target_attainment",
+    "loans": "loans_target_attainment",
+    "events": "events_target_attainment",
+    "attendance": "attendance_target_attainment",
+    "new_registrations": "new_registrations_target_attainment",
+}
 PER_CAPITA = {"visits": "visits_per_capita", "loans": "loans_per_capita"}
 POINT_METRICS = ("visits", "loans")  # the per-service-point tables
 KIND_ORDER = ("main", "branch", "community", "mobile", "museum", "centre", "other")

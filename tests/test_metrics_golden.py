@@ -187,6 +187,18 @@ def test_events_exclude_planned_but_not_held_with_yoy(events_db):
     assert by_period(result, "partial")["2024"] and result.as_of == dt.date(2024, 5, 31)
 
 
+def test_events_and_attendance_target_attainment(events_db, tmp_path):
+    targets = "year,branch,metric,target\n2024,,events,10\n2024,Albany Park,events,4\n2024,,attendance,400\n"
+    _load(events_db, tmp_path, "event_targets.csv", targets)
+    # January-May 2024 (the data's end) against the year's targets: 8 of 10 events = 80 %; Albany Park
+    # E1, E2 and 4 counted sessions = 6 of 4 = 150 %; in-person attendance 40 + 60 + 80 = 180 of 400 = 45 %.
+    assert by_period(compute(events_db, "events_target_attainment", grain="year")) == pytest.approx({"2024": 80.0})
+    branches = compute(events_db, "events_target_attainment", grain="year", by="branch")
+    assert by_dim(branches, "branch", "2024") == pytest.approx({"Albany Park": 150.0})
+    attendance = compute(events_db, "attendance_target_attainment", grain="year")
+    assert by_period(attendance) == pytest.approx({"2024": 45.0})
+
+
 def test_plans_after_the_last_held_event_do_not_move_the_data_end(events_db, tmp_path):
     # Two plans on the calendar for August and December 2024: the data still ends with May's held events,
     # so 2024 is still January-May (partial) against January-May 2023, and no empty months are added.
@@ -360,6 +372,13 @@ def test_new_registrations(measures_db):
     result = compute(measures_db, "new_registrations", grain="year", compare=True)
     assert by_period(result) == {"2023": 15, "2024": 20}  # 10 + 5; 12 + 8
     assert by_period(result, "yoy_pct")["2024"] == pytest.approx((20 - 15) / 15 * 100)
+
+
+def test_new_registrations_target_attainment(measures_db, tmp_path):
+    _load(measures_db, tmp_path, "targets.csv", "year,branch,metric,target\n2024,,new_registrations,25\n")
+    # 2024: 12 + 8 = 20 of 25 = 80 %; 2023 has no target.
+    result = compute(measures_db, "new_registrations_target_attainment", grain="year")
+    assert by_period(result) == pytest.approx({"2024": 80.0})
 
 
 def test_complaint_resolution_rate_over_a_whole_window(measures_db):
