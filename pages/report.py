@@ -15,7 +15,8 @@ header("report", ctx)
 st.caption(t("report_scope_note"))
 years = _data.report_years(ctx.path, ctx.version)
 left, right = st.columns(2)
-year = left.selectbox(t("report_year"), years, index=len(years) - 1, key="report_year")
+names = {y: t("fiscal_year_label", start=y, end=(y + 1) % 100) if ctx.fiscal_start != 1 else str(y) for y in years}
+year = left.selectbox(t("report_year"), years, index=len(years) - 1, key="report_year", format_func=names.get)
 if st.session_state.get("report_lang") not in LANGS:
     st.session_state["report_lang"] = lang()
 language = right.radio(t("report_language"), list(LANGS), key="report_lang", format_func=LANGS.get, horizontal=True)

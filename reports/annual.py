@@ -376,7 +376,9 @@ class _Writer:
             self.say("col_change"),
             self.say("col_target"),
         )
-        table = Table(columns, tuple(rows), (False, True, True, True, True))
+        if all(row[-1] == display.NO_VALUE for row in rows):  # no target this year: no column of dashes
+            columns, rows = columns[:-1], [row[:-1] for row in rows]
+        table = Table(columns, tuple(rows), (False, True, True, True, True)[: len(columns)])
         chart = self.visits_chart()
         return Section("headline", self.say("sec_headline"), (*paragraphs, table, *([chart] if chart else [])))
 
@@ -575,7 +577,7 @@ class _Writer:
             group = (
                 self.say("system_lines")
                 if branch_id == filters.SYSTEM_LINES
-                else display.kind_label(kinds.get(branch_id, "other"), self.lang)
+                else self.say(f"group_{kinds.get(branch_id, 'other')}")
             )
             if group != current_group:
                 groups.add(len(rows))
@@ -771,6 +773,7 @@ class _Writer:
             if through
             else self.say("subtitle_open", scope=scope, today=today)
         )
+        subtitle = subtitle[:1].upper() + subtitle[1:]
         return Document(
             lang=self.lang,
             title=title,
