@@ -212,9 +212,7 @@ def build(con, request: Request) -> Report:
     writer = _Writer(con, request, flt)
     headline = writer.headline()
     if not writer.figures:
-        first, last = engine.data_span(con, get("visits"))
-        covers = f"; the data covers {first.year}–{last.year}" if first else "; the database holds no figures"
-        raise NoFigures(f"no figures for {writer.year_name(request.year)} in this scope{covers}")
+        raise NoFigures(writer.why_no_figures())
     sections = [
         headline,
         writer.service_points_section(),
@@ -294,6 +292,22 @@ class _Writer:
 
     def number(self, value, fmt: str = "int") -> str:
         return display.number(value, fmt, self.lang)
+
+    def why_no_figures(self) -> str:
+        """The message of a year without figures: reports still missing, or where the data lies (English, as
+        the command line speaks; the page says it in its own words)."""
+        year = self.year_name(self.request.year)
+        for result in (self.results.get(k) for k in ("visits", "loans")):
+            for pending in result.pending if result else ():
+                if pending.start <= self.flt.date_to:
+                    names = ", ".join(self.names.get(b, b) for b in pending.not_reported[:10])
+                    return (
+                        f"no complete figures for {year} yet: {len(pending.reported)} of {pending.expected_count} "
+                        f"service points have reported {result.metric.id} for {pending.period} (not yet: {names})"
+                    )
+        first, last = engine.data_span(self.con, get("visits"))
+        covers = f"; the data covers {first.year}–{last.year}" if first else "; the database holds no figures"
+        return f"no figures for {year} in this scope{covers}"
 
     # ------------------------------------------------------------------ words for periods and changes
 
@@ -525,6 +539,12 @@ class _Writer:
         through = self.complete_through()
         if through:
             text.append(self.say("through_text", date=display.long_date(through, self.lang)))
+        for key in ("visits", "loans"):
+            result = self.results.get(key)
+            if result is not None and key not in self.by_key and any(p.start <= end for p in result.pending):
+                metric = self.running_label(result.metric) if self.lang == "en" else label(result.metric, self.lang)
+                metric = metric[:1].upper() + metric[1:]
+                text.append(self.say("left_out", metric=metric, period=self.year_name(self.request.year)))
         main = self.figures[0]
         prior_year = self.year_name(self.request.year - 1)
         if main.partial:
@@ -538,7 +558,7 @@ class _Writer:
     def complete_through(self) -> dt.date | None:
         """Where visits and loans are complete, when that is inside the year (a later date says nothing)."""
         ends = [self.results[k].complete_through for k in ("visits", "loans") if k in self.results]
-        ends = [e for e in ends if e and e < self.flt.date_to]
+        ends = [e for e in ends if e and self.flt.date_from <= e < self.flt.date_to]
         return min(ends) if ends else None
 
     def service_points_section(self) -> Section | None:
@@ -552,7 +572,9 @@ class _Writer:
             return None
         metric = get(metric_id)
         result = self.breakdown(f"{metric_id}_by_branch", metric_id, "branch")
-        table = pd.concat([result.table, result.gone], ignore_index=True)  # closed points keep their prior
+        # Service points with a figure only a year earlier (closed, or not reporting this year) keep their row.
+        gone = set(result.gone["branch"]) if not result.gone.empty else set()
+        table = pd.concat([result.table, result.gone], ignore_index=True)
         if table.empty:
             return None
         capita = engine.compute(
@@ -568,7 +590,8 @@ class _Writer:
                 KIND_ORDER.index(kinds.get(self.ids.get(r.branch), "other"))
                 if self.ids.get(r.branch) != filters.SYSTEM_LINES
                 else len(KIND_ORDER),
-                -(r.value if r.value == r.value else -1),
+                r.branch in gone,
+                -r.value,
             ),
         )
         current_group = None
@@ -581,14 +604,15 @@ class _Writer:
             )
             if group != current_group:
                 groups.add(len(rows))
-                rows.append((group, "", "", "", "", ""))
+                rows.append((group, "", "", "", "", ""))  # a heading row, spanning the table
                 current_group = group
+            now = r.branch not in gone  # a gone row's value is no figure: it is shown as none, not as 0
             rows.append(
                 (
                     self.names.get(branch_id, r.branch),
-                    self.number(r.value, metric.fmt),
+                    self.number(r.value if now else None, metric.fmt),
                     self.number(r.prior_value, metric.fmt),
-                    display.signed_percent(r.yoy_pct) or display.NO_VALUE,
+                    (display.signed_percent(r.yoy_pct) if now else "") or display.NO_VALUE,
                     self.number(shares.get(r.branch), "pct1"),
                     self.number(per_capita.get(r.branch), "dec2"),
                 )
@@ -611,10 +635,13 @@ class _Writer:
             self.say("col_share"),
             self.say("col_per_capita"),
         )
+        points = [row for i, row in enumerate(rows[:-1]) if i not in groups]
+        if all(row[5] == display.NO_VALUE for row in points):  # no service population anywhere: no column
+            columns, rows = columns[:5], [row[:5] for row in rows]
         return Table(
             columns,
             tuple(rows),
-            (False, True, True, True, True, True),
+            (False, True, True, True, True, True)[: len(columns)],
             caption=self.say("table_points", metric=label(metric, self.lang)),
             group_rows=frozenset(groups),
             total_rows=frozenset({len(rows) - 1}),

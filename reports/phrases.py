@@ -30,7 +30,9 @@ EN: dict[str, str] = {
     "reported up to that day.",
     "partial_text": "The year is not over in the data: {months} only. Each figure is compared with the same months "
     "of {prior_year}, never with a whole year.",
-    "full_text": "The year is complete in the data; each figure is compared with {prior_year}.",
+    "full_text": "The figures cover the whole year and are compared with {prior_year}.",
+    "left_out": "{metric} for {period} are left out: not every service point expected to report has reported yet "
+    "(see Data notes).",
     # figures in running text: the period, then the lead, the change and the target
     "in_full": "In {period}, ",
     "in_partial": "In {months}, ",
@@ -129,8 +131,8 @@ EN: dict[str, str] = {
     "kind_not_reported": "periods not reported",
     # trace
     "sec_trace": "Where each figure comes from",
-    "trace_text": "Each figure above is a row of `python -m metrics query` with the options below (add "
-    "`--db` for another database); the JSON sidecar of this report lists the same.",
+    "trace_text": "Each figure above is a row of the command python -m metrics query with the options below (add "
+    "--db for another database); the JSON trace of this report lists the same.",
     "col_figure": "Figure",
     "col_period": "Period",
     "col_command": "Command",
@@ -160,7 +162,8 @@ ZH: dict[str, str] = {
     "fiscal_text": "本年度自{first_month}起至{last_month}止。",
     "through_text": "到馆人次与外借册次数据完整至{date}：截至该日，应报送的服务点均已报送。",
     "partial_text": "本年度数据尚不完整，仅含{months}；各项数据均与{prior_year}同期比较。",
-    "full_text": "本年度数据完整，各项数据均与{prior_year}比较。",
+    "full_text": "以下数据覆盖全年，均与{prior_year}比较。",
+    "left_out": "{period}{metric}尚未全部报送，本报告暂不列出（见数据说明）。",
     "in_full": "全年",
     "in_partial": "{months}",
     "up": "同比增长{pct}",
@@ -250,7 +253,7 @@ ZH: dict[str, str] = {
     "kind_impossible": "活动数据不合理",
     "kind_not_reported": "未报送",
     "sec_trace": "附录：数据来源",
-    "trace_text": "上文每个数据均为 `python -m metrics query` 按下列参数查询所得的一行（另一数据库加 `--db`）；"
+    "trace_text": "上文每个数据均为命令 python -m metrics query 按下列参数查询所得的一行（另一数据库加 --db 参数）；"
     "本报告的 JSON 附件列出相同内容。",
     "col_figure": "数据项",
     "col_period": "时间范围",

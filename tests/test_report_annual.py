@@ -114,6 +114,18 @@ def test_no_figures_for_a_year_outside_the_data(small):
         annual.build(small, annual.Request(2031))
 
 
+def test_a_year_not_every_branch_has_reported_is_not_reported_as_figures():
+    # Both report through December 2025; only Albany Park has sent January 2026.
+    lines = ["month,branch,visits"] + [
+        f"2025-{m:02d},{b},100" for m in range(1, 13) for b in ("Central Library", "Albany Park")
+    ]
+    with branches_database({"visits.csv": "\n".join([*lines, "2026-01,Albany Park,90"]) + "\n"}) as con:
+        with pytest.raises(annual.NoFigures, match=r"2026 yet: 1 of 2 service points .*not yet: Central Library"):
+            annual.build(con, annual.Request(2026))
+        report = annual.build(con, annual.Request(2025, lang="zh"))
+    assert "全年接待读者2,400人次" in _text(report)
+
+
 def test_service_point_table_totals_and_groups(small):
     report = annual.build(small, annual.Request(2025, lang="en"))
     table = next(b for b in report.document.sections[2].blocks if isinstance(b, Table))
