@@ -74,16 +74,17 @@ def _view(ctx: Context, request: Request) -> tuple:
 
 
 def preview(document: Document) -> None:
-    """The report as the files have it: headings, paragraphs, lists, tables and charts."""
-    st.subheader(_plain(document.title))
-    st.caption(_plain(document.subtitle))
+    """The report as the files have it: headings, paragraphs, lists, tables and charts. Text that holds data
+    (names of branches, districts, categories) is shown with st.text, which interprets nothing."""
+    st.subheader(document.title, anchor=False)
+    st.text(document.subtitle)
     for number, section in enumerate(document.sections):
         st.markdown(f"#### {_plain(section.title)}")
         for index, block in enumerate(section.blocks):
             if isinstance(block, Paragraph):
-                st.markdown(_plain(block.text))
+                st.text(block.text)
             elif isinstance(block, Bullets):
-                st.markdown("\n".join(f"- {_plain(item)}" for item in block.items))
+                st.text("\n".join(f"• {item}" for item in block.items))
             elif isinstance(block, Table):
                 if block.caption:
                     st.caption(_plain(block.caption))
@@ -94,7 +95,7 @@ def preview(document: Document) -> None:
 
 
 def _plain(text: str) -> str:
-    """Text from the data shown as text: every Markdown sign escaped."""
+    """A heading of ours (no data) for Markdown: every Markdown sign escaped all the same."""
     return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 

@@ -260,7 +260,7 @@ def test_the_overview_says_who_has_not_reported_and_keeps_its_comparison(early_u
     )
     visits = next(m for m in at.metric if m.label == "Visits")
     # January-October 2025 against January-October 2024: 15,000 both years.
-    assert (visits.value, visits.delta) == ("15,000", "+0.0%")
+    assert (visits.value, visits.delta) == ("15,000", "0.0%")  # no change: no sign
     assert any("2025-01-01 – 2025-12-31" in c.value and "2025-10-31" in c.value for c in at.caption)
     # In Chinese too, with no English word.
     at.sidebar.button_group(key="lang").set_value("zh").run()

@@ -497,6 +497,7 @@ PLAIN = {
     ("multiselect", "default"),
     ("dataframe", "columns"),  # column configuration: the grid shows its labels as text
     ("code", "body"),
+    ("text", "body"),  # st.text: shown as it is, nothing interpreted (the Report page's paragraphs)
     ("plotly_chart", "spec"),  # checked separately: Plotly's own pseudo-HTML
 }
 # Data as each language shows it: branch names (the Chinese name in Chinese), districts, categories
