@@ -7,10 +7,23 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
+from metrics import display
 from metrics.filters import Filter
 from metrics.registry import get
 from pages import _data, _state
-from pages._i18n import change_text, join_names, lang, long_date, metric_help, metric_label, number, period_name, t
+from pages._export import NOTE_KEY
+from pages._i18n import (
+    change_text,
+    code_label,
+    join_names,
+    lang,
+    long_date,
+    metric_help,
+    metric_label,
+    number,
+    period_name,
+    t,
+)
 
 MAX_NAMED = 8  # branches named in a note; the rest are counted
 
@@ -73,7 +86,32 @@ def header(title_key: str, ctx: Context) -> None:
     """Page title, the as-of stamp, the selected window and what has not been reported yet."""
     st.title(t(title_key))
     st.caption(f"{t('as_of', date=ctx.as_of.isoformat())} · {ctx.flt.date_from} – {ctx.flt.date_to}")
+    st.session_state[NOTE_KEY] = view_note(ctx, t(title_key))
     completeness_note(ctx)
+
+
+def view_note(ctx: Context, title: str) -> str:
+    """One line saying what the view is, for the first line of its downloads: page, period, comparison,
+    the choices that narrow it and the data's as-of date, in the chosen language."""
+    flt = ctx.flt
+    parts = [title, t("dl_note_period", start=long_date(flt.date_from), end=long_date(flt.date_to))]
+    parts.append(t("dl_note_compared") if ctx.compare else t("dl_note_not_compared"))
+    if ctx.fiscal_start != 1:
+        parts.append(t("dl_note_fiscal", month=ctx.fiscal_start))
+    names = _data.branch_names(ctx.path, ctx.version, lang())
+    chosen = {
+        "branches": [names.get(b, b) for b in flt.branches],
+        "districts": list(flt.districts),
+        "kinds": [display.kind_label(k, lang()) for k in flt.kinds],
+        "categories": [code_label(c) for c in flt.categories],
+        "audiences": [code_label(a) for a in flt.audiences],
+        "formats": [code_label(f) for f in flt.formats],
+    }
+    parts += [f"{t(key)}: {join_names(values)}" for key, values in chosen.items() if values]
+    if ctx.like_for_like:
+        parts.append(t("like_for_like"))
+    parts.append(t("as_of", date=long_date(ctx.as_of)))
+    return " · ".join(parts)
 
 
 def completeness_note(ctx: Context) -> None:

@@ -108,3 +108,27 @@ def test_numbers_among_text_stay_numbers():
     sheet = openpyxl.load_workbook(io.BytesIO(to_excel(frame))).active
     cells = [sheet.cell(row=r, column=1) for r in range(2, 6)]
     assert [(c.value, c.data_type) for c in cells] == [(-5, "n"), ("'=x", "s"), (-1.5, "n"), ("'－3", "s")]
+
+
+def test_note_line_first_then_the_table_and_a_hostile_note_is_neutralised():
+    frame = pd.DataFrame({"月份": ["2026-01"], "数值": [12345]})
+    lines = to_csv(frame, "总览 · 2026年1月1日至2026年10月31日 · 与上年同期比较").decode("utf-8-sig").splitlines()
+    assert lines == ["总览 · 2026年1月1日至2026年10月31日 · 与上年同期比较", "月份,数值", "2026-01,12345"]
+    assert to_csv(frame, "=cmd").decode("utf-8-sig").splitlines()[0] == "'=cmd"
+    sheet = openpyxl.load_workbook(io.BytesIO(to_excel(frame, "分馆: =x"))).active
+    assert sheet.cell(row=1, column=1).value == "分馆: =x"  # text not starting a formula stays as it is
+    assert [c.value for c in sheet[2]] == ["月份", "数值"] and sheet.cell(row=3, column=2).value == 12345
+
+
+def test_readable_headers_in_either_language_and_raw_numbers():
+    from pages._export import HEADERS, readable
+    from pages._i18n import STRINGS
+
+    frame = pd.DataFrame(
+        {"period": ["2026-01"], "value": [1234567.0], "yoy_pct": [4.9], "partial": [True], "own": ["x"]}
+    )
+    zh = readable(frame, "zh")
+    assert list(zh.columns) == ["月份", "数值", "同比 %", "不完整期", "own"]
+    assert zh.iloc[0].tolist() == ["2026-01", 1234567.0, 4.9, "是", "x"]
+    assert list(readable(frame, "en").columns) == ["Month", "Value", "YoY %", "Partial period", "own"]
+    assert all(key in STRINGS for key in HEADERS.values())
