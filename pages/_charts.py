@@ -153,9 +153,19 @@ def bars(
     return _layout(fig, title, x_title, y_title)
 
 
+def _by_change(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows as the contribution chart draws them: largest change first (gains or losses)."""
+    return table.sort_values("change", key=abs, ascending=False, kind="stable")
+
+
+def point_keys(table: pd.DataFrame, column: str) -> list:
+    """The values of `column` in the order the contribution chart draws its bars (a click's point index)."""
+    return list(_by_change(table)[column])
+
+
 def contribution(table: pd.DataFrame, label_column: str, title: str, x_title: str) -> go.Figure:
     """Each row's change against a year earlier, gains and losses in two colours, largest first."""
-    ordered = table.sort_values("change", key=abs, ascending=False)
+    ordered = _by_change(table)
     colours = [PALETTE[2] if c >= 0 else FLAG for c in ordered["change"]]
     fig = go.Figure()
     fig.add_bar(
@@ -205,5 +215,20 @@ def histogram(table: pd.DataFrame, title: str, x_title: str, y_title: str) -> go
         y=table["answers"],
         marker_color=colours,
         hovertemplate="%{y:,}<extra>%{x}</extra>",
+    )
+    return _layout(fig, title, x_title, y_title)
+
+
+def years(
+    names: list[str], values: list, partial: list[bool], texts: list[str], title: str, x_title: str, y_title: str
+):
+    """One bar per year; a year not over yet lighter. `texts` are the values as the cards write them (hover)."""
+    fig = go.Figure()
+    fig.add_bar(
+        x=plain(list(names)),
+        y=list(values),
+        marker_color=[PRIOR if p else CURRENT for p in partial],
+        customdata=list(texts),
+        hovertemplate="%{customdata}<extra>%{x}</extra>",
     )
     return _layout(fig, title, x_title, y_title)

@@ -7,11 +7,16 @@ import streamlit as st
 from metrics.registry import get
 from pages import _charts, _data
 from pages._i18n import code_label, metric_label, t
-from pages._page import Context
+from pages._page import Context, kpi_card
+
+BRANCH_CARDS = ("visits", "loans", "events", "attendance")  # a branch's own figures, as the Overview's cards
 
 
 def drill_down(one: Context, metric_id: str, name: str) -> None:
     """Draw the drill-down for the branch `one` is narrowed to (`name` as displayed)."""
+    st.text(t("branch_cards", name=name))  # a name from the data: shown as text, never as Markdown
+    for column, card in zip(st.columns(len(BRANCH_CARDS)), BRANCH_CARDS, strict=True):
+        kpi_card(column, one, card)
     label = metric_label(get(metric_id))
     trend = one.metric(metric_id, grain="month", compare=True)["table"]
     if not trend.empty:

@@ -301,6 +301,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "此文件未导入：文件名过长（{length} 个字符；最多 {limit} 个，中文最多 {limit_zh} 个）或含控制字符。"
         "请重命名后重新上传。",
     ),
+    # --- meeting flow: click to open, years, one branch's cards (issue 14)
+    "click_to_open": (
+        "Click a row, or a bar of the chart below, to open that branch in detail.",
+        "点击表格中的一行或下方图表中的柱条，即可查看该分馆详情。",
+    ),
+    "multi_year": ("{metric} by year", "{metric}（按年）"),
+    "multi_year_partial": ("{year}: {months} only", "{year}：仅含{months}"),
+    "year_axis": ("Year", "年度"),
+    "branch_cards": ("{name}: its own figures", "{name}：本馆指标"),
     # --- downloads: readable headers and the view line (issue 14)
     "dl_note_period": ("{start} to {end}", "{start}至{end}"),
     "dl_note_compared": ("compared with the same period a year earlier", "与上年同期比较"),

@@ -226,3 +226,20 @@ def filter_key(flt: Filter) -> tuple:
 
 def from_key(key: tuple) -> Filter:
     return Filter(*key)
+
+
+# ---------------------------------------------------------------- a click on a chart or a table row chooses
+
+
+def pick(widget_key: str, field: str, keys: list, many: bool = False) -> None:
+    """on_select callback of a chart or table drawn with `keys` (one per row, or per point in plotting order):
+    the clicked row's or bar's key becomes the filter or page choice `field` (a list field gets it as its only
+    value). It runs before the next script run, so the widgets of that run show the choice and the URL says
+    so. A click that selects nothing (a click on the background) changes nothing."""
+    selection = st.session_state.get(widget_key, {}).get("selection", {})
+    rows = list(selection.get("rows", []))
+    points = [p.get("point_index", p.get("pointIndex")) for p in selection.get("points", [])]
+    chosen = [keys[i] for i in rows + points if i is not None and 0 <= i < len(keys)]
+    if not chosen:
+        return
+    st.session_state[field] = tuple(dict.fromkeys(chosen)) if many else chosen[0]

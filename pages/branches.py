@@ -1,10 +1,12 @@
 """Branches, for supervisors: ranking, where the change came from, each branch by month, one branch in detail."""
 
+from functools import partial
+
 import streamlit as st
 
 from metrics.engine import contribution_of, rank, service_points_only
 from metrics.registry import get
-from pages import _charts, _data
+from pages import _charts, _data, _state
 from pages._drill import drill_down
 from pages._export import downloads
 from pages._i18n import metric_label, metric_labels, t
@@ -36,6 +38,7 @@ if per_capita:
     ranked["per_capita"] = ranked["branch"].map(capita)
 findings = _data.findings(ctx.path, ctx.version, ctx.key)
 ranked["quality_flag"] = ranked["branch"].isin(set(findings["branch_name"])).map({True: t("flagged"), False: ""})
+raw_names = list(ranked["branch"])  # the engine's names, before they are shown in the language
 ranked["branch"] = ranked["branch"].map(lambda b: display.get(b, b))
 columns = [
     "branch",
@@ -46,11 +49,15 @@ columns = [
     *(["per_capita"] if per_capita else []),
     "quality_flag",
 ]
+ids = {row["name"]: row["branch_id"] for _, row in branches.iterrows()}
 st.subheader(t("ranking"))
+st.caption(t("click_to_open"))
 st.dataframe(
     ranked[columns],
     hide_index=True,
     key="ranking_table",
+    on_select=partial(_state.pick, "ranking_table", "drill", [ids.get(name) for name in raw_names]),
+    selection_mode="single-row",
     column_config={
         c: st.column_config.NumberColumn(
             t(c) if c != "value" else metric_label(metric), format="%.1f" if c in ("yoy_pct", "share") else None
@@ -66,10 +73,17 @@ partial_note(result)
 if ctx.compare:
     # Service points only: the network's system-wide lines are no branch (metrics.engine.SYSTEM_LINES).
     changes = contribution_of(service_points_only(result["table"]), service_points_only(result["gone"]))
+    changes["branch_id"] = changes["branch"].map(ids)
     changes["branch"] = changes["branch"].map(lambda b: display.get(b, b))
-    st.plotly_chart(_charts.contribution(changes, "branch", t("contribution"), t("change")), key="contribution")
+    figure = _charts.contribution(changes, "branch", t("contribution"), t("change"))
+    st.plotly_chart(
+        figure,
+        key="contribution",
+        on_select=partial(_state.pick, "contribution", "drill", _charts.point_keys(changes, "branch_id")),
+        selection_mode="points",
+    )
     downloads(
-        changes[["branch", "value", "prior_value", "change", "share_of_change"]],
+        changes[["branch", "value", "prior_value", "change", "share_of_change"]],  # without the ids
         f"{chosen}_contribution",
         "contribution",
     )

@@ -4,7 +4,7 @@ import streamlit as st
 
 from metrics.quality import SERIES
 from metrics.registry import get
-from pages import _charts, _data
+from pages import _charts, _data, _years
 from pages._export import downloads
 from pages._i18n import metric_label, metric_labels, number, t
 from pages._page import context, header, kpi_card, partial_note
@@ -63,6 +63,8 @@ for column, metric_id in zip(columns, CARDS, strict=True):
         attained = ctx.metric(TARGETS[metric_id], grain="year", compare=False)["table"]
         if not attained.empty:
             column.caption(t("target_reached", pct=number(attained["value"].iloc[-1], "pct1")))
+
+_years.every_year(ctx, chosen)
 
 sat = _data.satisfaction_trend(ctx.path, ctx.version, ctx.key, "month", ctx.fiscal_start, None)
 if not sat.empty:
