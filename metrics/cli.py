@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--compare", choices=("yoy",), action=_Once)
     query.add_argument("--like-for-like", action="store_true")
     query.add_argument("--same-weekday", action="store_true", help="compare days with the same weekday (364 days)")
+    query.add_argument(
+        "--months-back",
+        type=int,
+        action=_Once,
+        metavar="N",
+        help="compare with the same window N whole months earlier instead of a year (3: the quarter before)",
+    )
     query.add_argument("--format", choices=("csv", "json"), default="csv", action=_Once)
     query.add_argument("--as-user", metavar="NAME", help="only what this user of the users file may see")
     query.add_argument("--users", metavar="FILE", help=f"users file (default ${users.USERS_ENV_VAR})")
@@ -131,15 +138,17 @@ def main(argv: list[str] | None = None) -> int:
                 args.grain,
                 args.by,
                 args.fiscal_start,
-                compare=args.compare == "yoy",
+                compare=args.compare == "yoy" or args.months_back is not None,
                 like_for_like=args.like_for_like,
                 same_weekday=args.same_weekday,
+                months_back=args.months_back,
             )
             names = branch_names(con)
         except (KeyError, ValueError) as exc:
             print(exc.args[0] if exc.args else exc, file=sys.stderr)
             return 2
-    rows = output_rows(result, compare=args.compare == "yoy" or args.like_for_like)
+    comparing = args.compare == "yoy" or args.like_for_like or args.months_back is not None
+    rows = output_rows(result, compare=comparing)
     if args.format == "json":
         print(
             json.dumps(
@@ -160,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     else:
-        _write_csv(rows, output_columns(args.by, args.compare == "yoy" or args.like_for_like))
+        _write_csv(rows, output_columns(args.by, comparing))
     for note in [*completeness_notes(result, names, args.date_to), *result.notes]:
         print(f"note: {note}", file=sys.stderr)
     return 0

@@ -155,6 +155,17 @@ def _table(metric: Metric) -> str:
 # A row's date moved onto the date it is compared with: one calendar year (29 February → 28 February)
 # or 52 weeks (same weekday).
 SHIFTS = {None: "f.date", "year": "CAST(f.date + INTERVAL 1 YEAR AS DATE)", "weeks": "f.date + 364"}
+# A comparison with the window some whole months earlier (`months_back`): its rows move forward by that many
+# months, the number bound as a parameter.
+MONTHS_SHIFT = "CAST(f.date + to_months(CAST(? AS INTEGER)) AS DATE)"
+
+
+def _shift_sql(shift) -> tuple[str, list]:
+    """(SQL moving a prior row's date onto the period it is compared with, its parameters): `shift` is
+    "year", "weeks" or a number of months."""
+    if isinstance(shift, int):
+        return MONTHS_SHIFT, [shift]
+    return SHIFTS[shift], []
 
 
 def _branch_sums(
@@ -166,7 +177,7 @@ def _branch_sums(
     fiscal_start: int,
     window: tuple[dt.date, dt.date],
     prior_window: tuple[dt.date, dt.date] | None = None,
-    shift: str = "year",
+    shift: str | int = "year",
     per_branch: bool = True,
 ) -> list[tuple]:
     """The metric's numerator and denominator summed per period, branch and `by` value, inside DuckDB, in
@@ -209,7 +220,9 @@ def _branch_sums(
         if grain == WINDOW:  # the whole window is one period, starting with the window
             period, period_params = "CAST(? AS DATE)", [window[0]]
         else:
-            period, period_params = periods.period_sql(grain, SHIFTS[shift if prior else None], fiscal_start)
+            day, day_params = _shift_sql(shift) if prior else (SHIFTS[None], [])
+            period, period_params = periods.period_sql(grain, day, fiscal_start)
+            period_params = [*day_params, *period_params]  # the day expression comes first in the SQL
         # Identifiers come from the registry and the allow-lists above; every value is bound.
         parts.append(
             f"SELECT {prior} AS prior, {period} AS period_start, {branch_column} AS branch_id, {dim_sql} AS dim, "
@@ -265,8 +278,11 @@ def compute(
     compare: bool = False,
     like_for_like: bool = False,
     same_weekday: bool = False,
+    months_back: int | None = None,
 ) -> Result:
-    """The metric per period (and per `by`), with the year-over-year comparison when asked."""
+    """The metric per period (and per `by`), with the year-over-year comparison when asked; with
+    `months_back`, compared instead with the same window that many whole months earlier (3: the quarter
+    before; the window's own length: the period just before it)."""
     metric = get(metric_id)
     flt = flt or Filter()
     if by and by not in breakdowns(metric):
@@ -275,6 +291,13 @@ def compute(
         raise ValueError(f"unknown grain {grain!r}; choose from {', '.join(periods.GRAINS)}")
     if fiscal_start not in range(1, 13):
         raise ValueError(f"fiscal_start must be a month number 1-12, not {fiscal_start!r}")
+    if months_back is not None and (not isinstance(months_back, int) or not 1 <= months_back <= 1200):
+        raise ValueError(f"months_back must be a whole number of months 1-1200, not {months_back!r}")
+    if months_back is not None and grain in ("day", "week"):
+        raise ValueError("a comparison some months earlier needs a month, quarter, year or window grain")
+    if months_back is not None and same_weekday:
+        raise ValueError("same_weekday compares with 52 weeks earlier; it cannot be combined with months_back")
+    shift = months_back if months_back not in (None, 12) else ("weeks" if same_weekday else "year")
     memo = memos.memo(con)
     start, end, as_of, status = window(con, metric, flt, grain, fiscal_start, memo)
     result = Result(metric, grain, by, _empty(by), as_of)
@@ -288,7 +311,7 @@ def compute(
         return result
     comparing = compare or like_for_like
     if metric.compute == "satisfaction":
-        current, prior = _satisfaction_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing)
+        current, prior = _satisfaction_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing, shift)
         if like_for_like:
             result.notes.append("like-for-like does not apply to satisfaction; all responses are used")
         note = None if by == "question" else satisfaction.question_note(con, flt.with_dates(start, end))
@@ -296,7 +319,7 @@ def compute(
             result.notes.append(note)
     else:
         current, prior, result.excluded = _sum_values(
-            con, memo, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday
+            con, memo, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, shift
         )
     names = _branch_names(con, memo) if by == "branch" else {}
     incomplete_after = status.complete_through if status and flt.beyond_complete else None
@@ -308,26 +331,27 @@ def compute(
     return result
 
 
-def _prior_window(start: dt.date, end: dt.date, same_weekday: bool = False) -> tuple[dt.date, dt.date]:
-    """The window one year earlier (52 weeks earlier when weekdays are aligned)."""
-    if same_weekday:
+def prior_window(start: dt.date, end: dt.date, shift: str | int = "year") -> tuple[dt.date, dt.date]:
+    """The window a comparison compares with: one year earlier, 52 weeks earlier (`shift` "weeks") or a number
+    of whole months earlier (`shift` an int; a window ending on a month's last day ends on one there too)."""
+    if shift == "weeks":
         return start - dt.timedelta(days=364), end - dt.timedelta(days=364)
-    prior_end = periods.one_year_earlier(end)
+    months = 12 if shift == "year" else shift
+    prior_end = periods.add_months(end, -months)
     if end == periods.period_end(end.replace(day=1), "month"):
         # A window ending on a month's last day is compared with that whole month a year earlier:
         # 28 February 2025 with 29 February 2024, or the leap day would be left out of February.
         prior_end = periods.period_end(prior_end.replace(day=1), "month")
-    return periods.one_year_earlier(start), prior_end
+    return periods.add_months(start, -months), prior_end
 
 
 # Values per period and `by` value: {(period_start, dim): value}; a value may be None or NaN (no value).
 Values = dict[tuple[dt.date, object], float | None]
 
 
-def _sum_values(con, memo, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, same_weekday):
+def _sum_values(con, memo, metric, flt, by, grain, fiscal_start, start, end, comparing, like_for_like, shift):
     """(current values, prior values or None, like-for-like exclusions) for sum, ratio and derived metrics."""
-    prior_dates = _prior_window(start, end, same_weekday) if comparing else None
-    shift = "weeks" if same_weekday else "year"
+    prior_dates = prior_window(start, end, shift) if comparing else None
     # Like-for-like and per-capita figures need each branch's sums; the others only their totals.
     per_branch = like_for_like or metric.compute == "per_capita"
     rows = _branch_sums(con, metric, flt, by, grain, fiscal_start, (start, end), prior_dates, shift, per_branch)
@@ -336,7 +360,10 @@ def _sum_values(con, memo, metric, flt, by, grain, fiscal_start, start, end, com
     excluded = {}
     if like_for_like and prior is not None:
         current, prior, excluded = _like_for_like(current, prior, grain, fiscal_start)
-    prior_values = _values(con, memo, metric, prior, by, years_back=1, scope=flt.scope) if prior is not None else None
+    years_back = start.year - prior_dates[0].year if prior_dates else 0  # the year whose target the prior meets
+    prior_values = (
+        _values(con, memo, metric, prior, by, years_back=years_back, scope=flt.scope) if prior is not None else None
+    )
     return _values(con, memo, metric, current, by, scope=flt.scope), prior_values, excluded
 
 
@@ -373,9 +400,9 @@ def _values(
 SATISFACTION_VALUE = {"satisfaction": "mean", "satisfied_share": "satisfied_share", "responses": "n"}
 
 
-def _satisfaction_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing):
+def _satisfaction_values(con, metric, flt, by, grain, fiscal_start, start, end, comparing, shift="year"):
     """(current, prior or None) values of a satisfaction metric, from one statement; the prior is moved a
-    year forward."""
+    year (or `shift` months) forward."""
     column = SATISFACTION_VALUE[metric.id]
     whole = grain == WINDOW
     rows = satisfaction.period_statistics(
@@ -385,22 +412,24 @@ def _satisfaction_values(con, metric, flt, by, grain, fiscal_start, start, end, 
         fiscal_start,
         by,
         whole_window=whole,
-        prior=flt.with_dates(*_prior_window(start, end)) if comparing else None,
+        prior=flt.with_dates(*prior_window(start, end, shift)) if comparing else None,
     )
     current, prior = {}, {} if comparing else None
     for is_prior, s, d, stats in rows:
         if whole:
             s = start
         elif is_prior:
-            s = _moved(s, grain)
+            s = _moved(s, grain, shift)
         value = stats[column]
         if s is not None and not _missing(value):
             (prior if is_prior else current)[(s, d)] = value
     return current, prior
 
 
-def _moved(start: dt.date, grain: str) -> dt.date | None:
-    """A prior-year period's start moved onto the period it is compared with."""
+def _moved(start: dt.date, grain: str, shift: str | int = "year") -> dt.date | None:
+    """A prior period's start moved onto the period it is compared with (a year, or `shift` months, later)."""
+    if isinstance(shift, int):
+        return periods.add_months(start, shift) if grain not in ("day", "week") else None
     if grain == "week":
         return start + dt.timedelta(days=364)
     if grain == "day" and start.month == 2 and start.day == 29:

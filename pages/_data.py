@@ -152,6 +152,7 @@ def metric(
     fiscal_start: int,
     compare: bool,
     like_for_like: bool,
+    months_back: int | None = None,
 ) -> dict:
     """engine.compute for the filter `key`, as plain data."""
     result = engine.compute(
@@ -163,6 +164,7 @@ def metric(
         fiscal_start,
         compare=compare,
         like_for_like=like_for_like,
+        months_back=months_back,
     )
     return {
         "table": result.table,

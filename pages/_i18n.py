@@ -307,6 +307,17 @@ STRINGS: dict[str, tuple[str, str]] = {
         "点击表格中的一行或下方图表中的柱条，即可查看该分馆详情。",
     ),
     "multi_year": ("{metric} by year", "{metric}（按年）"),
+    "previous": ("Period just before", "上一时段（环比）"),
+    "compare_from": ("Compare with the period starting", "对比时段起始日"),
+    "compare_from_help": (
+        "The comparison period has the same length as the chosen one and starts this many whole months earlier.",
+        "对比时段与所选时段等长，向前平移整月。",
+    ),
+    "compare_from_missing": (
+        "Choose a comparison start before the period's start (in an earlier month); until then nothing is compared.",
+        "请选择早于所选时段（更早月份）的对比起始日；选好之前不作对比。",
+    ),
+    "vs_window": ("vs {start} – {end}", "较{start}—{end}"),
     "multi_year_partial": ("{year}: {months} only", "{year}：仅含{months}"),
     "year_axis": ("Year", "年度"),
     "branch_cards": ("{name}: its own figures", "{name}：本馆指标"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from metrics import display
+from metrics import display, engine
 from metrics.filters import Filter
 from metrics.registry import get
 from pages import _data, _state
@@ -38,6 +38,7 @@ class Context:
     fiscal_start: int
     compare: bool
     like_for_like: bool
+    months_back: int | None = None  # compared with the window this many months earlier; None: a year earlier
 
     def metric(self, metric_id: str, grain: str = "window", by: str | None = None, compare: bool | None = None):
         """The cached engine result for this view."""
@@ -52,6 +53,7 @@ class Context:
             self.fiscal_start,
             wanted,
             self.like_for_like and wanted,
+            self.months_back if wanted and grain in ("month", "quarter", "year", "window") else None,
         )
 
 
@@ -71,9 +73,19 @@ def context() -> Context | None:
         return None
     flt = _state.current_filter(as_of)
     state = st.session_state
-    return Context(
-        path, version, as_of, flt, _state.filter_key(flt), state["fy"], state["cmp"] == "yoy", bool(state["lfl"])
-    )
+    back = _state.months_back(state["cmp"], flt.date_from, flt.date_to, state.get("cmp_from"))
+    if state["cmp"] == "custom" and back is None:
+        st.warning(t("compare_from_missing"), icon=":material/compare_arrows:")
+    compare = state["cmp"] != "none" and not (state["cmp"] == "custom" and back is None)
+    return Context(path, version, as_of, flt, _state.filter_key(flt), state["fy"], compare, bool(state["lfl"]), back)
+
+
+def compared_with(ctx: Context) -> str:
+    """What the changes are against, in words: "vs same period last year", "vs 1 April – 30 June 2026"."""
+    if ctx.months_back is None:
+        return t("vs_prior")
+    start, end = engine.prior_window(ctx.flt.date_from, ctx.flt.date_to, ctx.months_back)
+    return t("vs_window", start=long_date(start), end=long_date(end))
 
 
 def with_question(ctx: Context, question: str) -> Context:
@@ -95,7 +107,7 @@ def view_note(ctx: Context, title: str) -> str:
     the choices that narrow it and the data's as-of date, in the chosen language."""
     flt = ctx.flt
     parts = [title, t("dl_note_period", start=long_date(flt.date_from), end=long_date(flt.date_to))]
-    parts.append(t("dl_note_compared") if ctx.compare else t("dl_note_not_compared"))
+    parts.append(compared_with(ctx) if ctx.compare else t("dl_note_not_compared"))
     if ctx.fiscal_start != 1:
         parts.append(t("dl_note_fiscal", month=ctx.fiscal_start))
     names = _data.branch_names(ctx.path, ctx.version, lang())
@@ -179,5 +191,5 @@ def kpi_card(column, ctx: Context, metric_id: str, sparkline: bool = False) -> N
         help=metric_help(metric),
         chart_data=list(monthly["value"]) or None if monthly is not None else None,
         border=True,
-        delta_description=t("vs_prior") if delta else None,
+        delta_description=compared_with(ctx) if delta else None,
     )

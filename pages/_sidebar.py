@@ -28,7 +28,7 @@ def render(path: str, version: str) -> None:
         "lang": set(LANGS),
         "period": set(_state.PERIODS),
         "fy": set(range(1, 13)),
-        "cmp": {"yoy", "none"},
+        "cmp": set(_state.COMPARISONS),
         "kinds": set(options["kinds"]),
         "districts": set(options["districts"]),
         "branches": set(branches["branch_id"]),
@@ -58,9 +58,10 @@ def render(path: str, version: str) -> None:
             key="fy",
             format_func={m: t("calendar_year") if m == 1 else t("month_n", n=m) for m in range(1, 13)}.get,
         )
-        st.segmented_control(
-            t("comparison"), ["yoy", "none"], format_func=labels(("yoy", "none")).get, key="cmp", required=True
-        )
+        st.selectbox(t("comparison"), _state.COMPARISONS, format_func=labels(_state.COMPARISONS).get, key="cmp")
+        if st.session_state["cmp"] == "custom":
+            bounds = {"value": None, "min_value": _state.DATE_MIN, "max_value": _state.DATE_MAX}
+            st.date_input(t("compare_from"), key="cmp_from", help=t("compare_from_help"), **bounds)
         st.multiselect(
             t("kinds"),
             options["kinds"],

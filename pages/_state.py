@@ -43,7 +43,8 @@ FIELDS: dict[str, Field] = {
     "date_from": Field(None, "date"),
     "date_to": Field(None, "date"),
     "fy": Field(1, "int"),
-    "cmp": Field("yoy"),
+    "cmp": Field("yoy"),  # yoy | previous | custom | none
+    "cmp_from": Field(None, "date"),  # with cmp "custom": the first day of the period compared with
     "kinds": Field((), "list"),
     "districts": Field((), "list"),
     "branches": Field((), "list"),
@@ -243,3 +244,21 @@ def pick(widget_key: str, field: str, keys: list, many: bool = False) -> None:
     if not chosen:
         return
     st.session_state[field] = tuple(dict.fromkeys(chosen)) if many else chosen[0]
+
+
+COMPARISONS = ("yoy", "previous", "custom", "none")
+
+
+def months_back(comparison: str, date_from: dt.date, date_to: dt.date, compare_from: dt.date | None) -> int | None:
+    """How many whole months back the comparison period starts: None for the same period a year earlier (and
+    for no comparison); for "previous" the window's length in months (the period just before it); for
+    "custom" the months from `compare_from` to the window's start (None when it does not start earlier)."""
+
+    def index(day: dt.date) -> int:
+        return day.year * 12 + day.month
+
+    if comparison == "previous":
+        return index(date_to) - index(date_from) + 1
+    if comparison == "custom" and compare_from is not None and index(compare_from) < index(date_from):
+        return index(date_from) - index(compare_from)
+    return None

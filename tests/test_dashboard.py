@@ -116,7 +116,8 @@ WIDGET = {key: "multiselect" for key in SIDEBAR_LISTS} | {
     "period": "selectbox",
     "fy": "selectbox",
     "lang": "button_group",
-    "cmp": "button_group",
+    "cmp": "selectbox",
+    "cmp_from": "date_input",
     "lfl": "toggle",
     "date_from": "date_input",
     "date_to": "date_input",
@@ -135,8 +136,8 @@ def sidebar_values(at: AppTest) -> dict:
     """Every sidebar filter widget's current value."""
     bar = at.sidebar
     values = {key: tuple(bar.multiselect(key=key).value) for key in SIDEBAR_LISTS}
-    values |= {key: bar.selectbox(key=key).value for key in ("period", "fy")}
-    values |= {key: bar.button_group(key=key).value for key in ("lang", "cmp")}
+    values |= {key: bar.selectbox(key=key).value for key in ("period", "fy", "cmp")}
+    values |= {key: bar.button_group(key=key).value for key in ("lang",)}
     values["lfl"] = bar.toggle(key="lfl").value
     return values
 
@@ -490,3 +491,21 @@ def test_word_and_pdf_after_prepare(app_env):
     at.button(key="prepare_files").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert {"Word", "PDF"} <= set(_downloads(at))
+
+
+def test_comparison_with_the_period_just_before_and_a_chosen_one(app_env, con, as_of):
+    """The cards compare with what the sidebar says, and the link carries it: the quarter just before, or a
+    comparison period chosen by its start (the same number of months), each as the engine computes it."""
+    at = open_app("overview")
+    choose(at, period="custom")
+    choose(at, date_from=dt.date(2026, 7, 1), date_to=dt.date(2026, 9, 30), cmp="previous")
+    window = Filter(date_from=dt.date(2026, 7, 1), date_to=dt.date(2026, 9, 30), beyond_complete=True)
+    expected = engine.compute(con, "visits", window, "window", compare=True, months_back=3).table.iloc[0]
+    assert cards(at)[0] == ("Visits", number(expected["value"], "int", "en"), percent_change(expected["yoy_pct"]))
+    assert at.query_params["cmp"] in ("previous", ["previous"])
+    assert "vs 1 April 2026 – 30 June 2026" in [m.proto.delta_description for m in at.metric][0]
+    choose(at, cmp="custom")
+    choose(at, cmp_from=dt.date(2025, 1, 1))  # July-September 2026 against January-March 2025: 18 months back
+    expected = engine.compute(con, "visits", window, "window", compare=True, months_back=18).table.iloc[0]
+    assert cards(at)[0][2] == percent_change(expected["yoy_pct"])
+    assert at.query_params["cmp_from"] in ("2025-01-01", ["2025-01-01"])

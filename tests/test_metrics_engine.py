@@ -197,3 +197,24 @@ def test_same_weekday_alignment(branches_db, tmp_path):
 def test_monthly_rows_are_not_split_into_days(monthly_db):
     assert compute(monthly_db, "visits", grain="day").table.empty
     assert compute(monthly_db, "visits", grain="week").table.empty
+
+
+def test_comparison_with_the_window_some_months_earlier(monthly_db):
+    # April-June 2024 against January-March 2024 (three months back). Albany Park 110 a month but nothing in
+    # February 2024; Chinatown 50 a month to June 2024; Riverside 10 a month from March 2024.
+    # April-June: 3 x (110 + 50 + 10) = 510; January-March: 110 + 0 + 110 + 3 x 50 + 10 = 380.
+    window = Filter(date_from=dt.date(2024, 4, 1), date_to=dt.date(2024, 6, 30))
+    card = compute(monthly_db, "visits", window, grain="window", compare=True, months_back=3).table.iloc[0]
+    assert (card["value"], card["prior_value"]) == (510, 380)
+    assert card["yoy_pct"] == pytest.approx((510 - 380) / 380 * 100)
+    monthly = compute(monthly_db, "visits", window, grain="month", compare=True, months_back=3).table
+    # Each month against the month three before: April with January (160), May with February (50), June
+    # with March (170).
+    assert list(monthly["prior_value"]) == [160, 50, 170]
+    # Twelve months back is the year-over-year comparison itself.
+    yoy = compute(monthly_db, "visits", window, grain="month", compare=True).table
+    assert list(
+        compute(monthly_db, "visits", window, "month", compare=True, months_back=12).table["prior_value"]
+    ) == list(yoy["prior_value"])
+    with pytest.raises(ValueError, match="month, quarter, year or window"):
+        compute(monthly_db, "visits", window, grain="day", compare=True, months_back=3)
