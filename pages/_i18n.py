@@ -306,6 +306,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Click a row, or a bar of the chart below, to open that branch in detail.",
         "点击表格中的一行或下方图表中的柱条，即可查看该分馆详情。",
     ),
+    "click_to_filter": (
+        "Click a bar to filter the whole view to it (the sidebar and the link follow).",
+        "点击柱条即可将整个视图筛选到该项（侧栏和链接随之更新）。",
+    ),
     "multi_year": ("{metric} by year", "{metric}（按年）"),
     "previous": ("Period just before", "上一时段（环比）"),
     "compare_from": ("Compare with the period starting", "对比时段起始日"),

@@ -243,7 +243,7 @@ def pick(widget_key: str, field: str, keys: list, many: bool = False) -> None:
     chosen = [keys[i] for i in rows + points if i is not None and 0 <= i < len(keys)]
     if not chosen:
         return
-    st.session_state[field] = tuple(dict.fromkeys(chosen)) if many else chosen[0]
+    st.session_state[field] = list(dict.fromkeys(chosen)) if many else chosen[0]
 
 
 COMPARISONS = ("yoy", "previous", "custom", "none")

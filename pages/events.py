@@ -2,10 +2,12 @@
 attendance per event; satisfaction by category. Each chart shows one registered metric, titled with its
 label; the page joins results for display and computes none."""
 
+from functools import partial
+
 import streamlit as st
 
 from metrics.registry import get
-from pages import _charts, _data
+from pages import _charts, _data, _state
 from pages._export import downloads
 from pages._i18n import code_label, metric_label, t
 from pages._page import context, header, kpi_card
@@ -14,6 +16,7 @@ COUNTS = ("events", "attendance", "online_attendance", "participation")
 RATES = ("attendance_per_event", "plan_completion", "volunteer_hours")
 BREAKDOWNS = (("category", "by_category"), ("audience", "by_audience"), ("format", "by_format"))
 CHARTS = (("events", "sessions"), ("participation", "participation"))  # (metric, chart key prefix), left to right
+FILTER_OF = {"category": "categories", "audience": "audiences", "format": "formats"}  # the sidebar filter a click sets
 
 ctx = context()
 if ctx is None:
@@ -23,6 +26,7 @@ for row in (COUNTS, RATES):
     for column, metric_id in zip(st.columns(len(row)), row, strict=True):
         kpi_card(column, ctx, metric_id)
 
+st.caption(t("click_to_filter"))
 for dimension, title_key in BREAKDOWNS:
     tables = {metric_id: ctx.metric(metric_id, by=dimension)["table"] for metric_id, _ in CHARTS}
     if tables["events"].empty:
@@ -31,7 +35,14 @@ for dimension, title_key in BREAKDOWNS:
         shown = tables[metric_id].assign(**{dimension: tables[metric_id][dimension].map(code_label)})
         label = metric_label(get(metric_id))
         figure = _charts.bars(shown, dimension, "value", f"{label} · {t(title_key)}", "", label, horizontal=True)
-        column.plotly_chart(figure, key=f"{key}_{dimension}")
+        column.plotly_chart(  # a click on a bar filters the view to that category, audience or format
+            figure,
+            key=f"{key}_{dimension}",
+            on_select=partial(
+                _state.pick, f"{key}_{dimension}", FILTER_OF[dimension], list(tables[metric_id][dimension]), True
+            ),
+            selection_mode="points",
+        )
     # One table for the download: each metric's columns side by side, joined on the breakdown's values.
     sessions, people = (tables[m].set_index(dimension) for m, _ in CHARTS)
     joined = sessions[["value", "prior_value", "yoy_pct"]].rename(columns={"value": "sessions"})

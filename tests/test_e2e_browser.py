@@ -323,3 +323,28 @@ def test_report_page_downloads_a_chinese_word_file_with_the_dashboards_figures(s
     assert "2026年1—10月接待读者354.9万人次，同比增长4.9%，完成年度目标的83.9%。" in text
     assert_no_error(page)
     screenshot(page, "6_report_zh")
+
+
+def click_bar(chart) -> None:
+    """Click the first bar of a Plotly chart, scrolled to the middle of the view (the app's header would
+    take a click at the top)."""
+    bar = chart.locator(".bars .point path").first
+    bar.evaluate("element => element.scrollIntoView({block: 'center'})")
+    bar.click(force=True)  # Plotly takes clicks on its drag layer above the bars and finds the bar itself
+
+
+def test_clicking_a_bar_drills_through_and_the_link_says_so(server, new_page):
+    """A meeting's flow: on the Branches page a click on a contribution bar opens that branch below (its own
+    cards) and puts it in the URL; on the Events page a click on a category bar filters the view to it."""
+    page = new_page()
+    page.goto(f"{server.url}/branches")
+    wait_run(page, page.get_by_role("heading", name=STRINGS["branches"][0], exact=True))
+    click_bar(page.locator('.st-key-contribution [data-testid="stPlotlyChart"] .js-plotly-plot'))
+    expect(page).to_have_url(re.compile(r"[?&]drill=[^&]+"), timeout=TIMEOUT_MS)
+    wait_run(page, page.get_by_text("its own figures", exact=False).first)
+    assert page.locator('[data-testid="stMetric"]').count() >= 4
+    page.goto(f"{server.url}/events")
+    wait_run(page, page.get_by_role("heading", name=STRINGS["events"][0], exact=True))
+    click_bar(page.locator('.st-key-sessions_category [data-testid="stPlotlyChart"] .js-plotly-plot'))
+    expect(page).to_have_url(re.compile(r"[?&]categories=[^&]+"), timeout=TIMEOUT_MS)
+    assert_no_error(page)
