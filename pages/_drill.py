@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from metrics.registry import get
-from pages import _charts, _data
-from pages._i18n import code_label, metric_label, t
+from pages import _charts, _data, _tables
+from pages._i18n import code_label, lang, metric_label, t
 from pages._page import Context, kpi_card
 
 BRANCH_CARDS = ("visits", "loans", "events", "attendance")  # a branch's own figures, as the Overview's cards
@@ -26,8 +26,11 @@ def drill_down(one: Context, metric_id: str, name: str) -> None:
     events = one.metric("events", by="category", compare=False)["table"]
     events = events.assign(category=events["category"].map(code_label))
     left.markdown(f"**{t('its_events')}**")
+    sessions = _tables.written(events[["category", "value"]], {"value": "int"}, lang())
     left.dataframe(
-        events[["category", "value"]].rename(columns={"value": t("sessions")}), hide_index=True, key="drill_events"
+        sessions.rename(columns={"category": t("dl_col_category"), "value": t("sessions")}),
+        hide_index=True,
+        key="drill_events",
     )
     sat = _data.satisfaction_trend(one.path, one.version, one.key, "quarter", one.fiscal_start, None)
     if not sat.empty:

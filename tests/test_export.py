@@ -132,3 +132,19 @@ def test_readable_headers_in_either_language_and_raw_numbers():
     assert zh.iloc[0].tolist() == ["2026-01", 1234567.0, 4.9, "是", "x"]
     assert list(readable(frame, "en").columns) == ["Month", "Value", "YoY %", "Partial period", "own"]
     assert all(key in STRINGS for key in HEADERS.values())
+
+
+def test_tables_write_figures_like_the_cards():
+    from pages._tables import CHANGE, written
+
+    frame = pd.DataFrame(
+        {"value": [980841.0, None], "yoy_pct": [-0.04, float("nan")], "per_capita": [1.23456, None], "n": ["a", "b"]}
+    )
+    zh = written(frame, {"value": "int", "yoy_pct": CHANGE, "per_capita": "dec2"}, "zh")
+    assert zh.to_dict("list") == {
+        "value": ["98.1万", "–"],
+        "yoy_pct": ["0.0%", "–"],
+        "per_capita": ["1.23", "–"],
+        "n": ["a", "b"],
+    }
+    assert written(frame, {"value": "int"}, "en")["value"].tolist() == ["980,841", "–"]
