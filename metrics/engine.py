@@ -567,17 +567,23 @@ def attainment(con, metric_id: str, flt: Filter | None = None, fiscal_start: int
     """The filter's figure against its target (metrics/targets.py): for the (fiscal) year in which the filter's
     window ends as counted (cut at the data's end), over the part of the window inside that year, with what
     should be reached by then. None when that year has no target for the selection. What a card says."""
-    found = attainments(con, metric_id, flt, None, fiscal_start)[1]
+    found = attainments(con, metric_id, flt, None, fiscal_start, only_targeted=True)[1]
     return found[-1] if found else None
 
 
 def attainment_table(
-    con, metric_id: str, flt: Filter | None = None, by: str | None = None, fiscal_start: int = 1
+    con,
+    metric_id: str,
+    flt: Filter | None = None,
+    by: str | None = None,
+    fiscal_start: int = 1,
+    only_targeted: bool = False,
 ) -> Result:
     """The metric by (fiscal) year, and by branch when `by` is "branch", with the year-over-year comparison
     and, per row, TARGET_COLUMNS (empty where the row has no target): the ranking's target columns and
-    `python -m metrics query --target`."""
-    result, found = attainments(con, metric_id, flt, by, fiscal_start)
+    `python -m metrics query --target`. only_targeted: no rows at all when no year of the filter's dates has
+    a target for the view."""
+    result, found = attainments(con, metric_id, flt, by, fiscal_start, only_targeted)
     columns = {name: [getattr(a, name) if a else None for a in found] for name in TARGET_COLUMNS}
     result.table = result.table.assign(**{name: pd.Series(values, dtype=object) for name, values in columns.items()})
     for name in ("target", "attainment_pct", "expected_pct", "ahead_pts"):
@@ -586,20 +592,29 @@ def attainment_table(
 
 
 def attainments(
-    con, metric_id: str, flt: Filter | None = None, by: str | None = None, fiscal_start: int = 1
+    con,
+    metric_id: str,
+    flt: Filter | None = None,
+    by: str | None = None,
+    fiscal_start: int = 1,
+    only_targeted: bool = False,
 ) -> tuple[Result, list[targets.Attainment | None]]:
     """compute() of the metric by (fiscal) year (by branch when asked), compared with a year earlier, and the
     Attainment of each of its rows (None where the row has no target). A row's target is that of its (fiscal)
     year; its expected share comes from last year's same span (the row's prior_value) over last year's whole
-    year, when the row's selection reported from last year's first day (metrics/targets.py)."""
+    year, when the row's selection reported from last year's first day (metrics/targets.py). only_targeted:
+    nothing is computed (no rows) when no year of the filter's dates has a target for the view."""
     metric = get(metric_id)
     if metric.compute == "target":
         raise ValueError(f"{metric_id} is an attainment itself: ask for {metric.base} against its target")
     if by not in (None, "branch"):
         raise ValueError(f"targets are compared for the whole selection or by branch, not by {by}")
     flt = flt or Filter()
+    targeted = _may_have_target(con, metric, flt, by, fiscal_start)
+    if only_targeted and not targeted:  # spare the figures of a view without a target
+        return Result(metric, "year", by, _empty(by), None), []
     result = compute(con, metric_id, flt, "year", by, fiscal_start, compare=True)
-    if result.table.empty or not targets.known(con, metric.id):
+    if result.table.empty or not targeted:
         return result, [None] * len(result.table)
     memo = memos.memo(con)
     ids = {name: branch for branch, name in _branch_names(con, memo).items()} if by else {}
@@ -626,6 +641,19 @@ def attainments(
             targets.assess(metric, row["period"], span, bool(row["partial"]), row["value"], target, year_span, last)
         )
     return result, found
+
+
+def _may_have_target(con, metric: Metric, flt: Filter, by: str | None, fiscal_start: int) -> bool:
+    """Whether a (fiscal) year the filter's dates touch has a target for the view (for every year when a date is
+    open): a test on the remembered targets table, made before any figure is computed."""
+    if not targets.known(con, metric.id) or targets.narrowed(metric, flt):
+        return False
+    if flt.date_from is None or flt.date_to is None:
+        return True
+    first, last = (periods.fiscal_year_of(day, fiscal_start) for day in (flt.date_from, flt.date_to))
+    if by == "branch":
+        return any(year in range(first, last + 1) and branch for year, branch in targets.stored(con, metric.id))
+    return any(targets.target_for(con, metric, flt, year, fiscal_start) for year in range(first, last + 1))
 
 
 def _whole_years_before(con, metric: Metric, flt: Filter, by: str | None, fiscal_start: int, table) -> dict:

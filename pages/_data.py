@@ -185,7 +185,8 @@ def attainment(path: str, version: str, metric_id: str, key: tuple, fiscal_start
 def branch_attainment(path: str, version: str, metric_id: str, key: tuple, fiscal_start: int) -> pd.DataFrame:
     """engine.attainment_table by branch for the filter `key`: the rows of the last (fiscal) year that have a
     target of their own (none: an empty table)."""
-    table = engine.attainment_table(open_db(path, version), metric_id, from_key(key), "branch", fiscal_start).table
+    con, flt = open_db(path, version), from_key(key)
+    table = engine.attainment_table(con, metric_id, flt, "branch", fiscal_start, only_targeted=True).table
     if table.empty:
         return table
     last = table[table["period_start"] == table["period_start"].max()]

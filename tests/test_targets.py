@@ -298,3 +298,7 @@ def test_attainment_table_keeps_the_engines_columns(con):
         *compute(con, "visits", YEAR_2025, "year", compare=True).table.columns,
         *engine.TARGET_COLUMNS,
     ]
+    # Events have a network target only: by branch every row is without one, and the ranking asks for none.
+    events = attainment_table(con, "events", YEAR_2025, "branch").table
+    assert len(events) == 2 and events["target"].isna().all()
+    assert attainment_table(con, "events", YEAR_2025, "branch", only_targeted=True).table.empty
