@@ -19,7 +19,7 @@ from data import db, store
 from data.formulas import neutralise_cell
 from data.names import name_key
 from metrics import periods, users
-from metrics.engine import branch_names, compute
+from metrics.engine import TARGET_COLUMNS, attainment_table, branch_names, compute
 from metrics.filters import Filter, matching_branches
 from metrics.registry import METRICS
 from metrics.satisfaction import DEFAULT_QUESTION
@@ -82,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="compare with the same window N whole months earlier instead of a year (3: the quarter before)",
     )
+    query.add_argument(
+        "--target",
+        action="store_true",
+        help="each year's figure against its target (metrics/targets.py): adds the columns "
+        f"{', '.join(TARGET_COLUMNS)}; with --grain year, and --by branch or no --by",
+    )
     query.add_argument("--format", choices=("csv", "json"), default="csv", action=_Once)
     query.add_argument("--as-user", metavar="NAME", help="only what this user of the users file may see")
     query.add_argument("--users", metavar="FILE", help=f"users file (default ${users.USERS_ENV_VAR})")
@@ -113,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.fiscal_start <= 12:
         print("--fiscal-start must be a month number 1-12", file=sys.stderr)
         return 2
+    problem = target_problem(args)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     con, code = open_database(args.db)
     if con is None:
         return code
@@ -131,24 +141,27 @@ def main(argv: list[str] | None = None) -> int:
                 beyond_complete=args.date_to is not None,  # an explicit --to counts the data after it
                 question=args.question,
             )
-            result = compute(
-                con,
-                args.metric,
-                flt,
-                args.grain,
-                args.by,
-                args.fiscal_start,
-                compare=args.compare == "yoy" or args.months_back is not None,
-                like_for_like=args.like_for_like,
-                same_weekday=args.same_weekday,
-                months_back=args.months_back,
-            )
+            if args.target:
+                result = attainment_table(con, args.metric, flt, args.by, args.fiscal_start)
+            else:
+                result = compute(
+                    con,
+                    args.metric,
+                    flt,
+                    args.grain,
+                    args.by,
+                    args.fiscal_start,
+                    compare=args.compare == "yoy" or args.months_back is not None,
+                    like_for_like=args.like_for_like,
+                    same_weekday=args.same_weekday,
+                    months_back=args.months_back,
+                )
             names = branch_names(con)
         except (KeyError, ValueError) as exc:
             print(exc.args[0] if exc.args else exc, file=sys.stderr)
             return 2
     comparing = args.compare == "yoy" or args.like_for_like or args.months_back is not None
-    rows = output_rows(result, compare=comparing)
+    rows = output_rows(result, compare=comparing, target=args.target)
     if args.format == "json":
         print(
             json.dumps(
@@ -169,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     else:
-        _write_csv(rows, output_columns(args.by, comparing))
+        _write_csv(rows, output_columns(args.by, comparing, args.target))
     for note in [*completeness_notes(result, names, args.date_to), *result.notes]:
         print(f"note: {note}", file=sys.stderr)
     return 0
@@ -229,8 +242,23 @@ def resolve_branches(con, names: list[str], scope: tuple[str, ...] | None = None
     return ids
 
 
-def output_rows(result, compare: bool) -> list[dict]:
-    """The result as plain rows: period, [by], value and, when comparing, prior_value, yoy_pct, partial."""
+def target_problem(args) -> str | None:
+    """Why a --target query cannot be answered as asked (None when it can): a target is a (fiscal) year's,
+    compared for the whole selection or by branch, with every branch that reported."""
+    if not args.target:
+        return None
+    if args.grain != "year":
+        return "--target compares a (fiscal) year with its target: use --grain year"
+    if args.by not in (None, "branch"):
+        return "--target compares the whole selection or each branch (--by branch) with its target"
+    if args.like_for_like or args.same_weekday:
+        return "--target counts every branch on every day: leave out --like-for-like and --same-weekday"
+    return None
+
+
+def output_rows(result, compare: bool, target: bool = False) -> list[dict]:
+    """The result as plain rows: period, [by], value and, when comparing, prior_value, yoy_pct, partial; with
+    `target` (an engine.attainment_table result) the TARGET_COLUMNS."""
     out = []
     for row in result.table.to_dict("records"):
         item = {"period": row["period"]}
@@ -241,6 +269,13 @@ def output_rows(result, compare: bool) -> list[dict]:
             item["prior_value"] = _number(row["prior_value"], result.metric.fmt)
             item["yoy_pct"] = _number(row["yoy_pct"], "pct")
             item["partial"] = bool(row["partial"])
+        if target:
+            item["target"] = _number(row["target"], result.metric.fmt)
+            for column in ("attainment_pct", "expected_pct"):
+                item[column] = _number(row[column], "pct")
+            item["expected_basis"] = row["expected_basis"]
+            item["ahead_pts"] = _number(row["ahead_pts"], "pct")
+            item["reached"] = row["reached"]
         out.append(item)
     return out
 
@@ -254,9 +289,16 @@ def _number(value, fmt: str):
     return round(float(value), 6)
 
 
-def output_columns(by: str | None, compare: bool) -> list[str]:
-    """The CSV header: period, [by], value, and with a comparison prior_value, yoy_pct, partial."""
-    return ["period", *([by] if by else []), "value", *(["prior_value", "yoy_pct", "partial"] if compare else [])]
+def output_columns(by: str | None, compare: bool, target: bool = False) -> list[str]:
+    """The CSV header: period, [by], value, with a comparison prior_value, yoy_pct, partial, and with --target
+    the TARGET_COLUMNS."""
+    return [
+        "period",
+        *([by] if by else []),
+        "value",
+        *(["prior_value", "yoy_pct", "partial"] if compare else []),
+        *(TARGET_COLUMNS if target else []),
+    ]
 
 
 def _write_csv(rows: list[dict], columns: list[str]) -> None:

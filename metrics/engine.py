@@ -27,7 +27,7 @@ import pandas as pd
 
 from data import completeness
 from metrics import memo as memos
-from metrics import periods, satisfaction
+from metrics import periods, satisfaction, targets
 from metrics.filters import (
     SYSTEM_LINES,
     Filter,
@@ -360,21 +360,27 @@ def _sum_values(con, memo, metric, flt, by, grain, fiscal_start, start, end, com
     excluded = {}
     if like_for_like and prior is not None:
         current, prior, excluded = _like_for_like(current, prior, grain, fiscal_start)
+    selection = (flt, fiscal_start)
     years_back = start.year - prior_dates[0].year if prior_dates else 0  # the year whose target the prior meets
-    prior_values = (
-        _values(con, memo, metric, prior, by, years_back=years_back, scope=flt.scope) if prior is not None else None
-    )
-    return _values(con, memo, metric, current, by, scope=flt.scope), prior_values, excluded
+    prior_values = _values(con, memo, metric, prior, by, years_back, selection) if prior is not None else None
+    return _values(con, memo, metric, current, by, 0, selection), prior_values, excluded
 
 
 def _values(
-    con, memo: Memo, metric: Metric, rows: list[tuple], by: str | None, years_back: int = 0, scope: tuple | None = None
+    con,
+    memo: Memo,
+    metric: Metric,
+    rows: list[tuple],
+    by: str | None,
+    years_back: int = 0,
+    selection: tuple[Filter, int] = (Filter(), 1),
 ) -> Values:
     """Values from periodised sums, rows (period_start, branch_id, dim, num, den).
 
     A ratio counts a branch in a period only when it has both numerator and denominator there (a
     resolved count without the received count cannot be combined with the others). years_back: 1 for
-    prior-year rows moved onto this year's periods, so that attainment uses the prior year's target.
+    prior-year rows moved onto this year's periods, so that attainment uses the prior year's target;
+    selection: the filter and fiscal start month, which choose the target (metrics/targets.py).
     """
     if metric.compute == "per_capita":
         population = memo.get("population", lambda: _population(con))
@@ -393,7 +399,7 @@ def _values(
     else:
         values = {key: float(num) * rule.scale for key, (num, _den) in sums.items()}
     if metric.compute == "target":
-        values = _attainment(con, memo, metric, values, by, years_back, scope)
+        values = _attainment(con, metric, values, by, years_back, *selection)
     return values
 
 
@@ -558,39 +564,162 @@ def _population(con) -> dict[str, int]:
 
 
 def _attainment(
-    con, memo: Memo, metric: Metric, values: Values, by: str | None, years_back: int = 0, scope: tuple | None = None
+    con, metric: Metric, values: Values, by: str | None, years_back: int, flt: Filter, fiscal_start: int
 ) -> Values:
-    """Value as a percent of the year's target (network-wide target when no branch breakdown); the
-    target is that of the period's year minus years_back. Within a user's scope there is no network-wide
-    target to compare with (nor is the network's target theirs to see): attainment is by branch only."""
-    if scope is not None and by != "branch":
-        return dict.fromkeys(values)
-    if by not in (None, "branch"):
-        return dict.fromkeys(values)
-    targets = memo.get(("targets", metric.base), lambda: _targets(con, metric.base))
+    """A registered attainment metric: each value as a percent of its period's (fiscal) year's target minus
+    years_back, the target chosen by metrics/targets.py (by branch each service point's own, otherwise the
+    filter's selection's), so that it always equals attainment() of its base metric over a year."""
+    base = get(metric.base)
     out = {}
     for (s, dim), value in values.items():
-        target = targets.get((s.year - years_back, dim if by == "branch" else ""))
-        out[(s, dim)] = value / target * 100 if target else None
+        year = periods.fiscal_year_of(s, fiscal_start) - years_back
+        if by == "branch":
+            target = targets.own_target(con, base, flt, year, dim)
+        else:
+            target = targets.target_for(con, base, flt, year, fiscal_start) if by is None else None
+        out[(s, dim)] = targets.percent(value, target)
     return out
-
-
-def _targets(con, metric_id: str) -> dict[tuple[int, str], float]:
-    """(year, branch_id or '' for the network) -> target of a metric."""
-    cursor = con.cursor()
-    try:
-        rows = cursor.execute(
-            "SELECT year, coalesce(branch_id, '') AS branch_id, target FROM targets WHERE metric = ?", [metric_id]
-        ).fetchall()
-    finally:
-        cursor.close()
-    return {(year, branch): target for year, branch, target in rows}
 
 
 def _derived_note(metric: Metric) -> str:
     if metric.compute == "per_capita":
         return "per capita: only branches with a service population are counted"
     return f"attainment of the year's {metric.base} target; periods shorter than a year are compared with it too"
+
+
+TARGET_COLUMNS = ("target", "attainment_pct", "expected_pct", "expected_basis", "ahead_pts", "reached")
+
+
+def attainment(con, metric_id: str, flt: Filter | None = None, fiscal_start: int = 1) -> targets.Attainment | None:
+    """The filter's figure against its target (metrics/targets.py): for the (fiscal) year in which the filter's
+    window ends as counted (cut at the data's end), over the part of the window inside that year, with what
+    should be reached by then. None when that year has no target for the selection. What a card says."""
+    found = attainments(con, metric_id, flt, None, fiscal_start, only_targeted=True)[1]
+    return found[-1] if found else None
+
+
+def attainment_table(
+    con,
+    metric_id: str,
+    flt: Filter | None = None,
+    by: str | None = None,
+    fiscal_start: int = 1,
+    only_targeted: bool = False,
+) -> Result:
+    """The metric by (fiscal) year, and by branch when `by` is "branch", with the year-over-year comparison
+    and, per row, TARGET_COLUMNS (empty where the row has no target): the ranking's target columns and
+    `python -m metrics query --target`. only_targeted: no rows at all when no year of the filter's dates has
+    a target for the view."""
+    result, found = attainments(con, metric_id, flt, by, fiscal_start, only_targeted)
+    columns = {name: [getattr(a, name) if a else None for a in found] for name in TARGET_COLUMNS}
+    result.table = result.table.assign(**{name: pd.Series(values, dtype=object) for name, values in columns.items()})
+    for name in ("target", "attainment_pct", "expected_pct", "ahead_pts"):
+        result.table[name] = result.table[name].astype(float)
+    return result
+
+
+def attainments(
+    con,
+    metric_id: str,
+    flt: Filter | None = None,
+    by: str | None = None,
+    fiscal_start: int = 1,
+    only_targeted: bool = False,
+) -> tuple[Result, list[targets.Attainment | None]]:
+    """compute() of the metric by (fiscal) year (by branch when asked), compared with a year earlier, and the
+    Attainment of each of its rows (None where the row has no target). A row's target is that of its (fiscal)
+    year; its expected share comes from last year's same span (the row's prior_value) over last year's whole
+    year, when the row's selection reported from last year's first day (metrics/targets.py). only_targeted:
+    nothing is computed (no rows) when no year of the filter's dates has a target for the view."""
+    metric = get(metric_id)
+    if metric.compute == "target":
+        raise ValueError(f"{metric_id} is an attainment itself: ask for {metric.base} against its target")
+    if by not in (None, "branch"):
+        raise ValueError(f"targets are compared for the whole selection or by branch, not by {by}")
+    flt = flt or Filter()
+    targeted = _may_have_target(con, metric, flt, by, fiscal_start)
+    if only_targeted and not targeted:  # spare the figures of a view without a target
+        return Result(metric, "year", by, _empty(by), None), []
+    result = compute(con, metric_id, flt, "year", by, fiscal_start, compare=True)
+    if result.table.empty or not targeted:
+        return result, [None] * len(result.table)
+    memo = memos.memo(con)
+    ids = {name: branch for branch, name in _branch_names(con, memo).items()} if by else {}
+    whole = _whole_years_before(con, metric, flt, by, fiscal_start, result.table) if targets.cumulative(metric) else {}
+    firsts = _first_reported(con, memo, _table(metric)) if whole else {}
+    found = []
+    for row in result.table.to_dict("records"):
+        year = periods.fiscal_year_of(row["period_start"], fiscal_start)
+        branch = ids.get(row[by]) if by else None
+        if by:
+            target = targets.own_target(con, metric, flt, year, branch)
+        else:
+            target = targets.target_for(con, metric, flt, year, fiscal_start)
+        if target is None or _missing(row["value"]) or target <= 0:
+            found.append(None)
+            continue
+        year_span = targets.year_span(year, fiscal_start)
+        last_start = periods.add_months(year_span[0], -12)
+        began = firsts.get(branch) if by else _selection_began(con, flt, firsts)
+        last_year = whole.get((last_start, row[by] if by else None))
+        last = (row["prior_value"], last_year) if began is not None and began <= last_start else (None, None)
+        span = (row["period_start"], row["period_end"])
+        found.append(
+            targets.assess(metric, row["period"], span, bool(row["partial"]), row["value"], target, year_span, last)
+        )
+    return result, found
+
+
+def _may_have_target(con, metric: Metric, flt: Filter, by: str | None, fiscal_start: int) -> bool:
+    """Whether a (fiscal) year the filter's dates touch has a target for the view (for every year when a date is
+    open): a test on the remembered targets table, made before any figure is computed."""
+    if not targets.known(con, metric.id) or targets.narrowed(metric, flt):
+        return False
+    if flt.date_from is None or flt.date_to is None:
+        return True
+    first, last = (periods.fiscal_year_of(day, fiscal_start) for day in (flt.date_from, flt.date_to))
+    if by == "branch":
+        return any(year in range(first, last + 1) and branch for year, branch in targets.stored(con, metric.id))
+    return any(targets.target_for(con, metric, flt, year, fiscal_start) for year in range(first, last + 1))
+
+
+def _whole_years_before(con, metric: Metric, flt: Filter, by: str | None, fiscal_start: int, table) -> dict:
+    """{(first day of a (fiscal) year, branch name or None): its whole-year value} for the years before those
+    of `table`'s rows; a year the data's end cuts short is left out (it cannot give a whole year's shape)."""
+    firsts = [periods.period_start(s, "year", fiscal_start) for s in table["period_start"]]
+    start, end = periods.add_months(min(firsts), -12), max(firsts) - dt.timedelta(days=1)
+    before = compute(con, metric.id, flt.with_dates(start, end), "year", by, fiscal_start).table
+    return {
+        (row["period_start"], row[by] if by else None): row["value"]
+        for row in before.to_dict("records")
+        if not row["partial"] and not _missing(row["value"])
+    }
+
+
+def _first_reported(con, memo: Memo, table: str) -> dict[str | None, dt.date]:
+    """branch_id -> the first day of its reported rows of a fact table, and None -> the table's first day."""
+
+    def read() -> dict[str | None, dt.date]:
+        cursor = con.cursor()
+        try:
+            # The table name comes from the registry; the reported-row conditions are constants above.
+            rows = cursor.execute(
+                f"SELECT f.branch_id, min(f.date) FROM {table} f WHERE {REPORTED.get(table, 'true')} GROUP BY ALL"
+            ).fetchall()
+        finally:
+            cursor.close()
+        firsts = dict(rows)
+        return {**firsts, None: min(firsts.values())} if firsts else {}
+
+    return memo.get(("first_reported", table), read)
+
+
+def _selection_began(con, flt: Filter, firsts: dict) -> dt.date | None:
+    """The first day of the filter's branches' data: the table's for the network, else their earliest."""
+    if not branch_sql(flt, "b")[0]:
+        return firsts.get(None)
+    days = [firsts[b] for b in branch_ids(con, flt) if b in firsts]
+    return min(days) if days else None
 
 
 def branch_names(con, lang: str = "en") -> dict[str, str]:

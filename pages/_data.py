@@ -178,6 +178,24 @@ def metric(
 
 
 @st.cache_data(**CACHE)
+def attainment(path: str, version: str, metric_id: str, key: tuple, fiscal_start: int):
+    """engine.attainment for the filter `key`: the figure against its target, or None without one."""
+    return engine.attainment(open_db(path, version), metric_id, from_key(key), fiscal_start)
+
+
+@st.cache_data(**CACHE)
+def branch_attainment(path: str, version: str, metric_id: str, key: tuple, fiscal_start: int) -> pd.DataFrame:
+    """engine.attainment_table by branch for the filter `key`: the rows of the last (fiscal) year that have a
+    target of their own (none: an empty table)."""
+    con, flt = open_db(path, version), from_key(key)
+    table = engine.attainment_table(con, metric_id, flt, "branch", fiscal_start, only_targeted=True).table
+    if table.empty:
+        return table
+    last = table[table["period_start"] == table["period_start"].max()]
+    return last[last["target"].notna()].reset_index(drop=True)
+
+
+@st.cache_data(**CACHE)
 def branch_names(path: str, version: str, language: str) -> dict[str, str]:
     """branch_id -> display name in the language."""
     return engine.branch_names(open_db(path, version), language)

@@ -111,7 +111,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "import_not_written": ("The import was not saved; the data is as it was.", "导入未保存，数据保持不变。"),
     "vs_prior": ("vs same period last year", "较上年同期"),
-    "target_reached": ("{pct} of this year's target", "已完成年度目标的 {pct}"),
     "trend_metric": ("Indicator", "指标"),
     "monthly_trend": ("{metric} by month: this period and a year earlier", "{metric}逐月：本期与上年同期"),
     "this_period": ("This period", "本期"),
@@ -357,6 +356,33 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dl_col_sources": ("Sources", "来源"),
     "dl_col_score": ("Score", "分数"),
     "dl_col_count": ("Count", "数量"),
+    # --- targets (issue 14)
+    "tgt_caption": (
+        "{pct} of the year's target · expected by now {expected} ({pace})",
+        "完成年度目标的{pct} · 按进度应完成{expected}（{pace}）",
+    ),
+    "tgt_ahead": ("ahead {points} pts", "超前{points}个百分点"),
+    "tgt_behind": ("behind {points} pts", "落后{points}个百分点"),
+    "tgt_on_track": ("on track", "与进度持平"),
+    "tgt_level_reached": ("Year's target {target}: reached", "年度目标{target}：已达到"),
+    "tgt_level_short": ("Year's target {target}: not reached, {gap} short", "年度目标{target}：未达到，差{gap}"),
+    "tgt_help_last_year": (
+        "Expected by now: the share of last year's whole-year figure reached by the same day last year, so that "
+        "last year's busy and quiet months weigh the year.",
+        "按进度应完成：上年同一日期累计值占上年全年的比例，按上年各月的淡旺季加权。",
+    ),
+    "tgt_help_days": (
+        "Expected by now: the share of the year's days gone (there is no whole last year to weigh the months by).",
+        "按进度应完成：本年度已过天数的比例（没有完整的上年数据可用于按月加权）。",
+    ),
+    "tgt_help_level": (
+        "A level to hold all year: the figure is compared with the year's target directly.",
+        "全年应保持的水平：直接与年度目标比较。",
+    ),
+    "tgt_target": ("Target", "年度目标"),
+    "tgt_attainment": ("Target attainment %", "目标完成率 %"),
+    "tgt_expected": ("Expected by now %", "按进度应完成 %"),
+    "tgt_ahead_pts": ("Ahead (+) / behind (−) pts", "超前（+）/落后（−）百分点"),
 }
 
 

@@ -9,7 +9,8 @@ import streamlit as st
 
 from metrics import display, engine
 from metrics.filters import Filter
-from metrics.registry import get
+from metrics.registry import Metric, get
+from metrics.targets import Attainment
 from pages import _data, _state
 from pages._export import NOTE_KEY
 from pages._i18n import (
@@ -39,6 +40,10 @@ class Context:
     compare: bool
     like_for_like: bool
     months_back: int | None = None  # compared with the window this many months earlier; None: a year earlier
+
+    def attainment(self, metric_id: str):
+        """The view's figure of the metric against its target (metrics/targets.py), or None without one."""
+        return _data.attainment(self.path, self.version, metric_id, self.key, self.fiscal_start)
 
     def metric(self, metric_id: str, grain: str = "window", by: str | None = None, compare: bool | None = None):
         """The cached engine result for this view."""
@@ -175,8 +180,8 @@ def column_labels(metric_id: str) -> dict[str, str]:
 
 def kpi_card(column, ctx: Context, metric_id: str, sparkline: bool = False) -> None:
     """A KPI card: the period's value, its change against a year earlier (coloured by whether up is
-    good; in points for shares and scores, in percent for counts), the definition on hover and, when
-    asked, a monthly sparkline."""
+    good; in points for shares and scores, in percent for counts), the definition on hover, when
+    asked, a monthly sparkline and, when the year has a target for the view, a caption measuring it."""
     metric = get(metric_id)
     table = ctx.metric(metric_id)["table"]
     value = table["value"].iloc[0] if not table.empty else None
@@ -193,3 +198,41 @@ def kpi_card(column, ctx: Context, metric_id: str, sparkline: bool = False) -> N
         border=True,
         delta_description=compared_with(ctx) if delta else None,
     )
+    found = ctx.attainment(metric_id)
+    if found is not None:
+        column.caption(target_caption(metric, found), help=t(f"tgt_help_{found.expected_basis or 'level'}"))
+
+
+def target_caption(metric: Metric, found: Attainment) -> str:
+    """A card's words about its target: for a sum, the share of the year's target reached and the share
+    expected by now, ahead or behind; for a level (a ratio, mean or share), whether it is held."""
+    if not found.cumulative:
+        target = number(found.target, metric.fmt)
+        if found.reached:
+            return t("tgt_level_reached", target=target)
+        return t("tgt_level_short", target=target, gap=_short_by(metric, found))
+    points = f"{abs(found.ahead_pts):.1f}"
+    if found.ahead_pts > 0:
+        pace = t("tgt_ahead", points=points)
+    elif found.ahead_pts < 0:
+        pace = t("tgt_behind", points=points)
+    else:
+        pace = t("tgt_on_track")
+    return t(
+        "tgt_caption",
+        pct=number(found.attainment_pct, "pct1"),
+        expected=number(found.expected_pct, "pct1"),
+        pace=pace,
+    )
+
+
+def _short_by(metric: Metric, found: Attainment) -> str:
+    """How far a level is from its target, as the difference of the two figures as written: points for a share
+    or a score, the metric's own format otherwise."""
+    decimals = {"pct1": 1, "dec1": 1, "dec2": 2}.get(metric.fmt, 0)
+    gap = abs(round(found.target, decimals) - round(found.value, decimals))
+    if not metric.change_in_points:
+        return number(gap, metric.fmt)
+    if metric.unit == "%":
+        return t("points_share", value=f"{gap:.{decimals}f}")
+    return t("points_score", value=f"{gap:.{decimals}f}")

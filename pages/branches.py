@@ -14,6 +14,14 @@ from pages._page import context, for_branch, header, partial_note
 from pages._sidebar import branch_label
 from pages._state import TREND_METRICS
 
+# Ranking column -> engine.attainment_table column.
+TARGET_COLUMNS = {
+    "tgt_target": "target",
+    "tgt_attainment": "attainment_pct",
+    "tgt_expected": "expected_pct",
+    "tgt_ahead_pts": "ahead_pts",
+}
+
 ctx = context()
 if ctx is None:
     st.stop()
@@ -36,6 +44,11 @@ per_capita = {"visits": "visits_per_capita", "loans": "loans_per_capita"}.get(ch
 if per_capita:
     capita = ctx.metric(per_capita, by="branch", compare=False)["table"].set_index("branch")["value"]
     ranked["per_capita"] = ranked["branch"].map(capita)
+# Each branch's own target of the year against its figure (metrics/targets.py), when any branch has one.
+attained = _data.branch_attainment(ctx.path, ctx.version, chosen, ctx.key, ctx.fiscal_start).set_index("branch")
+targets = TARGET_COLUMNS if not attained.empty else {}
+for column, source in targets.items():
+    ranked[column] = ranked["branch"].map(attained[source])
 findings = _data.findings(ctx.path, ctx.version, ctx.key)
 ranked["quality_flag"] = ranked["branch"].isin(set(findings["branch_name"])).map({True: t("flagged"), False: ""})
 raw_names = list(ranked["branch"])  # the engine's names, before they are shown in the language
@@ -47,6 +60,7 @@ columns = [
     "yoy_pct",
     "share",
     *(["per_capita"] if per_capita else []),
+    *targets,
     "quality_flag",
 ]
 ids = {row["name"]: row["branch_id"] for _, row in branches.iterrows()}
@@ -60,7 +74,8 @@ st.dataframe(
     selection_mode="single-row",
     column_config={
         c: st.column_config.NumberColumn(
-            t(c) if c != "value" else metric_label(metric), format="%.1f" if c in ("yoy_pct", "share") else None
+            t(c) if c != "value" else metric_label(metric),
+            format="%.1f" if c in ("yoy_pct", "share", *list(TARGET_COLUMNS)[1:]) else None,
         )
         for c in columns
         if c != "branch"

@@ -6,18 +6,11 @@ from metrics.quality import SERIES
 from metrics.registry import get
 from pages import _charts, _data, _years
 from pages._export import downloads
-from pages._i18n import metric_label, metric_labels, number, t
+from pages._i18n import metric_label, metric_labels, t
 from pages._page import context, header, kpi_card, partial_note
 from pages._state import TREND_METRICS
 
 CARDS = ("visits", "loans", "events", "attendance", "satisfaction", "new_registrations")
-TARGETS = {  # the cards whose metric has a target attainment metric of its own
-    "visits": "target_attainment",
-    "loans": "loans_target_attainment",
-    "events": "events_target_attainment",
-    "attendance": "attendance_target_attainment",
-    "new_registrations": "new_registrations_target_attainment",
-}
 
 ctx = context()
 if ctx is None:
@@ -58,11 +51,7 @@ else:
 
 columns = [*cards.columns(3), *cards.columns(3)]  # two rows of three: values stay readable in 万
 for column, metric_id in zip(columns, CARDS, strict=True):
-    kpi_card(column, ctx, metric_id, sparkline=True)
-    if metric_id in TARGETS:
-        attained = ctx.metric(TARGETS[metric_id], grain="year", compare=False)["table"]
-        if not attained.empty:
-            column.caption(t("target_reached", pct=number(attained["value"].iloc[-1], "pct1")))
+    kpi_card(column, ctx, metric_id, sparkline=True)  # with a caption on its target when the year has one
 
 _years.every_year(ctx, chosen)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 import plotly.graph_objects as go
 
-from metrics import display, engine, filters, quality, satisfaction
+from metrics import display, engine, filters, quality, satisfaction, targets
 from metrics.engine import Result
 from metrics.filters import Filter
 from metrics.registry import get, label
@@ -68,13 +68,6 @@ TOPICS: tuple[tuple[str, tuple[tuple[str, str, dict], ...]], ...] = (
         ),
     ),
 )
-TARGETS = {
-    "visits": "target_attainment",
-    "loans": "loans_target_attainment",
-    "events": "events_target_attainment",
-    "attendance": "attendance_target_attainment",
-    "new_registrations": "new_registrations_target_attainment",
-}
 PER_CAPITA = {"visits": "visits_per_capita", "loans": "loans_per_capita"}
 POINT_METRICS = ("visits", "loans")  # the per-service-point tables
 KIND_ORDER = ("main", "branch", "community", "mobile", "museum", "centre", "other")
@@ -118,9 +111,11 @@ class Figure:
     row: str | None = None  # the `by` value as `metrics query` writes it
     narrow: tuple[tuple[str, tuple[str, ...]], ...] = ()  # filter choices of this figure beyond the report's
     share: float | None = None  # percent of the service points' total (metrics.engine.rank)
+    column: str = "value"  # the column of the query's row that holds it: attainment_pct for a target's
 
     def query(self, request: Request) -> list[str]:
-        """The `python -m metrics query` options that give this figure's row."""
+        """The `python -m metrics query` options that give this figure's row (with --target for a figure
+        measured against its target)."""
         flt = _narrowed(request.flt, dict(self.narrow))
         args = ["--metric", self.metric, "--grain", "year"]
         if request.fiscal_start != 1:
@@ -128,6 +123,8 @@ class Figure:
         args += ["--from", self.date_from.isoformat(), "--to", self.date_to.isoformat(), "--compare", "yoy"]
         if self.by:
             args += ["--by", self.by]
+        if self.column != "value":
+            args.append("--target")
         for option, values in (
             ("--branch", flt.branches),
             ("--district", flt.districts),
@@ -183,6 +180,7 @@ class Report:
                     "to": f.date_to.isoformat(),
                     "by": f.by,
                     "row": f.row,
+                    "column": f.column,
                     "query": f.query(request),
                     "command": f.command(request),
                 }
@@ -234,6 +232,7 @@ class _Writer:
         self.figures: list[Figure] = []
         self.results: dict[str, Result] = {}
         self.by_key: dict[str, Figure] = {}
+        self.attained: dict[str, targets.Attainment] = {}  # figure key -> the figure against its target
         self.names = engine.branch_names(con, self.lang)
         self.ids = {name: branch_id for branch_id, name in engine.branch_names(con, "en").items()}
 
@@ -253,6 +252,31 @@ class _Writer:
             return None
         figure = self._figure(key, result, result.table.iloc[0], narrow or {})
         self.by_key[key] = figure
+        return figure
+
+    def target(self, key: str, metric_id: str) -> Figure | None:
+        """The year's figure of a metric against its target (metrics.engine.attainment, as the dashboard's
+        cards measure it), as the figure `<key>.target`; None when the year has no target in this scope."""
+        found = engine.attainment(self.con, metric_id, self.flt, self.request.fiscal_start)
+        if found is None:
+            return None
+        figure = Figure(
+            key=f"{key}.target",
+            metric=metric_id,
+            text=self.number(found.attainment_pct, "pct1"),
+            value=found.attainment_pct,
+            prior_value=None,
+            change=None,
+            yoy_pct=None,
+            partial=found.partial,
+            period=found.period,
+            date_from=found.date_from,
+            date_to=found.date_to,
+            column="attainment_pct",
+        )
+        self.figures.append(figure)
+        self.by_key[figure.key] = figure
+        self.attained[key] = found
         return figure
 
     def breakdown(self, key: str, metric_id: str, by: str) -> Result:
@@ -357,8 +381,16 @@ class _Writer:
         rest = [self.change_words(figure)]
         target = self.by_key.get(f"{figure.key}.target")
         if target is not None:
-            rest.append(self.say("target", pct=target.text))
+            rest.append(self.target_words(figure.key, target))
         return self.say("sentence", lead=lead, rest=self.say("and").join(rest))
+
+    def target_words(self, key: str, target: Figure) -> str:
+        """A sum's share of the year's target; a level (a ratio, mean or share) held or short of its target."""
+        found = self.attained[key]
+        if found.cumulative:
+            return self.say("target", pct=target.text)
+        level = self.number(found.target, get(found.metric).fmt)
+        return self.say("target_held" if found.reached else "target_short", target=level)
 
     # ------------------------------------------------------------------ sections
 
@@ -371,8 +403,8 @@ class _Writer:
                 figure = self.total(key, metric_id, narrow)
                 if figure is None:
                     continue
-                if metric_id in TARGETS and not narrow:
-                    self.total(f"{key}.target", TARGETS[metric_id])
+                if not narrow:
+                    self.target(key, metric_id)
                 extra = self.satisfaction_values(figure) if key == "satisfaction" else {}
                 first = period != (figure.date_from, figure.date_to, figure.partial)
                 words.append(self.sentence(figure, extra, first))
@@ -786,7 +818,7 @@ class _Writer:
 
     def trace_name(self, figure: Figure) -> str:
         if figure.key.endswith(".target"):
-            return label(get(figure.metric), self.lang)
+            return self.say("trace_target", metric=label(get(figure.metric), self.lang))
         return self.figure_label(figure) if figure.narrow else label(get(figure.metric), self.lang)
 
     def document(self, sections: list[Section]) -> Document:
