@@ -6,7 +6,7 @@ import streamlit as st
 
 from metrics.registry import get
 from pages import _charts, _data
-from pages._i18n import code_label, metric_label, t
+from pages._i18n import code_label, lang, metric_label, t
 from pages._page import Context
 
 
@@ -15,8 +15,17 @@ def drill_down(one: Context, metric_id: str, name: str) -> None:
     label = metric_label(get(metric_id))
     trend = one.metric(metric_id, grain="month", compare=True)["table"]
     if not trend.empty:
-        figure = _charts.trend(trend, f"{name} · {label}", label, t("month"), t("this_period"), t("prior_period"))
-        st.plotly_chart(figure, key="drill_trend")
+        figure = _charts.trend(
+            trend,
+            f"{name} · {label}",
+            label,
+            t("month"),
+            t("this_period"),
+            t("prior_period"),
+            fmt=get(metric_id).fmt,
+            language=lang(),
+        )
+        st.plotly_chart(figure, key="drill_trend", config=_charts.config(lang()))
     left, right = st.columns(2)
     events = one.metric("events", by="category", compare=False)["table"]
     events = events.assign(category=events["category"].map(code_label))
@@ -27,5 +36,14 @@ def drill_down(one: Context, metric_id: str, name: str) -> None:
     sat = _data.satisfaction_trend(one.path, one.version, one.key, "quarter", one.fiscal_start, None)
     if not sat.empty:
         satisfaction = metric_label(get("satisfaction"))
-        figure = _charts.confidence_band(sat, t("satisfaction"), satisfaction, "", satisfaction, t("low_confidence"))
-        right.plotly_chart(figure, key="drill_satisfaction")
+        figure = _charts.confidence_band(
+            sat,
+            t("satisfaction"),
+            satisfaction,
+            "",
+            satisfaction,
+            t("low_confidence"),
+            hover=lambda **figures: t("chart_band_hover", **figures),
+            language=lang(),
+        )
+        right.plotly_chart(figure, key="drill_satisfaction", config=_charts.config(lang()))

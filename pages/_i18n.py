@@ -301,6 +301,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "此文件未导入：文件名过长（{length} 个字符；最多 {limit} 个，中文最多 {limit_zh} 个）或含控制字符。"
         "请重命名后重新上传。",
     ),
+    # --- charts (issue 14)
+    "chart_band_hover": (
+        "{mean} (95% interval {low}–{high}; {n} responses)",
+        "{mean}（95%置信区间 {low}–{high}；评价人次 {n}）",
+    ),
 }
 
 

@@ -7,7 +7,7 @@ from metrics.registry import get
 from pages import _charts, _data
 from pages._drill import drill_down
 from pages._export import downloads
-from pages._i18n import metric_label, metric_labels, t
+from pages._i18n import lang, metric_label, metric_labels, t
 from pages._page import context, for_branch, header, partial_note
 from pages._sidebar import branch_label
 from pages._state import TREND_METRICS
@@ -67,7 +67,11 @@ if ctx.compare:
     # Service points only: the network's system-wide lines are no branch (metrics.engine.SYSTEM_LINES).
     changes = contribution_of(service_points_only(result["table"]), service_points_only(result["gone"]))
     changes["branch"] = changes["branch"].map(lambda b: display.get(b, b))
-    st.plotly_chart(_charts.contribution(changes, "branch", t("contribution"), t("change")), key="contribution")
+    st.plotly_chart(
+        _charts.contribution(changes, "branch", t("contribution"), t("change"), fmt=metric.fmt, language=lang()),
+        key="contribution",
+        config=_charts.config(lang()),
+    )
     downloads(
         changes[["branch", "value", "prior_value", "change", "share_of_change"]],
         f"{chosen}_contribution",
@@ -76,7 +80,11 @@ if ctx.compare:
 
 monthly = service_points_only(ctx.metric(chosen, grain="month", by="branch", compare=False)["table"])
 monthly["branch"] = monthly["branch"].map(lambda b: display.get(b, b))
-st.plotly_chart(_charts.small_multiples(monthly, "branch", t("small_multiples")), key="multiples")
+st.plotly_chart(
+    _charts.small_multiples(monthly, "branch", t("small_multiples"), fmt=metric.fmt, language=lang()),
+    key="multiples",
+    config=_charts.config(lang()),
+)
 downloads(monthly[["period", "branch", "value"]], f"{chosen}_by_branch_month", "multiples")
 
 st.subheader(t("drill_down"))
