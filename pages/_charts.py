@@ -20,11 +20,18 @@ from metrics import display
 PALETTE = ["#1f5f8b", "#e07b39", "#3c9d5d", "#8e5ea2", "#c94c4c", "#6b8e23", "#d4a017", "#4a4a4a"]
 CURRENT, PRIOR, BAND, FLAG = PALETTE[0], "#9aa5b1", "rgba(31, 95, 139, 0.18)", "#c94c4c"
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, Helvetica, Arial, sans-serif"
+TOOLBAR = 28  # px: the height of Plotly's toolbar (modebar) at a figure's top
 MONTH = re.compile(r"\d{4}-\d{2}")  # a month's period label (metrics/periods.label): a date axis
 # How a month on a date axis is written in its hover (d3-time-format, Plotly's date formatting; "%-m" is the
 # month without a leading zero). The ticks themselves are given as text (display.short_period_name).
-MONTH_FORMAT = {"en": "%B %Y", "zh": "%Y年%-m月"}
-MONTH_STEPS = (1, 2, 3, 6, 12)  # months between labelled ticks: the smallest that keeps them under the limit
+# How dates are written on a time axis, by how far apart its ticks are (Plotly spaces them to fit the chart's
+# width: every month on a screen, every quarter on a phone), and in the hover (a month, as the data is monthly).
+# d3-time-format, Plotly's date formatting; "%-m" is the month without a leading zero.
+DATE_FORMATS = {
+    "en": {"day": "%b %-d", "month": "%b %Y", "year": "%Y", "hover": "%B %Y"},
+    "zh": {"day": "%-m月%-d日", "month": "%Y年%-m月", "year": "%Y年", "hover": "%Y年%-m月"},
+}
+TWO_WEEKS = 14 * 24 * 3600 * 1000  # ms: the widest tick spacing Plotly uses below a month
 
 # Plotly's zh-CN locale, given with each chart: the Plotly bundled with Streamlit registers English only.
 # The dictionary translates the words Plotly itself shows (toolbar tips, notices); the format writes dates
@@ -112,33 +119,40 @@ def _periods(periods, language: str) -> list:
     return [display.period_name(str(p), language) for p in periods]
 
 
-def _time_axis(fig: go.Figure, periods, language: str, most: int = 12) -> None:
-    """Every x axis of `fig` over these periods: for months a date axis with at most `most` labelled ticks
-    (every month, every other, each quarter, half-year or January), written in the language, and the month
-    in words in the hover; for other periods a category axis (their names are the x values, see _periods)."""
+def _time_axis(fig: go.Figure, periods, language: str) -> None:
+    """Every x axis of `fig` over these periods. Months: a date axis, its ticks spaced by Plotly to fit and
+    written in the language at each spacing (2026年1月 / Jan 2026 for months and quarters, 2026年 for years), the
+    hover naming the month; one or two months are labelled as given (Plotly would tick hours around a lone
+    point). Other periods (quarters, years): a category axis, their names being the x values (see _periods)."""
     labels = sorted({str(p) for p in periods})
     if not labels or not all(MONTH.fullmatch(p) for p in labels):
         fig.update_xaxes(type="category")
         return
-    step = next((s for s in MONTH_STEPS if -(-len(labels) // s) <= most), MONTH_STEPS[-1])
-    shown = [p for p in labels if (int(p[5:]) - 1) % step == 0]
+    formats = DATE_FORMATS[language]
     fig.update_xaxes(
         type="date",
-        tickvals=shown,
-        ticktext=[display.short_period_name(p, language) for p in shown],
-        tickformat=MONTH_FORMAT[language],
-        hoverformat=MONTH_FORMAT[language],
+        hoverformat=formats["hover"],
+        tickformatstops=[
+            {"dtickrange": [None, TWO_WEEKS], "value": formats["day"]},
+            {"dtickrange": ["M1", "M6"], "value": formats["month"]},
+            {"dtickrange": ["M12", None], "value": formats["year"]},
+        ],
     )
+    if len(labels) < 3:
+        fig.update_xaxes(tickvals=labels, ticktext=[display.short_period_name(p, language) for p in labels])
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, hovermode: str = "x unified") -> go.Figure:
+    """The shared look. `hovermode` "y unified" for horizontal bars: the hover is headed by the bar's name, not
+    by an unformatted value."""
     fig.update_layout(
-        title={"text": plain(title), "x": 0},
+        # The title below the toolbar's row: a phone shows the toolbar all the time, over a title beside it.
+        title={"text": plain(title), "x": 0, "yref": "container", "y": 1, "yanchor": "top", "pad": {"t": TOOLBAR}},
         font={"family": FONT, "size": 13},
         xaxis_title=x_title,
         yaxis_title=y_title,
-        hovermode="x unified",
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        hovermode=hovermode,
+        margin={"l": 10, "r": 10, "t": TOOLBAR + 44, "b": 10},
         legend={"orientation": "h", "y": -0.2},
         colorway=PALETTE,
         template="plotly_white",
@@ -282,10 +296,10 @@ def bars(
             orientation="h",
             marker_color=CURRENT,
             customdata=texts,
-            hovertemplate="%{customdata}<extra>%{y}</extra>",
+            hovertemplate="%{customdata}<extra></extra>",
         )
         fig.update_yaxes(autorange="reversed")
-        _layout(fig, title, y_title, x_title)
+        _layout(fig, title, y_title, x_title, hovermode="y unified")
         fig.update_xaxes(**ticks)
         return fig
     periods = x == "period"
@@ -316,10 +330,10 @@ def contribution(
         orientation="h",
         marker_color=colours,
         customdata=[display.signed_number(c, fmt, language) for c in ordered["change"]],
-        hovertemplate="%{customdata}<extra>%{y}</extra>",
+        hovertemplate="%{customdata}<extra></extra>",
     )
     fig.update_yaxes(autorange="reversed")
-    _layout(fig, title, x_title, "")
+    _layout(fig, title, x_title, "", hovermode="y unified")
     fig.update_xaxes(**display.axis_ticks(ordered["change"], language, zero=True))
     return fig
 
@@ -359,7 +373,7 @@ def small_multiples(
     fig.update_layout(height=max(300, 170 * rows))
     fig.update_annotations(font_size=11)
     _layout(fig, title, "", "")
-    _time_axis(fig, table["period"], language, most=4)
+    _time_axis(fig, table["period"], language)
     return fig
 
 
@@ -367,12 +381,13 @@ def histogram(table: pd.DataFrame, title: str, x_title: str, y_title: str, langu
     """Answers per score; the top two boxes in the main colour."""
     colours = [CURRENT if top else PRIOR for top in table["top2"]]
     fig = go.Figure()
+    scores = [display.number(s, "int" if float(s).is_integer() else "dec1", language) for s in table["score"]]
     fig.add_bar(
-        x=table["score"].astype(str),
+        x=scores,
         y=table["answers"],
         marker_color=colours,
         customdata=_texts(table["answers"], "int", language),
-        hovertemplate="%{customdata}<extra>%{x}</extra>",
+        hovertemplate="%{customdata}<extra></extra>",
     )
     _layout(fig, title, x_title, y_title)
     fig.update_xaxes(type="category")

@@ -118,7 +118,8 @@ def test_bars_horizontal_swaps_axes_and_lists_top_down():
     (bar,) = fig.data
     assert bar.orientation == "h"
     assert list(bar.y) == ["lecture", "讲座", "=cmd"] and list(bar.x) == [30, 12, 4]
-    assert bar.hovertemplate == "%{customdata}<extra>%{y}</extra>" and list(bar.customdata) == ["30", "12", "4"]
+    assert bar.hovertemplate == "%{customdata}<extra></extra>" and list(bar.customdata) == ["30", "12", "4"]
+    assert fig.layout.hovermode == "y unified"  # the hover is headed by the bar's name
     assert fig.layout.yaxis.autorange == "reversed"
     assert fig.layout.xaxis.title.text == "Sessions"  # the value axis carries the value's title
     assert fig.layout.title.text == "Sessions · By category"
@@ -132,7 +133,7 @@ def test_contribution_colours_by_sign_largest_change_first():
     assert list(bar.x) == [-200.0, 120.0, 50.0, 0.0]
     gain, loss = _charts.PALETTE[2], _charts.FLAG
     assert list(bar.marker.color) == [loss, gain, gain, gain]  # no change counts as no loss
-    assert bar.hovertemplate == "%{customdata}<extra>%{y}</extra>"
+    assert bar.hovertemplate == "%{customdata}<extra></extra>" and fig.layout.hovermode == "y unified"
     assert list(bar.customdata) == ["-200", "+120", "+50", "0"]
     assert fig.layout.yaxis.autorange == "reversed"
     assert fig.layout.xaxis.title.text == "Change" and fig.layout.title.text == "Contribution to the change"
@@ -182,8 +183,10 @@ def test_histogram_top_two_boxes_highlighted():
     (bar,) = fig.data
     assert list(bar.x) == ["1", "2", "3", "4", "5"] and list(bar.y) == [3, 5, 20, 1200, 3400]
     assert list(bar.marker.color) == [_charts.PRIOR] * 3 + [_charts.CURRENT] * 2
-    assert bar.hovertemplate == "%{customdata}<extra>%{x}</extra>"
+    assert bar.hovertemplate == "%{customdata}<extra></extra>"
     assert list(bar.customdata) == ["3", "5", "20", "1,200", "3,400"]
+    halves = _charts.histogram(table.assign(score=[1.0, 2.0, 2.5, 4.0, 5.0]), "t", "x", "y")
+    assert list(halves.data[0].x) == ["1", "2", "2.5", "4", "5"]  # a score as a number is written, not "1.0"
     assert fig.layout.xaxis.title.text == "Score" and fig.layout.yaxis.title.text == "Answers"
 
 
