@@ -91,8 +91,9 @@ def preview(document: Document) -> None:
                 frame = pd.DataFrame(list(block.rows), columns=_unique(block.columns))
                 st.dataframe(frame, hide_index=True, key=f"report_table_{number}_{index}")
             elif isinstance(block, Chart):
+                figure = _charts.below_toolbar(go.Figure(block.figure))
                 config = _charts.config(lang())  # the toolbar speaks the page's language
-                st.plotly_chart(go.Figure(block.figure), key=f"report_chart_{number}_{index}", config=config)
+                st.plotly_chart(figure, key=f"report_chart_{number}_{index}", config=config)
 
 
 def _plain(text: str) -> str:

@@ -82,6 +82,15 @@ ZH_CN = {
     },
 }
 
+# Streamlit adds a full-screen button of its own to every chart's toolbar, titled in English where Plotly's locale
+# cannot reach it; its tooltip (the title, shown through ::after) is given in Chinese by this style.
+ZH_TOOLBAR_STYLE = (
+    "<style>"
+    ".js-plotly-plot .plotly .modebar-btn[data-title='Fullscreen']::after{content:'全屏'}"
+    ".js-plotly-plot .plotly .modebar-btn[data-title='Close fullscreen']::after{content:'退出全屏'}"
+    "</style>"
+)
+
 
 def config(language: str) -> dict:
     """st.plotly_chart's `config` for the language: in Chinese the zh-CN locale (given here, not registered)."""
@@ -146,13 +155,12 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, hovermode: s
     """The shared look. `hovermode` "y unified" for horizontal bars: the hover is headed by the bar's name, not
     by an unformatted value."""
     fig.update_layout(
-        # The title below the toolbar's row: a phone shows the toolbar all the time, over a title beside it.
-        title={"text": plain(title), "x": 0, "yref": "container", "y": 1, "yanchor": "top", "pad": {"t": TOOLBAR}},
+        title={"text": plain(title), "x": 0},
         font={"family": FONT, "size": 13},
         xaxis_title=x_title,
         yaxis_title=y_title,
         hovermode=hovermode,
-        margin={"l": 10, "r": 10, "t": TOOLBAR + 44, "b": 10},
+        margin={"l": 10, "r": 10, "b": 10},
         legend={"orientation": "h", "y": -0.2},
         colorway=PALETTE,
         template="plotly_white",
@@ -160,6 +168,15 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, hovermode: s
     # Should an axis ever be left to Plotly's own ticks, it writes 450,000, never 450k.
     fig.update_xaxes(exponentformat="none", separatethousands=True)
     fig.update_yaxes(exponentformat="none", separatethousands=True)
+    return below_toolbar(fig)
+
+
+def below_toolbar(fig: go.Figure) -> go.Figure:
+    """The title moved below the toolbar's row: a phone shows the toolbar all the time, over a title beside it."""
+    fig.update_layout(
+        title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": TOOLBAR}},
+        margin={"t": TOOLBAR + 44},
+    )
     return fig
 
 
@@ -374,6 +391,7 @@ def small_multiples(
     fig.update_annotations(font_size=11)
     _layout(fig, title, "", "")
     _time_axis(fig, table["period"], language)
+    fig.update_xaxes(nticks=4)  # a panel is narrow: a few dates under it, not a column of rotated ones
     return fig
 
 

@@ -80,8 +80,10 @@ if ctx.compare:
 
 monthly = service_points_only(ctx.metric(chosen, grain="month", by="branch", compare=False)["table"])
 monthly["branch"] = monthly["branch"].map(lambda b: display.get(b, b))
+# Four small charts a row on a screen, two on a phone (Mozilla's "Mobi" token; the server never sees a width).
+across = 2 if "Mobi" in (st.context.headers.get("User-Agent") or "") else 4
 st.plotly_chart(
-    _charts.small_multiples(monthly, "branch", t("small_multiples"), fmt=metric.fmt, language=lang()),
+    _charts.small_multiples(monthly, "branch", t("small_multiples"), across, fmt=metric.fmt, language=lang()),
     key="multiples",
     config=_charts.config(lang()),
 )

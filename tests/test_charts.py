@@ -203,3 +203,6 @@ def test_every_builder_shares_the_layout(trend_table, band_table):
         assert fig.layout.font.family == _charts.FONT
         assert list(fig.layout.colorway) == _charts.PALETTE
         assert fig.layout.title.x == 0
+        # Below the toolbar's row (always shown on a phone), and inside the top margin.
+        assert fig.layout.title.yref == "container" and fig.layout.title.pad.t == _charts.TOOLBAR
+        assert fig.layout.margin.t > _charts.TOOLBAR + 20 and fig.layout.margin.l == 10
