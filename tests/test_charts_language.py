@@ -1,10 +1,10 @@
 """Charts in the chosen language (issue 14, item 1): the figure builders of pages/_charts.py in English and
 Chinese, the shared tick rule of metrics/display.py, and every page's Plotly specs under AppTest in Chinese.
 
-A Chinese reader must never meet "Jan 2026", "Jan 1, 2026" or Plotly's "450k": month ticks are given as text
-(2026年1月), the hover of a month axis is formatted "%Y年%-m月" (checked in a real browser by
-tests/test_e2e_phone_nav.py), value ticks are given as text in 万/亿, hover numbers are written by
-display.number, and Plotly's own words come from the zh-CN locale passed with each chart.
+A Chinese reader must never meet "Jan 2026", "Jan 1, 2026" or Plotly's "450k": month ticks are formatted
+"%Y年%-m月" at whatever spacing Plotly picks for the width, and so is a month axis's hover; value ticks are given as
+text in 万/亿, hover numbers are written by display.number, and Plotly's own words come from the zh-CN locale
+passed with each chart. What chromium draws from these is read by tests/test_e2e_browser.py.
 """
 
 from __future__ import annotations
