@@ -27,6 +27,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from streamlit.runtime.pages_manager import PagesManager
 
 from metrics import sessions, users
 
@@ -184,6 +185,10 @@ def _held(session_id: str) -> tuple[int, int]:
 
 _logging()
 sessions.ROUTES_INSTALLED = True
+# dashboard.py lists the pages with st.navigation. The pages/ folder beside it would make the first run after a
+# start an old-style multipage run, which sends the module names as navigation and names the browser tab
+# "dashboard" before the router has run (issue 14, item 6): tell Streamlit before any session starts.
+PagesManager.uses_pages_directory = False
 
 app = st.App(
     "dashboard.py",

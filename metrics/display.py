@@ -126,3 +126,75 @@ def code_label(code: str, language: str = "en") -> str:
 def kind_label(kind: str, language: str = "en") -> str:
     """A kind of service point in words: "Branch", "分馆"."""
     return KINDS.get(kind, (kind, kind))[1 if language == "zh" else 0]
+
+
+def short_period_name(label: str, language: str = "en") -> str:
+    """A period label as an axis tick: "Jan 2026" in English (twelve full month names do not fit under a chart),
+    the same words as period_name() in Chinese ("2026年1月")."""
+    year, _, rest = label.partition("-")
+    if language == "zh" or not rest or rest.startswith("Q"):
+        return period_name(label, language)
+    return f"{MONTH_NAMES[int(rest) - 1][:3]} {year}"
+
+
+def signed_number(value, fmt: str = "int", language: str = "en") -> str:
+    """A change with its sign, written as number() writes the value: "+1.2万", "-3,210", "+0.4"; a change that
+    rounds to nothing has no sign."""
+    if missing(value):
+        return NO_VALUE
+    text = number(abs(value), fmt, language)
+    if text.strip("0.,%万亿") == "":
+        return text
+    return ("+" if value > 0 else "-") + text
+
+
+def nice_step(raw: float) -> float:
+    """A round axis step at or above `raw`: 1, 2 or 5 times a power of ten."""
+    if raw <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def axis_ticks(values, language: str = "en", count: int = 5, zero: bool = False) -> dict:
+    """A value axis's ticks, written as the figures are, so a chart never falls back to Plotly's "450k": about
+    `count` round steps over the values (from zero with `zero`, as bars are drawn). English: 450,000. Chinese: the
+    whole axis in one unit, 万 or 亿 as its largest tick needs (0, 50万, 100万; not 5,000 next to 1.0万), with the
+    decimals the step needs. Returns Plotly's tickvals and ticktext; empty when there is no value."""
+    finite = [float(v) for v in values if not missing(v) and math.isfinite(float(v))]
+    if not finite:
+        return {}
+    low, high = min(finite), max(finite)
+    if zero:
+        low, high = min(low, 0.0), max(high, 0.0)
+    step = nice_step((high - low or abs(high) or count) / count)
+    if high == low:  # one value: a step either side, as Plotly draws a flat line in the middle
+        low, high = low - 2 * step, high + 2 * step
+    ticks = [round(i * step, 10) for i in range(math.floor(low / step), math.ceil(high / step) + 1)]
+    top = max(abs(t) for t in ticks)
+    unit, suffix = (100_000_000, "亿") if top >= 100_000_000 else (10_000, "万") if top >= 10_000 else (1, "")
+    if language != "zh":
+        unit, suffix = 1, ""
+    decimals = max(0, -math.floor(math.log10(step / unit) + 1e-9))
+    separator = "" if suffix else ","  # 万 and 亿 numbers are short: 2500万, as number() writes 123.5万
+
+    def text(tick: float) -> str:
+        scaled = tick / unit
+        if round(scaled, decimals) == 0:
+            return "0"
+        return f"{scaled:{separator}.{decimals}f}{suffix}"
+
+    return {"tickvals": ticks, "ticktext": [text(t) for t in ticks]}
+
+
+def in_name_order(names, language: str = "en") -> list[str]:
+    """Names in the order a reader looks them up: alphabetical in English; in Chinese by pinyin, with ICU's
+    Chinese collation (DuckDB's built-in icu extension), as a Chinese index is ordered."""
+    unique = [str(n) for n in dict.fromkeys(names)]
+    if language != "zh":
+        return sorted(unique, key=str.casefold)
+    import duckdb  # the collation is DuckDB's; imported here so the module stays light for everything else
+
+    with duckdb.connect() as con:
+        rows = con.execute("SELECT n FROM unnest(?::VARCHAR[]) AS t(n) ORDER BY n COLLATE zh", [unique]).fetchall()
+    return [n for (n,) in rows]

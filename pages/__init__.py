@@ -5,8 +5,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 # (file, title key in pages/_i18n.py, icon, url path); the first page is the default.
+# An icon is a word of the icon font, shown as text until the font has loaded: none is a module's name.
 PAGES = [
-    (HERE / "overview.py", "overview", ":material/dashboard:", "overview"),
+    (HERE / "overview.py", "overview", ":material/monitoring:", "overview"),
     (HERE / "branches.py", "branches", ":material/account_tree:", "branches"),
     (HERE / "events.py", "events", ":material/event:", "events"),
     (HERE / "satisfaction.py", "satisfaction", ":material/sentiment_satisfied:", "satisfaction"),

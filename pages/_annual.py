@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import _data
-from pages._i18n import t
+from pages import _charts, _data
+from pages._i18n import lang, t
 from pages._page import Context
 from reports.annual import Request
 from reports.document import Bullets, Chart, Document, Paragraph, Table
@@ -91,7 +91,9 @@ def preview(document: Document) -> None:
                 frame = pd.DataFrame(list(block.rows), columns=_unique(block.columns))
                 st.dataframe(frame, hide_index=True, key=f"report_table_{number}_{index}")
             elif isinstance(block, Chart):
-                st.plotly_chart(go.Figure(block.figure), key=f"report_chart_{number}_{index}")
+                figure = _charts.below_toolbar(go.Figure(block.figure))
+                config = _charts.config(lang())  # the toolbar speaks the page's language
+                st.plotly_chart(figure, key=f"report_chart_{number}_{index}", config=config)
 
 
 def _plain(text: str) -> str:

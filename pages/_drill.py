@@ -20,8 +20,17 @@ def drill_down(one: Context, metric_id: str, name: str) -> None:
     label = metric_label(get(metric_id))
     trend = one.metric(metric_id, grain="month", compare=True)["table"]
     if not trend.empty:
-        figure = _charts.trend(trend, f"{name} · {label}", label, t("month"), t("this_period"), t("prior_period"))
-        st.plotly_chart(figure, key="drill_trend")
+        figure = _charts.trend(
+            trend,
+            f"{name} · {label}",
+            label,
+            t("month"),
+            t("this_period"),
+            t("prior_period"),
+            fmt=get(metric_id).fmt,
+            language=lang(),
+        )
+        st.plotly_chart(figure, key="drill_trend", config=_charts.config(lang()))
     left, right = st.columns(2)
     events = one.metric("events", by="category", compare=False)["table"]
     events = events.assign(category=events["category"].map(code_label))
@@ -35,5 +44,14 @@ def drill_down(one: Context, metric_id: str, name: str) -> None:
     sat = _data.satisfaction_trend(one.path, one.version, one.key, "quarter", one.fiscal_start, None)
     if not sat.empty:
         satisfaction = metric_label(get("satisfaction"))
-        figure = _charts.confidence_band(sat, t("satisfaction"), satisfaction, "", satisfaction, t("low_confidence"))
-        right.plotly_chart(figure, key="drill_satisfaction")
+        figure = _charts.confidence_band(
+            sat,
+            t("satisfaction"),
+            satisfaction,
+            "",
+            satisfaction,
+            t("low_confidence"),
+            hover=lambda **figures: t("chart_band_hover", **figures),
+            language=lang(),
+        )
+        right.plotly_chart(figure, key="drill_satisfaction", config=_charts.config(lang()))

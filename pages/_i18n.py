@@ -383,6 +383,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tgt_attainment": ("Target attainment %", "目标完成率 %"),
     "tgt_expected": ("Expected by now %", "按进度应完成 %"),
     "tgt_ahead_pts": ("Ahead (+) / behind (−) pts", "超前（+）/落后（−）百分点"),
+    # --- charts (issue 14)
+    "chart_band_hover": (
+        "{mean} (95% interval {low}–{high}; {n} responses)",
+        "{mean}（95%置信区间 {low}–{high}；评价人次 {n}）",
+    ),
 }
 
 

@@ -31,10 +31,9 @@ def every_year(ctx: Context, metric_id: str) -> None:
         for row in table.itertuples()
     ]
     texts = [display.number(v, metric.fmt, lang()) for v in table["value"]]
-    figure = _charts.years(
-        names, table["value"], table["partial"], texts, t("multi_year", metric=label), t("year_axis"), label
-    )
-    st.plotly_chart(figure, key="years_chart")
+    title = t("multi_year", metric=label)
+    figure = _charts.years(names, table["value"], table["partial"], texts, title, t("year_axis"), label, lang())
+    st.plotly_chart(figure, key="years_chart", config=_charts.config(lang()))
     downloads(
         table[["period", "period_start", "period_end", "value", "prior_value", "yoy_pct", "partial"]],
         f"{metric_id}_by_year",

@@ -9,7 +9,7 @@ from metrics.registry import get
 from pages import _charts, _data, _state
 from pages._drill import drill_down
 from pages._export import downloads
-from pages._i18n import metric_label, metric_labels, t
+from pages._i18n import lang, metric_label, metric_labels, t
 from pages._page import context, for_branch, header, partial_note
 from pages._sidebar import branch_label
 from pages._state import TREND_METRICS
@@ -90,10 +90,11 @@ if ctx.compare:
     changes = contribution_of(service_points_only(result["table"]), service_points_only(result["gone"]))
     changes["branch_id"] = changes["branch"].map(ids)
     changes["branch"] = changes["branch"].map(lambda b: display.get(b, b))
-    figure = _charts.contribution(changes, "branch", t("contribution"), t("change"))
+    figure = _charts.contribution(changes, "branch", t("contribution"), t("change"), fmt=metric.fmt, language=lang())
     st.plotly_chart(
         figure,
         key="contribution",
+        config=_charts.config(lang()),
         on_select=partial(_state.pick, "contribution", "drill", _charts.point_keys(changes, "branch_id")),
         selection_mode="points",
     )
@@ -105,7 +106,13 @@ if ctx.compare:
 
 monthly = service_points_only(ctx.metric(chosen, grain="month", by="branch", compare=False)["table"])
 monthly["branch"] = monthly["branch"].map(lambda b: display.get(b, b))
-st.plotly_chart(_charts.small_multiples(monthly, "branch", t("small_multiples")), key="multiples")
+# Four small charts a row on a screen, two on a phone (Mozilla's "Mobi" token; the server never sees a width).
+across = 2 if "Mobi" in (st.context.headers.get("User-Agent") or "") else 4
+st.plotly_chart(
+    _charts.small_multiples(monthly, "branch", t("small_multiples"), across, fmt=metric.fmt, language=lang()),
+    key="multiples",
+    config=_charts.config(lang()),
+)
 downloads(monthly[["period", "branch", "value"]], f"{chosen}_by_branch_month", "multiples")
 
 st.subheader(t("drill_down"))

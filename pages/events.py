@@ -9,7 +9,7 @@ import streamlit as st
 from metrics.registry import get
 from pages import _charts, _data, _state
 from pages._export import downloads
-from pages._i18n import code_label, metric_label, t
+from pages._i18n import code_label, lang, metric_label, t
 from pages._page import context, header, kpi_card
 
 COUNTS = ("events", "attendance", "online_attendance", "participation")
@@ -34,10 +34,21 @@ for dimension, title_key in BREAKDOWNS:
     for column, (metric_id, key) in zip(st.columns(2), CHARTS, strict=True):
         shown = tables[metric_id].assign(**{dimension: tables[metric_id][dimension].map(code_label)})
         label = metric_label(get(metric_id))
-        figure = _charts.bars(shown, dimension, "value", f"{label} · {t(title_key)}", "", label, horizontal=True)
+        figure = _charts.bars(
+            shown,
+            dimension,
+            "value",
+            f"{label} · {t(title_key)}",
+            "",
+            label,
+            fmt=get(metric_id).fmt,
+            horizontal=True,
+            language=lang(),
+        )
         column.plotly_chart(  # a click on a bar filters the view to that category, audience or format
             figure,
             key=f"{key}_{dimension}",
+            config=_charts.config(lang()),
             on_select=partial(
                 _state.pick, f"{key}_{dimension}", FILTER_OF[dimension], list(tables[metric_id][dimension]), True
             ),
@@ -53,8 +64,11 @@ completion = ctx.metric("plan_completion", grain="month", compare=False)["table"
 if not completion.empty:
     label = metric_label(get("plan_completion"))
     st.plotly_chart(
-        _charts.bars(completion, "period", "value", label, t("month"), "%", hover_format=".1f"),
+        _charts.bars(
+            completion, "period", "value", label, t("month"), "%", fmt=get("plan_completion").fmt, language=lang()
+        ),
         key="completion",
+        config=_charts.config(lang()),
     )
     downloads(completion[["period", "value"]], "plan_completion_by_month", "dl_completion")
 sat = _data.satisfaction_trend(ctx.path, ctx.version, ctx.key, "year", ctx.fiscal_start, "category")
@@ -69,9 +83,11 @@ if not sat.empty:
             t("satisfaction_by", what=t("categories")),
             "",
             metric_label(get("satisfaction")),
-            hover_format=".1f",
+            fmt=get("satisfaction").fmt,
             horizontal=True,
+            language=lang(),
         ),
         key="sat_category",
+        config=_charts.config(lang()),
     )
     downloads(latest, "satisfaction_by_category", "dl_sat_category")

@@ -6,7 +6,7 @@ from metrics.quality import SERIES
 from metrics.registry import get
 from pages import _charts, _data, _years
 from pages._export import downloads
-from pages._i18n import metric_label, metric_labels, t
+from pages._i18n import lang, metric_label, metric_labels, t
 from pages._page import context, header, kpi_card, partial_note
 from pages._state import TREND_METRICS
 
@@ -43,9 +43,18 @@ else:
     label = metric_label(get(chosen))
     st.plotly_chart(
         _charts.trend(
-            trend, t("monthly_trend", metric=label), label, t("month"), t("this_period"), t("prior_period"), flagged
+            trend,
+            t("monthly_trend", metric=label),
+            label,
+            t("month"),
+            t("this_period"),
+            t("prior_period"),
+            flagged,
+            fmt=get(chosen).fmt,
+            language=lang(),
         ),
         key="trend_chart",
+        config=_charts.config(lang()),
     )
     downloads(trend, f"{chosen}_by_month", "trend")
 
@@ -65,7 +74,10 @@ if not sat.empty:
             t("month"),
             metric_label(get("satisfaction")),
             t("low_confidence"),
+            hover=lambda **figures: t("chart_band_hover", **figures),
+            language=lang(),
         ),
         key="satisfaction_chart",
+        config=_charts.config(lang()),
     )
     downloads(sat, "satisfaction_by_month", "sat")

@@ -7,7 +7,7 @@ from metrics.engine import service_points_only
 from metrics.registry import get
 from pages import _charts, _data
 from pages._export import downloads
-from pages._i18n import code_label, metric_label, t
+from pages._i18n import code_label, lang, metric_label, t
 from pages._page import context, header, kpi_card, with_question
 from pages._sidebar import branch_label
 from pages._state import SATISFACTION_BREAKDOWNS
@@ -44,8 +44,18 @@ if trend.empty:
     st.stop()
 label = metric_label(get("satisfaction"))
 st.plotly_chart(
-    _charts.confidence_band(trend, t("satisfaction_trend"), label, t("month"), label, t("low_confidence")),
+    _charts.confidence_band(
+        trend,
+        t("satisfaction_trend"),
+        label,
+        t("month"),
+        label,
+        t("low_confidence"),
+        hover=lambda **figures: t("chart_band_hover", **figures),
+        language=lang(),
+    ),
     key="sat_trend",
+    config=_charts.config(lang()),
 )
 downloads(trend, "satisfaction_by_month", "dl_sat_trend")
 
@@ -69,14 +79,20 @@ st.plotly_chart(
         t("satisfaction_by", what=t(BREAKDOWNS[by])),
         "",
         label,
-        hover_format=".1f",
+        fmt=get("satisfaction").fmt,
         horizontal=True,
+        language=lang(),
     ),
     key="sat_by_chart",
+    config=_charts.config(lang()),
 )
 downloads(latest, f"satisfaction_by_{by}", "dl_sat_by")
 
 scores = _data.score_distribution(ctx.path, ctx.version, ctx.key)
 if not scores.empty:
-    st.plotly_chart(_charts.histogram(scores, t("distribution"), t("score"), t("survey_answers")), key="histogram")
+    st.plotly_chart(
+        _charts.histogram(scores, t("distribution"), t("score"), t("survey_answers"), language=lang()),
+        key="histogram",
+        config=_charts.config(lang()),
+    )
     downloads(scores, "score_distribution", "dl_scores")

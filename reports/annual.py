@@ -12,7 +12,6 @@ figures: shares come from metrics.engine.rank, as on the Branches page. Sections
 from __future__ import annotations
 
 import datetime as dt
-import math
 import shlex
 from dataclasses import dataclass, field, replace
 
@@ -511,13 +510,14 @@ class _Writer:
         return Chart(title, figure.to_dict(), self.say("chart_alt", year=year, prior=prior))
 
     def ticks(self, monthly: pd.DataFrame) -> dict:
-        """The value axis written as the figures are: 1,234,567 in English, 40万 in Chinese."""
-        if self.lang != "zh":
-            return {"tickformat": ",d"}
-        top = max(v for v in (*monthly["value"], *monthly["prior_value"]) if not display.missing(v))
-        step = _nice_step(top / 4)
-        values = [step * i for i in range(int(top // step) + 2)]
-        return {"tickvals": values, "ticktext": [self.number(v) for v in values]}
+        """The value axis written as the figures are (display.axis_ticks, the dashboard's rule): 400,000 in
+        English, 40万 in Chinese, from zero as bars stand; Plotly's own formatting (the hover) never says 400k."""
+        values = [*monthly["value"], *monthly["prior_value"]]
+        return {
+            **display.axis_ticks(values, self.lang, count=4, zero=True),
+            "exponentformat": "none",
+            "separatethousands": True,
+        }
 
     def month_label(self, day: dt.date) -> str:
         return f"{day.month}月" if self.lang == "zh" else display.MONTH_NAMES[day.month - 1][:3]
@@ -861,14 +861,6 @@ def _plain(value):
     if display.missing(value):
         return None
     return float(value)
-
-
-def _nice_step(raw: float) -> float:
-    """A round axis step near `raw`: 1, 2 or 5 times a power of ten."""
-    if raw <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
 def _signed(value, fmt: str, language: str = "en") -> str:

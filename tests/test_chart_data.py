@@ -216,7 +216,7 @@ def test_satisfaction_charts_and_cards_are_the_metric_layers(con):
     assert mean["x"] == list(sat["period"]) and same(mean["y"], sat["mean"])
     scores = satisfaction.distribution(con, FLT)
     (bars,) = shown["histogram"]["traces"]
-    assert same(bars["y"], scores["answers"]) and bars["x"] == [str(s) for s in scores["score"]]
+    assert same(bars["y"], scores["answers"]) and bars["x"] == [f"{s:g}" for s in scores["score"]]
     for metric_id, unit in (("satisfaction", " pts"), ("satisfied_share", " pts"), ("responses", "%")):
         row = engine.compute(con, metric_id, FLT, "window", compare=True).table.iloc[0]
         change = row["change"] if unit == " pts" else row["yoy_pct"]

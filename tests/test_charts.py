@@ -43,7 +43,8 @@ def test_trend_prior_and_current_lines_with_titles(trend_table):
     assert current.line.color == _charts.CURRENT and current.mode == "lines+markers"
     assert fig.layout.title.text == "Visits by month"
     assert fig.layout.xaxis.title.text == "Month" and fig.layout.yaxis.title.text == "Visits"
-    assert all(trace.hovertemplate == "%{y:,.0f}" for trace in fig.data)
+    assert all(trace.hovertemplate == "%{customdata}" for trace in fig.data)  # numbers written as on the cards
+    assert list(prior.customdata) == ["100", "110", "95", "140"]
 
 
 def test_trend_flag_markers_only_for_flagged_periods(trend_table):
@@ -58,9 +59,9 @@ def test_trend_flag_markers_only_for_flagged_periods(trend_table):
     assert len(_charts.trend(trend_table, "t", "y", "x", "now", "before", flagged={"1999-01"}).data) == 2
 
 
-def test_trend_hover_format_is_passed_through(trend_table):
-    fig = _charts.trend(trend_table, "t", "%", "x", "now", "before", hover_format=".1f")
-    assert all(trace.hovertemplate == "%{y:.1f}" for trace in fig.data)
+def test_trend_hover_numbers_follow_the_metrics_format(trend_table):
+    fig = _charts.trend(trend_table, "t", "%", "x", "now", "before", fmt="pct1")
+    assert list(fig.data[1].customdata) == ["120.0%", "135.0%", "90.0%", "150.0%"]
 
 
 def test_trend_keeps_chinese_text_as_given(trend_table):
@@ -78,8 +79,13 @@ def test_confidence_band_mean_band_and_low_confidence_markers(band_table):
     assert list(high.y) == [90.0, 92.0, 92.0, 92.5] and high.showlegend is False
     assert list(low.y) == [86.0, 89.0, 80.0, 89.5] and low.fill == "tonexty" and low.fillcolor == _charts.BAND
     assert mean.name == "Mean" and list(mean.y) == [88.0, 90.5, 86.0, 91.0]
-    assert mean.hovertemplate == "%{y:.1f} (95%: %{customdata[1]:.1f}–%{customdata[2]:.1f}; n=%{customdata[0]:,})"
-    assert [list(row) for row in mean.customdata] == [[120, 86, 90], [250, 89, 92], [12, 80, 92], [300, 89.5, 92.5]]
+    assert mean.hovertemplate == "%{customdata}"
+    assert list(mean.customdata) == [
+        "88.0 (95%: 86.0–90.0; n = 120)",
+        "90.5 (95%: 89.0–92.0; n = 250)",
+        "86.0 (95%: 80.0–92.0; n = 12)",
+        "91.0 (95%: 89.5–92.5; n = 300)",
+    ]
     assert few.name == "fewer than 30 responses"
     assert list(few.x) == ["2025-03"] and list(few.y) == [86.0]
     assert few.marker.color == "white" and few.marker.line.color == _charts.FLAG
@@ -96,11 +102,13 @@ def test_confidence_band_without_low_confidence_has_no_marker_trace(band_table):
 
 def test_bars_vertical():
     table = pd.DataFrame({"period": months(3), "value": [95.5, 101.25, 88.0]})
-    fig = _charts.bars(table, "period", "value", "Plan completion", "Month", "%", hover_format=".1f")
+    fig = _charts.bars(table, "period", "value", "Plan completion", "Month", "%", fmt="pct1")
     (bar,) = fig.data
     assert bar.type == "bar" and bar.orientation in (None, "v")
     assert list(bar.x) == months(3) and list(bar.y) == [95.5, 101.25, 88.0]
-    assert bar.hovertemplate == "%{y:.1f}<extra></extra>"
+    assert bar.hovertemplate == "%{customdata}<extra></extra>"
+    assert list(bar.customdata) == ["95.5%", "101.2%", "88.0%"]
+    assert fig.layout.xaxis.type == "date"  # months stand on a time axis
     assert fig.layout.xaxis.title.text == "Month" and fig.layout.yaxis.title.text == "%"
 
 
@@ -110,7 +118,8 @@ def test_bars_horizontal_swaps_axes_and_lists_top_down():
     (bar,) = fig.data
     assert bar.orientation == "h"
     assert list(bar.y) == ["lecture", "讲座", "=cmd"] and list(bar.x) == [30, 12, 4]
-    assert bar.hovertemplate == "%{x:,.0f}<extra>%{y}</extra>"
+    assert bar.hovertemplate == "%{customdata}<extra></extra>" and list(bar.customdata) == ["30", "12", "4"]
+    assert fig.layout.hovermode == "y unified"  # the hover is headed by the bar's name
     assert fig.layout.yaxis.autorange == "reversed"
     assert fig.layout.xaxis.title.text == "Sessions"  # the value axis carries the value's title
     assert fig.layout.title.text == "Sessions · By category"
@@ -124,13 +133,15 @@ def test_contribution_colours_by_sign_largest_change_first():
     assert list(bar.x) == [-200.0, 120.0, 50.0, 0.0]
     gain, loss = _charts.PALETTE[2], _charts.FLAG
     assert list(bar.marker.color) == [loss, gain, gain, gain]  # no change counts as no loss
-    assert bar.hovertemplate == "%{x:+,.0f}<extra>%{y}</extra>"
+    assert bar.hovertemplate == "%{customdata}<extra></extra>" and fig.layout.hovermode == "y unified"
+    assert list(bar.customdata) == ["-200", "+120", "+50", "0"]
     assert fig.layout.yaxis.autorange == "reversed"
     assert fig.layout.xaxis.title.text == "Change" and fig.layout.title.text == "Contribution to the change"
 
 
-def test_small_multiples_one_panel_per_name_in_order():
+def test_small_multiples_one_panel_per_name_in_name_order():
     names = ["城东分馆", "North Branch", "West Branch", "South Branch", "Old Town Branch"]
+    ordered = ["North Branch", "Old Town Branch", "South Branch", "West Branch", "城东分馆"]
     table = pd.DataFrame(
         [
             {"period": p, "branch": n, "value": float(i * 10 + j)}
@@ -139,11 +150,11 @@ def test_small_multiples_one_panel_per_name_in_order():
         ]
     )
     fig = _charts.small_multiples(table, "branch", "Each branch by month", columns=2)
-    assert [a.text for a in fig.layout.annotations] == names
-    assert [trace.name for trace in fig.data] == names
+    assert [a.text for a in fig.layout.annotations] == ordered
+    assert [trace.name for trace in fig.data] == ordered
     assert all(trace.showlegend is False for trace in fig.data)
-    assert list(fig.data[1].x) == months(3) and list(fig.data[1].y) == [10.0, 11.0, 12.0]
-    assert all(trace.hovertemplate == "%{x}: %{y:,.0f}<extra></extra>" for trace in fig.data)
+    assert list(fig.data[0].x) == months(3) and list(fig.data[0].y) == [10.0, 11.0, 12.0]  # North Branch
+    assert all(trace.hovertemplate == "%{customdata}<extra></extra>" for trace in fig.data)
     # 5 names in 2 columns: 3 rows, filled left to right.
     assert [(trace.xaxis, trace.yaxis) for trace in fig.data] == [
         ("x", "y"),
@@ -172,7 +183,10 @@ def test_histogram_top_two_boxes_highlighted():
     (bar,) = fig.data
     assert list(bar.x) == ["1", "2", "3", "4", "5"] and list(bar.y) == [3, 5, 20, 1200, 3400]
     assert list(bar.marker.color) == [_charts.PRIOR] * 3 + [_charts.CURRENT] * 2
-    assert bar.hovertemplate == "%{y:,}<extra>%{x}</extra>"
+    assert bar.hovertemplate == "%{customdata}<extra></extra>"
+    assert list(bar.customdata) == ["3", "5", "20", "1,200", "3,400"]
+    halves = _charts.histogram(table.assign(score=[1.0, 2.0, 2.5, 4.0, 5.0]), "t", "x", "y")
+    assert list(halves.data[0].x) == ["1", "2", "2.5", "4", "5"]  # a score as a number is written, not "1.0"
     assert fig.layout.xaxis.title.text == "Score" and fig.layout.yaxis.title.text == "Answers"
 
 
@@ -189,3 +203,6 @@ def test_every_builder_shares_the_layout(trend_table, band_table):
         assert fig.layout.font.family == _charts.FONT
         assert list(fig.layout.colorway) == _charts.PALETTE
         assert fig.layout.title.x == 0
+        # Below the toolbar's row (always shown on a phone), and inside the top margin.
+        assert fig.layout.title.yref == "container" and fig.layout.title.pad.t == _charts.TOOLBAR
+        assert fig.layout.margin.t > _charts.TOOLBAR + 20 and fig.layout.margin.l == 10

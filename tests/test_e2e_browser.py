@@ -348,3 +348,155 @@ def test_clicking_a_bar_drills_through_and_the_link_says_so(server, new_page):
     click_bar(page.locator('.st-key-sessions_category [data-testid="stPlotlyChart"] .js-plotly-plot'))
     expect(page).to_have_url(re.compile(r"[?&]categories=[^&]+"), timeout=TIMEOUT_MS)
     assert_no_error(page)
+
+
+# ---------------------------------------------------------------------------------------------- issue 14, item 6:
+# first load and phones; item 1: charts in Chinese as the browser draws them
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/126.0.0.0 Mobile Safari/537.36"
+    ),
+}
+NAVIGATION = (
+    '[data-testid="stSidebarNav"], [data-testid="stSidebarNavItems"], [data-testid="stTopNavLinkContainer"], '
+    "nav, header"
+)
+# Streamlit names a page of the pages/ folder after its file ("data_status.py" -> "data status", "_charts.py" ->
+# "charts"); the tab after the main script ("dashboard"). None of them may be read in any navigation.
+MODULES = sorted(
+    {p.stem.lstrip("_").replace("_", " ") for p in (e2e.ROOT / "pages").glob("*.py") if p.stem != "__init__"}
+    | {"dashboard", "serve"}
+)
+MODULE_NAME = re.compile(r"\b(" + "|".join(re.escape(m) for m in MODULES) + r")\b|\.py\b|(^|\s)_[a-z]")
+NAVIGATION_TEXT_JS = """(selector) => [document.title,
+  ...Array.from(document.querySelectorAll(selector)).map((el) => el.innerText)]"""
+SCROLL_WIDTHS_JS = """() => ({
+  page: document.scrollingElement.scrollWidth,
+  main: document.querySelector('[data-testid="stMain"]').scrollWidth,
+  block: document.querySelector('[data-testid="stMainBlockContainer"]').scrollWidth,
+})"""
+
+
+def module_names_seen(page, until) -> tuple[set[str], int]:
+    """Sample the navigation's text and the tab's title from the start of a load until `until` is visible:
+    the module names read at any moment, and how many samples were taken."""
+    seen, samples = set(), 0
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        for text in page.evaluate(NAVIGATION_TEXT_JS, NAVIGATION):
+            seen |= {m.group(0).strip() for m in MODULE_NAME.finditer(text)}
+        samples += 1
+        if until.is_visible():
+            return seen, samples
+    raise AssertionError(f"nothing drawn within {TIMEOUT_MS / 1000:.0f} s")
+
+
+def test_first_load_shows_no_module_names(server, browser, tmp_path):
+    """From the first byte of the first page load of a fresh server (the load Streamlit used to run as an
+    old-style multipage app) to the first chart, and on a phone, where the navigation is in the sidebar."""
+    with e2e.StreamlitServer(server.db_path, tmp_path / "first.log") as fresh:
+        for options, name in ((dict(viewport=VIEWPORT, locale="en-GB"), "screen"), (PHONE, "phone")):
+            context = browser.new_context(**options)
+            context.set_default_timeout(TIMEOUT_MS)
+            try:
+                page = context.new_page()
+                page.goto(fresh.url + "/", wait_until="commit")
+                seen, samples = module_names_seen(page, page.locator(DRAWN_CHART).first)
+                assert not seen, f"{name}: module names in the navigation during the first load: {seen}"
+                assert samples > 5, samples
+                if name == "phone":
+                    page.locator('[data-testid="stExpandSidebarButton"]').click()
+                    seen, _ = module_names_seen(page, page.locator('[data-testid="stSidebarNav"]'))
+                    assert not seen, seen
+                # The navigation was there to be read: it names the pages by their titles.
+                texts = " ".join(page.evaluate(NAVIGATION_TEXT_JS, NAVIGATION))
+                assert all(STRINGS[key][0] in texts for key in ("overview", "branches", "report")), texts
+                assert page.title() == "Public service KPIs"
+            finally:
+                context.close()
+
+
+def phone_screenshot(page, name: str) -> dict:
+    """The whole page at the phone's width (the viewport made as tall as the content, so everything is laid
+    out), written to the screenshots folder; returns the scroll widths measured at that height."""
+    e2e.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": PHONE["viewport"]["width"], "height": min(max(height, 844), 10_000)})
+    page.wait_for_timeout(300)
+    expect(page.locator(SKELETON)).to_have_count(0)
+    widths = page.evaluate(SCROLL_WIDTHS_JS)
+    page.screenshot(path=str(e2e.SCREENSHOTS / f"{name}.png"))
+    return widths
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("url", ["overview", "branches", "report"])
+def test_phone_pages_do_not_scroll_sideways(server, browser, url, lang):
+    context = browser.new_context(**PHONE)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/{url}?lang={lang}")
+        heading = page.get_by_role("heading", name=STRINGS[url][lang == "zh"], exact=True)
+        wait_run(page, heading)
+        assert_page_healthy(page, charts=url != "report")
+        limit = PHONE["viewport"]["width"] + 1
+        widths = page.evaluate(SCROLL_WIDTHS_JS)
+        assert all(w <= limit for w in widths.values()), widths
+        if url == "overview":  # the cards stack, one a row, each the width of the screen
+            boxes = [c.bounding_box() for c in page.locator('[data-testid="stMetric"]').all()]
+            assert len(boxes) == 6 and len({round(b["x"]) for b in boxes}) == 1, boxes
+            assert all(b["width"] > 300 for b in boxes), boxes
+        if url == "branches":  # two small charts a row on a phone
+            boxes = [t.bounding_box() for t in page.locator(".st-key-multiples .annotation-text").all()]
+            centres = {round((b["x"] + b["width"] / 2) / 20) for b in boxes}  # a panel's title is centred on it
+            assert len(boxes) > 2 and len(centres) == 2, centres
+        widths = phone_screenshot(page, f"7_phone_{url}_{lang}")
+        assert all(w <= limit for w in widths.values()), widths
+    finally:
+        context.close()
+
+
+TICK_TEXTS_JS = """(root) => ({
+  x: Array.from(root.querySelectorAll('.xtick text')).map((e) => e.textContent),
+  y: Array.from(root.querySelectorAll('.ytick text')).map((e) => e.textContent),
+  toolbar: Array.from(root.querySelectorAll('.modebar-btn')).map((b) => [b.getAttribute('data-title'),
+    getComputedStyle(b, '::after').content]),
+})"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_trend_chart_as_drawn_speaks_the_language(server, new_page, lang):
+    """What Plotly draws from the figure and the locale: month ticks, value ticks, the hover and the toolbar."""
+    page = new_page()
+    page.goto(f"{server.url}/?lang={lang}")
+    chart = page.locator(f".st-key-trend_chart {CHART}")
+    wait_run(page, chart)
+    drawn = chart.evaluate(TICK_TEXTS_JS)
+    month = r"^\d{4}年\d{1,2}月$" if lang == "zh" else r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}$"
+    assert drawn["x"] and all(re.match(month, text) for text in drawn["x"]), drawn["x"]
+    value = r"^(0|\d+(\.\d)?万)$" if lang == "zh" else r"^\d{1,3}(,\d{3})*$"
+    assert drawn["y"] and all(re.match(value, text) for text in drawn["y"]), drawn["y"]
+    if lang == "zh":  # every tooltip of the toolbar in Chinese, Streamlit's full-screen button too
+        tips = [content.strip('"') for _, content in drawn["toolbar"]]
+        assert tips and not any(re.search("[A-Za-z]", tip) for tip in tips), drawn["toolbar"]
+
+    # Onto a point of this period's line (its markers): the hover shows within a few pixels of a point's x.
+    chart.scroll_into_view_if_needed()
+    point = chart.locator(".scatterlayer .trace .points path").nth(4).bounding_box()
+    x, y = point["x"] + point["width"] / 2, point["y"] + point["height"] / 2
+    page.mouse.move(x - 30, y, steps=3)
+    page.mouse.move(x, y, steps=3)
+    hover = chart.locator(".hoverlayer text")
+    expect(hover.first).to_be_visible()
+    header, *rows = hover.all_text_contents()
+    header_pattern = r"^\d{4}年\d{1,2}月$" if lang == "zh" else r"^[A-Z][a-z]+ \d{4}$"
+    assert re.match(header_pattern, header), header
+    number = r"\d+(\.\d)?万$" if lang == "zh" else r"\d{1,3}(,\d{3})+$"
+    assert rows and all(re.search(number, row) for row in rows), rows
