@@ -182,6 +182,13 @@ def branch_names(path: str, version: str, language: str) -> dict[str, str]:
 
 
 @st.cache_data(**CACHE)
+def district_names(path: str, version: str, language: str) -> dict[str, str]:
+    """district as stored (what filters and links keep) -> display name in the language (district_zh in
+    Chinese where the branch list gives one)."""
+    return engine.district_names(open_db(path, version), language)
+
+
+@st.cache_data(**CACHE)
 def branches(path: str, version: str, scope: tuple[str, ...] | None) -> pd.DataFrame:
     """The branches in a user's scope (None: all); the scope is required so no caller can forget it."""
     return filters.branch_list(open_db(path, version), scope)
