@@ -1342,6 +1342,7 @@ BRANCH_COLUMNS = [
     "kind",
     "parent_id",
     "district",
+    "district_zh",
     "service_population",
     "opened_on",
     "closed_on",
@@ -1353,7 +1354,11 @@ def _upsert_branches(con, report: FileReport, rows: list[dict], aliases: dict, c
     with _transaction(con) as cursor:
         cursor.register("incoming", frame)
         # Branches already loaded are left as they are (_changed_branches refused any other details).
-        cursor.execute("INSERT INTO branches SELECT * FROM incoming ON CONFLICT (branch_id) DO NOTHING")
+        # Columns by name: a database migrated from an older version has district_zh last (data/db.py).
+        columns = ", ".join(frame.columns)
+        cursor.execute(
+            f"INSERT INTO branches ({columns}) SELECT {columns} FROM incoming ON CONFLICT (branch_id) DO NOTHING"
+        )
         alias_rows = [(k, alias, bid) for k, (alias, bid) in aliases.items()]
         if alias_rows:
             cursor.executemany("INSERT INTO branch_aliases VALUES (?, ?, ?) ON CONFLICT DO NOTHING", alias_rows)

@@ -302,6 +302,10 @@ def branches(cells: RowCells, order: str) -> list[dict]:
     closed = cells.typed("closed_on", values.parse_date, order)
     population = cells.count("service_population")
     kind = cells.typed("kind", branch_kind) or "branch"
+    # A district given only in Chinese is the district itself (filters and links use it); a Chinese name in
+    # the district column is kept as it is.
+    district_zh = _free_text(cells, "district_zh", "district")
+    district = _free_text(cells, "district", "district") or district_zh
     if name is None and code is None:
         return []
     aliases = cells.text("aliases")
@@ -320,7 +324,8 @@ def branches(cells: RowCells, order: str) -> list[dict]:
             "name_zh": _free_text(cells, "name_zh", "branch name"),
             "kind": kind,
             "_parent": cells.text("parent"),
-            "district": _free_text(cells, "district", "district"),
+            "district": district,
+            "district_zh": district_zh,
             "service_population": population,
             "opened_on": opened[0] if opened else None,
             "closed_on": closed[0] if closed else None,

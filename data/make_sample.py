@@ -9,7 +9,8 @@ it is imported as of the fixed TODAY (the day after END_MONTH), not the real dat
 
 Files written (all UTF-8 without BOM and ``\\n`` line endings unless stated):
 
-- ``branches.csv``: the register of service points, with ``|``-separated aliases.
+- ``branches.csv``: the register of service points, with ``|``-separated aliases and each district's
+  Chinese name (``district_zh``).
 - ``visits_daily.csv``: one row per open day for the main library, the branches and the
   cultural centre, 2021-01-01 to the last day of END_MONTH. The museum is NOT here (see below).
 - ``museum_visits_monthly.csv``: the museum's monthly visits, audience ``all`` and the
@@ -127,11 +128,14 @@ BRANCHES_HEADER = [
     "kind",
     "parent_id",
     "district",
+    "district_zh",
     "service_population",
     "opened_on",
     "closed_on",
     "aliases",
 ]
+# The five districts' Chinese names (branches.csv `district_zh`), shown on the Chinese pages and reports.
+DISTRICT_ZH = {"Central": "中心城区", "North": "城北区", "East": "城东区", "South": "城南区", "West": "城西区"}
 VISITS_HEADER = ["date", "branch", "visits", "method"]
 MUSEUM_HEADER = ["month", "branch", "audience", "visits"]
 CIRCULATION_HEADER = ["month", "branch", "checkouts", "renewals", "returns"]
@@ -455,6 +459,7 @@ def make_branches() -> list[Row]:
                 s.kind,
                 s.parent_id,
                 s.district,
+                DISTRICT_ZH.get(s.district, ""),
                 "" if s.service_population is None else str(s.service_population),
                 s.opened_on.isoformat() if s.opened_on else "",
                 s.closed_on.isoformat() if s.closed_on else "",

@@ -34,6 +34,7 @@ BRANCH_FILE_FIELDS = {
     "kind",
     "parent",
     "district",
+    "district_zh",
     "service_population",
     "opened_on",
     "closed_on",

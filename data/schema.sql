@@ -14,6 +14,8 @@ CREATE TABLE IF NOT EXISTS branches (
         CHECK (kind IN ('main', 'branch', 'community', 'mobile', 'museum', 'centre', 'other')),
     parent_id VARCHAR,
     district VARCHAR,
+    -- the district's Chinese name, shown in Chinese where `district` is an English or code name
+    district_zh VARCHAR,
     service_population BIGINT CHECK (service_population >= 0),
     opened_on DATE,
     closed_on DATE,

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from data import completeness
+from data import completeness, db
+from metrics import display, periods, satisfaction, targets
 from metrics import memo as memos
-from metrics import periods, satisfaction, targets
 from metrics.filters import (
     SYSTEM_LINES,
     Filter,
@@ -740,6 +740,33 @@ def _branch_names(con, memo: Memo, lang: str = "en") -> dict[str, str]:
         return {**names, SYSTEM_LINES: SYSTEM_LINES_LABEL.get(lang, SYSTEM_LINES_LABEL["en"])}
 
     return memo.get(("names", lang), read)
+
+
+def district_names(con, lang: str = "en") -> dict[str, str]:
+    """district (as stored, what filters and links use) -> display name: the branch list's district_zh in
+    Chinese when it gives one, else the district as written. The rows a breakdown by district may hold
+    besides districts (no district, system-wide lines) are named too."""
+
+    def read() -> dict[str, str]:
+        # A database of an older version opened read-only may lack the column (data/db.py MIGRATIONS).
+        chinese = lang == "zh" and db.has_column(con, "branches", "district_zh")
+        column = "coalesce(min(district_zh), district)" if chinese else "district"
+        cursor = con.cursor()
+        try:
+            names = dict(
+                cursor.execute(
+                    f"SELECT district, {column} FROM branches WHERE district IS NOT NULL GROUP BY district"
+                ).fetchall()
+            )
+        finally:
+            cursor.close()
+        extra = {
+            UNSPECIFIED: display.code_label(UNSPECIFIED, lang),
+            SYSTEM_LINES: SYSTEM_LINES_LABEL.get(lang, SYSTEM_LINES_LABEL["en"]),
+        }
+        return {**extra, **names}
+
+    return dict(memos.memo(con).get(("districts", lang), read))
 
 
 def contribution(result: Result) -> pd.DataFrame:

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from data import completeness
+from metrics import display
 from metrics.filters import Filter, branch_sql, fact_sql, matching_branches, service_point_sql
 from metrics.registry import LOANS_ROW
 
@@ -95,10 +96,12 @@ class Finding:
     kind: str  # one of KINDS
     period_start: dt.date
     period_end: dt.date
-    evidence: str
+    evidence: str  # the explanation in English (explain() of the two fields below)
     value: float | None
     baseline: float | None
     severity: str  # warning | error
+    explanation: str = ""  # a key of EXPLANATIONS: what the evidence says, in any language
+    facts: tuple[tuple[str, object], ...] = ()  # (name, value) pairs the explanation is worded from
 
 
 def findings(
@@ -224,11 +227,14 @@ def _finding(
     kind: str,
     start: dt.date | pd.Timestamp,
     end: dt.date | pd.Timestamp,
-    evidence: str,
+    explanation: str,
+    facts: dict,
     value: float | None = None,
     baseline: float | None = None,
 ) -> Finding:
-    """A Finding with dates as dt.date and numbers as float; branch_name is filled in by findings()."""
+    """A Finding with dates as dt.date and numbers as float, explained by `explanation` (a key of EXPLANATIONS)
+    worded from `facts`; branch_name is filled in by findings()."""
+    facts = {k: _plain(v) for k, v in facts.items()}
     return Finding(
         table=table,
         branch_id=branch_id,
@@ -236,11 +242,27 @@ def _finding(
         kind=kind,
         period_start=pd.Timestamp(start).date(),
         period_end=pd.Timestamp(end).date(),
-        evidence=evidence,
+        evidence=explain(explanation, facts, "en"),
         value=None if value is None else float(value),
         baseline=None if baseline is None else float(baseline),
         severity="error" if kind in ("negative", "impossible") else "warning",
+        explanation=explanation,
+        facts=tuple(facts.items()),
     )
+
+
+def _plain(value):
+    """A fact as a plain Python value (dates as dt.date, numpy numbers as int or float), so findings compare,
+    pickle and print alike whichever rule made them."""
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        return pd.Timestamp(value).date()
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
 
 
 def _overlaps(finding: Finding, flt: Filter) -> bool:
@@ -288,6 +310,112 @@ def _span_text(start: dt.date, end: dt.date) -> str:
     return start.isoformat() if start == end else f"{start.isoformat()}..{end.isoformat()}"
 
 
+# --- explanations in words -----------------------------------------------------------------------------------
+
+# explanation -> (English, 中文): the words of a finding's evidence, with {placeholders} for its facts.
+EXPLANATIONS: dict[str, tuple[str, str]] = {
+    "missing_days": ("no rows for {span} ({days} days)", "{span}没有数据（{days} 天）"),
+    "missing_days_open": (
+        "no rows for {span} ({days} days; {open} of them normally open days)",
+        "{span}没有数据（{days} 天，其中 {open} 天通常开放）",
+    ),
+    "missing_month": ("no rows for {months} (1 month)", "{months}没有数据（1 个月）"),
+    "missing_months": ("no rows for {months} ({n} months)", "{months}没有数据（{n} 个月）"),
+    "not_reported": (
+        "no rows for {period}, which {reported} of {expected} branches have reported; expected (open, and "
+        "reported in one of the {lookback} periods before)",
+        "{period}没有数据，而 {expected} 个服务点中已有 {reported} 个报送；该服务点应报送（开放中，且前 {lookback} "
+        "个周期内有报送）",
+    ),
+    "zero_run": (
+        "{days} open days in a row with 0 {unit} (same-weekday median {baseline})",
+        "连续 {days} 个开放日{unit}为 0（同星期几的中位数为 {baseline}）",
+    ),
+    "spike_day": (
+        "{value} {unit} on {day}, {ratio}x the same-weekday median of the previous {weeks} weeks ({median})",
+        "{day}{unit}为 {value}，是前 {weeks} 周同星期几中位数（{median}）的 {ratio} 倍",
+    ),
+    "spike_days": (
+        "{days} days in a row, peak {value} {unit} on {day}, {ratio}x the same-weekday median of the previous "
+        "{weeks} weeks ({median})",
+        "连续 {days} 天偏高，峰值为{day}的 {value}{unit}，是前 {weeks} 周同星期几中位数（{median}）的 {ratio} 倍",
+    ),
+    "spike_month": (
+        "{value} {unit} in {month}, {ratio}x the median month of the previous {history} ({median})",
+        "{month}{unit}为 {value}，是前 {history} 个月月度中位数（{median}）的 {ratio} 倍",
+    ),
+    "negative_row": ("1 row with negative {column} (lowest {lowest})", "1 行的{column}为负数（最小 {lowest}）"),
+    "negative_rows": ("{n} rows with negative {column} (lowest {lowest})", "{n} 行的{column}为负数（最小 {lowest}）"),
+    "impossible_score": (
+        "event {event}: satisfaction {score} above its scale maximum {scale}",
+        "活动 {event}：满意度 {score} 高于量表满分 {scale}",
+    ),
+    "impossible_responses": (
+        "event {event}: {responses} survey responses but attendance {attendance}",
+        "活动 {event}：问卷回复 {responses} 份，但参加人次只有 {attendance}",
+    ),
+    "impossible_hours": (
+        "event {event}: {hours} volunteer hours from {volunteers} volunteers (at most {limit})",
+        "活动 {event}：{volunteers} 名志愿者服务 {hours} 小时（最多 {limit} 小时）",
+    ),
+}
+# The counts and columns a finding names, in Chinese (English keeps the column's own name).
+COLUMN_ZH = {
+    "visits": "到馆人次",
+    "loans": "外借册次",
+    "checkouts": "外借册次",
+    "renewals": "续借册次",
+    "returns": "归还册次",
+    "circulation": "流通册次",
+    "sessions": "活动场次",
+    "attendance": "参加人次",
+    "responses": "回复数",
+    "volunteers": "志愿者人次",
+    "volunteer_hours": "志愿服务时长",
+    "beneficiaries": "受益人次",
+    "satisfaction": "满意度",
+    "value": "数值",
+}
+# How each numeric fact is written ("count": display.number, so 万 in Chinese as on the cards).
+_FACT_FORMATS = {"ratio": ".1f", "lowest": ",g", "score": "g", "scale": "g", "hours": "g", "limit": "g"}
+_COUNTS = ("baseline", "value", "median")
+
+
+def explain(explanation: str, facts, language: str = "en") -> str:
+    """A finding's evidence in words of the language, from its explanation key and facts (a dict or the
+    Finding's (name, value) pairs). English is exactly Finding.evidence."""
+    template = EXPLANATIONS[explanation][1 if language == "zh" else 0]
+    return template.format(**{name: _fact(name, value, language) for name, value in dict(facts).items()})
+
+
+def _fact(name: str, value, language: str) -> str:
+    """One fact as the explanation writes it: dates and months in the language's style, counts like the cards."""
+    zh = language == "zh"
+    if name == "span":
+        start, end = value
+        if not zh:
+            return _span_text(start, end)
+        return display.long_date(start, "zh") + ("" if start == end else "至" + display.long_date(end, "zh"))
+    if name == "months":
+        start, end = value
+        if not zh:
+            return start.strftime("%Y-%m") + ("" if start == end else ".." + end.strftime("%Y-%m"))
+        return display.month_span(start, end, "zh")
+    if name == "month":
+        return display.period_name(value.strftime("%Y-%m"), language) if zh else value.strftime("%Y-%m")
+    if name == "day":
+        return display.long_date(value, "zh") if zh else value.isoformat()
+    if name == "period":
+        return display.period_name(value, "zh") if zh else value
+    if name in ("unit", "column"):
+        return COLUMN_ZH.get(value, value) if zh else value
+    if name in _FACT_FORMATS:
+        return format(value, _FACT_FORMATS[name])
+    if name in _COUNTS:
+        return display.number(value, "int", "zh") if zh else f"{value:,.0f}"
+    return str(value)
+
+
 # --- rule 1: gaps --------------------------------------------------------------------------------------------
 
 
@@ -312,9 +440,9 @@ def _daily_gaps(table: str, calendar: pd.DataFrame, spans: pd.DataFrame) -> list
     for run in _runs(grid, "missing").itertuples():
         if run.n >= GAP_MIN_DAYS:
             days = (run.end - run.start).days + 1
-            note = "" if days == run.n else f"; {run.n} of them normally open days"
-            text = f"no rows for {_span_text(run.start.date(), run.end.date())} ({days} days{note})"
-            out.append(_finding(table, run.branch_id, "missing_days", run.start, run.end, text, run.n))
+            facts = {"span": (run.start, run.end), "days": days, "open": run.n}
+            why = "missing_days" if days == run.n else "missing_days_open"
+            out.append(_finding(table, run.branch_id, "missing_days", run.start, run.end, why, facts, run.n))
     return out
 
 
@@ -325,9 +453,9 @@ def _monthly_gaps(table: str, calendar: pd.DataFrame, spans: pd.DataFrame) -> li
     out = []
     for run in _runs(grid, "missing").itertuples():
         end = run.end + pd.offsets.MonthEnd(0)
-        label = run.start.strftime("%Y-%m") + ("" if run.n == 1 else ".." + run.end.strftime("%Y-%m"))
-        text = f"no rows for {label} ({run.n} month{'s' if run.n > 1 else ''})"
-        out.append(_finding(table, run.branch_id, "missing_months", run.start, end, text, run.n))
+        facts = {"months": (run.start, run.end), "n": run.n}
+        why = "missing_month" if run.n == 1 else "missing_months"
+        out.append(_finding(table, run.branch_id, "missing_months", run.start, end, why, facts, run.n))
     return out
 
 
@@ -336,12 +464,14 @@ def _not_reported_findings(con: duckdb.DuckDBPyConnection, table: str) -> list[F
     status = completeness.of_network(con, table)
     out = []
     for pending in status.pending:
-        text = (
-            f"no rows for {pending.period}, which {len(pending.reported)} of {pending.expected_count} branches have "
-            f"reported; expected (open, and reported in one of the {completeness.LOOKBACK} periods before)"
-        )
+        facts = {
+            "period": pending.period,
+            "reported": len(pending.reported),
+            "expected": pending.expected_count,
+            "lookback": completeness.LOOKBACK,
+        }
         for branch_id in pending.not_reported:
-            out.append(_finding(table, branch_id, "not_reported", pending.start, pending.end, text))
+            out.append(_finding(table, branch_id, "not_reported", pending.start, pending.end, "not_reported", facts))
     return out
 
 
@@ -378,8 +508,8 @@ def _zero_run_finding(table: str, rows: pd.DataFrame, start, end, unit: str) -> 
         return None
     baseline = baselines[baselines > 0].median()
     first, last = open_days["date"].min(), open_days["date"].max()
-    text = f"{len(open_days)} open days in a row with 0 {unit} (same-weekday median {baseline:,.0f})"
-    return _finding(table, rows["branch_id"].iloc[0], "zero_run", first, last, text, 0.0, baseline)
+    facts = {"days": len(open_days), "unit": unit, "baseline": baseline}
+    return _finding(table, rows["branch_id"].iloc[0], "zero_run", first, last, "zero_run", facts, 0.0, baseline)
 
 
 # --- rule 3: spikes ------------------------------------------------------------------------------------------
@@ -414,13 +544,19 @@ def _daily_spikes(table: str, calendar: pd.DataFrame, unit: str) -> list[Finding
     for run in _runs(frame, "spike").itertuples():
         rows = frame[(frame["branch_id"] == run.branch_id) & frame["date"].between(run.start, run.end)]
         peak = rows.loc[rows["value"].idxmax()]
-        ratio = peak["value"] / peak["median"]
-        days = f"{run.n} days in a row, peak " if run.n > 1 else ""
-        text = (
-            f"{days}{peak['value']:,.0f} {unit} on {peak['date'].date()}, {ratio:.1f}x the same-weekday median "
-            f"of the previous {SPIKE_DAY_WEEKS} weeks ({peak['median']:,.0f})"
+        facts = {
+            "days": run.n,
+            "value": peak["value"],
+            "unit": unit,
+            "day": peak["date"],
+            "ratio": peak["value"] / peak["median"],
+            "weeks": SPIKE_DAY_WEEKS,
+            "median": peak["median"],
+        }
+        why = "spike_days" if run.n > 1 else "spike_day"
+        out.append(
+            _finding(table, run.branch_id, "spike", run.start, run.end, why, facts, peak["value"], peak["median"])
         )
-        out.append(_finding(table, run.branch_id, "spike", run.start, run.end, text, peak["value"], peak["median"]))
     return out
 
 
@@ -429,12 +565,16 @@ def _monthly_spikes(table: str, calendar: pd.DataFrame, unit: str) -> list[Findi
     frame = _spikes(calendar, 1, SPIKE_MONTHS, SPIKE_MONTH_MIN_HISTORY)
     out = []
     for row in frame[frame["spike"]].itertuples():
-        text = (
-            f"{row.value:,.0f} {unit} in {row.date.strftime('%Y-%m')}, {row.value / row.median:.1f}x the median "
-            f"month of the previous {SPIKE_MONTHS} ({row.median:,.0f})"
-        )
+        facts = {
+            "value": row.value,
+            "unit": unit,
+            "month": row.date,
+            "ratio": row.value / row.median,
+            "history": SPIKE_MONTHS,
+            "median": row.median,
+        }
         end = row.date + pd.offsets.MonthEnd(0)
-        out.append(_finding(table, row.branch_id, "spike", row.date, end, text, row.value, row.median))
+        out.append(_finding(table, row.branch_id, "spike", row.date, end, "spike_month", facts, row.value, row.median))
     return out
 
 
@@ -452,8 +592,9 @@ def _negative_findings(con: duckdb.DuckDBPyConnection, table: str, flt: Filter) 
             f"FROM {table} f WHERE {where} GROUP BY f.branch_id"
         )
         for branch_id, first, last, n, lowest in con.execute(sql, params).fetchall():
-            text = f"{n} row{'s' if n > 1 else ''} with negative {column} (lowest {lowest:,g})"
-            out.append(_finding(table, branch_id, "negative", first, last, text, lowest))
+            facts = {"n": n, "column": column, "lowest": lowest}
+            why = "negative_rows" if n > 1 else "negative_row"
+            out.append(_finding(table, branch_id, "negative", first, last, why, facts, lowest))
     return out
 
 
@@ -481,15 +622,18 @@ def _impossible_event(row: tuple) -> list[Finding]:
     event_id, date, branch_id, satisfaction, scale_max, responses, attendance, volunteers, hours = row
     out = []
     if satisfaction is not None and scale_max is not None and satisfaction > scale_max:
-        text = f"event {event_id}: satisfaction {satisfaction:g} above its scale maximum {scale_max:g}"
-        out.append(_finding("events", branch_id, "impossible", date, date, text, satisfaction, scale_max))
+        facts = {"event": event_id, "score": satisfaction, "scale": scale_max}
+        out.append(
+            _finding("events", branch_id, "impossible", date, date, "impossible_score", facts, satisfaction, scale_max)
+        )
     if responses is not None and attendance is not None and responses > attendance:
-        text = f"event {event_id}: {responses} survey responses but attendance {attendance}"
-        out.append(_finding("events", branch_id, "impossible", date, date, text, responses, attendance))
+        facts = {"event": event_id, "responses": responses, "attendance": attendance}
+        why = "impossible_responses"
+        out.append(_finding("events", branch_id, "impossible", date, date, why, facts, responses, attendance))
     if hours is not None and volunteers is not None and hours > MAX_HOURS_PER_VOLUNTEER * volunteers:
         limit = MAX_HOURS_PER_VOLUNTEER * volunteers
-        text = f"event {event_id}: {hours:g} volunteer hours from {volunteers} volunteers (at most {limit:g})"
-        out.append(_finding("events", branch_id, "impossible", date, date, text, hours, limit))
+        facts = {"event": event_id, "hours": hours, "volunteers": volunteers, "limit": limit}
+        out.append(_finding("events", branch_id, "impossible", date, date, "impossible_hours", facts, hours, limit))
     return out
 
 

@@ -16,12 +16,13 @@ from data import db, private, remove, store
 from data.cli import build_sample
 from data.completeness import TABLES as COMPLETENESS_TABLES
 from data.importer import Options, import_any
-from metrics import engine, filters, quality, satisfaction
+from metrics import display, engine, filters, quality, satisfaction
 from metrics.filters import Filter, matching_branches
-from pages._i18n import join_names, period_name, t
+from pages._i18n import STRINGS, join_names, lang, long_date, number, period_name, t
 from pages._state import from_key
 from reports import annual, plan, render
 from reports.annual import Request
+from reports.phrases import phrase
 
 CACHE = {"ttl": 3600, "max_entries": 512, "show_spinner": False}
 UPLOAD_WAIT_SECONDS = 60  # an upload queues this long behind another import, then says the database is busy
@@ -33,7 +34,7 @@ UPLOAD_NAME_CHARS = 100
 UPLOAD_NAME_BYTES = 220
 
 
-@st.cache_resource(show_spinner="Opening the database…", max_entries=4)
+@st.cache_resource(show_spinner="正在打开数据库… Opening the database…", max_entries=4)  # before any language is known
 def open_db(path: str, version: str):
     """A read-only connection to the generation `version` of a database (checked when opened). Old
     generations drop out of the cache; a connection still in use lives until its queries end."""
@@ -55,11 +56,40 @@ def current() -> tuple[str, object, str | None]:
         version = store.token(path)
         return path, open_db(path, version), version
     except store.DatabaseDamaged as exc:
-        st.error(f"{t('database_damaged')}\n\n{exc}")
+        st.error(f"{t('database_damaged')}\n\n{error_text(exc)}")
         st.stop()
     except db.DatabaseBusy as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         st.stop()
+
+
+WRITE_ERRORS = (db.DatabaseBusy, store.WriteFailed, store.DatabaseDamaged)  # an import or removal not written
+
+
+def error_text(exc: Exception) -> str:
+    """Why the database could not be read or written, in the user's language: the data layer's own English
+    message in English (it names the file and the cause); in Chinese our sentence for the kind of failure."""
+    if lang() != "zh":
+        return str(exc)
+    if isinstance(exc, store.DatabaseDamaged):
+        return t("data_error_damaged")
+    if isinstance(exc, store.WriteFailed):
+        return t("data_error_write_failed")
+    return t("data_error_busy")
+
+
+def day(value) -> str:
+    """A date in a Data page table: 31 October 2026, 2026年10月31日; "–" for none."""
+    if value is None or pd.isna(value):
+        return display.NO_VALUE
+    return long_date(pd.Timestamp(value).date())
+
+
+def moment(value) -> str:
+    """A time of import in a Data page table: its date in words and the minute."""
+    if value is None or pd.isna(value):
+        return display.NO_VALUE
+    return f"{day(value)} {pd.Timestamp(value):%H:%M}"
 
 
 def upload_name_problem(name: str) -> bool:
@@ -126,7 +156,7 @@ def completeness_listing(path: str, version: str, scope: tuple[str, ...] | None,
         status = engine.table_completeness(con, table, Filter(scope=scope))
         if status.last_reported is None:
             continue
-        through = status.complete_through.isoformat() if status.complete_through else "–"
+        through = day(status.complete_through)
         for pending in status.pending[-12:] or (None,):
             behind = join_names((names.get(b, b) for b in pending.not_reported), language) if pending else "–"
             rows.append(
@@ -199,6 +229,13 @@ def branch_attainment(path: str, version: str, metric_id: str, key: tuple, fisca
 def branch_names(path: str, version: str, language: str) -> dict[str, str]:
     """branch_id -> display name in the language."""
     return engine.branch_names(open_db(path, version), language)
+
+
+@st.cache_data(**CACHE)
+def district_names(path: str, version: str, language: str) -> dict[str, str]:
+    """district as stored (what filters and links keep) -> display name in the language (district_zh in
+    Chinese where the branch list gives one)."""
+    return engine.district_names(open_db(path, version), language)
 
 
 @st.cache_data(**CACHE)
@@ -276,6 +313,72 @@ def status(path: str, version: str) -> pd.DataFrame:
         return pd.DataFrame(db.status(cursor)).drop(columns=["aliases"], errors="ignore")
     finally:
         cursor.close()
+
+
+def status_listing(path: str, version: str) -> pd.DataFrame:
+    """What is loaded, per table, for the Data page: tables named, counts and dates written in the user's
+    language."""
+    found = status(path, version)
+    return pd.DataFrame(
+        {
+            t("table"): found["table"].map(table_name),
+            t("data_col_rows"): found["rows"].map(number),
+            t("data_col_first_date"): found["first_date"].map(day),
+            t("data_col_last_date"): found["last_date"].map(day),
+            t("data_col_branches"): found["branches"].map(number),
+            t("data_col_last_import"): found["last_import"].map(moment),
+        }
+    )
+
+
+def table_name(name: str) -> str:
+    """A table (or an import's kind) named in the user's language."""
+    key = f"import_table_{name}"
+    return t(key) if key in STRINGS else name
+
+
+FINDING_COLUMNS = ("table", "branch", "kind", "period_start", "period_end", "explanation", "severity")
+
+
+def findings_listing(path: str, version: str, found: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(table shown, table to download) of data-check findings in the user's language: the check, the service
+    point by its name in the language, the dates, what was found in words; the download keeps the figures
+    raw."""
+    language = lang()
+    names = branch_names(path, version, language)
+    kinds = {kind: _finding_kind(kind, language) for kind in quality.KINDS}
+    words = {
+        "table": found["table"].map(table_name),
+        "branch": found["branch_id"].map(lambda b: names.get(b, b)),
+        "kind": found["kind"].map(kinds.get),
+        "period_start": found["period_start"].map(day),
+        "period_end": found["period_end"].map(day),
+        "explanation": [
+            quality.explain(e, f, language) for e, f in zip(found["explanation"], found["facts"], strict=True)
+        ],
+        "severity": found["severity"].map(lambda s: t(f"data_severity_{s}")),
+    }
+    headers = [
+        t(k)
+        for k in (
+            "table",
+            "data_col_branch",
+            "data_col_check",
+            "data_col_from",
+            "data_col_to",
+            "data_col_explanation",
+            "data_col_severity",
+        )
+    ]
+    shown = pd.DataFrame(dict(zip(headers, (words[c] for c in FINDING_COLUMNS), strict=True)))
+    raw = shown.assign(**{t("data_col_figure"): found["value"], t("data_col_baseline"): found["baseline"]})
+    return shown, raw
+
+
+def _finding_kind(kind: str, language: str) -> str:
+    """A kind of data-check finding in words, as the annual report names it (reports/phrases.py)."""
+    words = phrase(language, f"kind_{kind}")
+    return words[:1].upper() + words[1:]
 
 
 # ---------------------------------------------------------------- the import history, and taking an import back

@@ -388,6 +388,352 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{mean} (95% interval {low}–{high}; {n} responses)",
         "{mean}（95%置信区间 {low}–{high}；评价人次 {n}）",
     ),
+    # --- Data page, import reports, data checks, errors (issue 14)
+    "data_status_loaded": ("Loaded", "已导入"),
+    "data_status_replaced": ("Replaced", "已替换"),
+    "data_status_unchanged": ("Unchanged", "未变化"),
+    "data_status_quarantined": ("Loaded, rows with problems set aside", "已导入，问题行已隔离"),
+    "data_status_rejected": ("Rejected", "已拒绝"),
+    "data_headline": ("{status}: {kind} ({layout}, {encoding})", "{status}：{kind}（{layout}，编码 {encoding}）"),
+    "data_headline_parts": (
+        "{status}: {count} kinds in one file ({kinds})",
+        "{status}：一个文件含 {count} 类数据（{kinds}）",
+    ),
+    "data_counts": (
+        "Rows read {read}; accepted {accepted}; skipped {skipped}; rejected {rejected}; {stored} rows of {kind} "
+        "stored.",
+        "读取 {read} 行；接受 {accepted} 行，跳过 {skipped} 行，拒绝 {rejected} 行；写入{kind} {stored} 行。",
+    ),
+    "data_skipped": ("Skipped {rows}: {reason} ({lines})", "跳过 {rows} 行：{reason}（{lines}）"),
+    "data_more_skips": ("… and {count} more skip reasons ({rows} rows)", "……另有 {count} 种跳过原因（{rows} 行）"),
+    "data_line": ("line {lines}", "第 {lines} 行"),
+    "data_lines": ("lines {lines}", "第 {lines} 行"),
+    "data_lines_more": ("lines {lines} and {more} more", "第 {lines} 行等，另有 {more} 行"),
+    "data_whole_file": ("the whole file", "整个文件"),
+    "data_blank_cells": (
+        "Blank cells (not reported, stored as missing): {count}",
+        "空白单元格（未报送，按缺失保存）：{count} 个",
+    ),
+    "data_branches_line": ("Branches: {matched} matched, {new} new", "分馆：匹配 {matched} 个，新建 {new} 个"),
+    "data_new_branches": ("New branches: {names}", "新建分馆：{names}"),
+    "data_dates_line": ("Dates: {start} to {end}", "日期：{start}至{end}"),
+    "data_note": ("Note: {text}", "说明：{text}"),
+    "data_ignored": ("Columns not read: {columns}", "未读取的列：{columns}"),
+    "data_quarantine": ("Rows with problems written to {file}", "问题行已写入 {file}"),
+    "data_problem_reason": ("Problem", "问题"),
+    "data_problem_lines": ("Lines", "行号"),
+    "data_problem_rows": ("Rows", "行数"),
+    "data_problem_column": ("Column", "列"),
+    "data_problem_value": ("Value", "值"),
+    "data_problem_detail": ("Detail", "说明"),
+    "data_more_cases": ("… and {count} more ({rows} rows)", "……另有 {count} 处（{rows} 行）"),
+    "data_more_reasons": ("… and {count} more problems ({rows} rows)", "……另有 {count} 种问题（{rows} 行）"),
+    # Problems of rows and files (data/reasons.py kinds); {text} is the importer's English when no kind fits.
+    "data_reason_other": ("{text}", "原因：{text}"),
+    "data_reason_unknown_branch": (
+        "unknown branch: add it to the branch list, map it in a mapping file, or import with 'Create branches for "
+        "unknown names'",
+        "未知分馆：请将其加入分馆名单、在映射文件中对应，或勾选“为未知名称新建分馆”后导入",
+    ),
+    "data_reason_duplicate": ("duplicate of an earlier row (same key and values)", "与前面的行重复（键和数值都相同）"),
+    "data_reason_conflicting_row": (
+        "conflicts with an earlier row (same key, other values)",
+        "与前面的行冲突（键相同，数值不同）",
+    ),
+    "data_reason_already_loaded": (
+        "already loaded from another file for the same branch and period; importing both would double-count",
+        "同一分馆和时期的数据已由另一文件导入，两者都导入会重复计算",
+    ),
+    "data_reason_future_date": ("date in the future", "日期晚于今天"),
+    "data_reason_early_date": ("date before 1900", "日期早于1900年"),
+    "data_reason_bad_date": (
+        "not a date (expected e.g. 2024-01-31, 2024/1/31, 2024年1月31日, 2024-01)",
+        "不是日期（应为 2024-01-31、2024/1/31、2024年1月31日、2024-01 等格式）",
+    ),
+    "data_reason_no_such_date": ("no such date ({date})", "不存在的日期（{date}）"),
+    "data_reason_date_order": (
+        "not a {order} date like the rest of the column (it reads only as {other})",
+        "与本列其他日期的顺序（{order}）不同，只能按{other}读取",
+    ),
+    "data_reason_mixed_date_order": (
+        "the column mixes day/month/year and month/day/year dates",
+        "本列混有“日/月/年”和“月/日/年”两种顺序的日期",
+    ),
+    "data_reason_bad_month": (
+        "not a month (expected e.g. 2024-03, 2024年3月)",
+        "不是月份（应为 2024-03、2024年3月等格式）",
+    ),
+    "data_reason_ambiguous_month": (
+        "a month name of several languages: write the month as a number",
+        "月份名称有歧义：请用数字表示月份",
+    ),
+    "data_reason_month_without_year": (
+        "a month without a year (add a year column, a year to the file name or to the mapping file)",
+        "月份缺少年份（请添加年份列，或在文件名、映射文件中注明年份）",
+    ),
+    "data_reason_no_year": ("no year for this month", "该月份缺少年份"),
+    "data_reason_bad_year": ("not a year", "不是年份"),
+    "data_reason_bad_number": ("not a number", "不是数字"),
+    "data_reason_scientific_number": (
+        "a number in scientific notation (such as 1e9): export the full number",
+        "数字为科学计数法（如 1e9）：请导出完整数字",
+    ),
+    "data_reason_negative": ("negative count", "负数（计数不能为负）"),
+    "data_reason_not_whole": ("not a whole number", "不是整数"),
+    "data_reason_too_large": ("implausibly large count", "计数大得不合理"),
+    "data_reason_bad_bool": ("expected true/false (yes/no, planned/held)", "应为是或否（计划 / 已举办）"),
+    "data_reason_bad_choice": ("unknown {what} (expected one of {choices})", "无法识别的{what}（应为：{choices}）"),
+    "data_reason_formula": (
+        "not a {what}: a spreadsheet formula (starts with =, +, -, @ or a tab)",
+        "{what}不能是电子表格公式（以 =、+、-、@ 或制表符开头）",
+    ),
+    "data_reason_long_name": ("not a branch name: {length} characters long", "不是分馆名称：长达 {length} 个字符"),
+    "data_reason_lookalike_name": (
+        "not a branch name: a word mixes Latin letters with look-alikes from another script",
+        "不是分馆名称：拉丁字母中混有其他文字的形近字符",
+    ),
+    "data_reason_markup_name": ("not a branch name: HTML or script markup", "不是分馆名称：含网页或脚本标记"),
+    "data_reason_control_name": (
+        "not a branch name: control or text-direction characters",
+        "不是分馆名称：含控制字符或文字方向字符",
+    ),
+    "data_reason_above_scale": ("above the scale maximum {scale}", "高于量表满分 {scale}"),
+    "data_reason_no_scale": (
+        "no scale maximum: add a scale_max column or scale_max to a mapping file",
+        "缺少量表满分：请添加“满分”列，或在映射文件中注明满分",
+    ),
+    "data_reason_no_action": ("no action", "缺少借还动作"),
+    "data_reason_unknown_parent": ("unknown parent branch", "未知的上级馆"),
+    "data_reason_branch_changed": (
+        "the branch is already loaded with other details; changing a loaded branch is not supported (new branches "
+        "and new aliases are)",
+        "该分馆已按其他信息导入；不支持修改已导入的分馆（可新增分馆和别名）",
+    ),
+    "data_reason_code_taken": ("this code already names another branch", "该代码已用于另一分馆"),
+    "data_reason_code_name_conflict": (
+        "the code names branch {by_code} but the name names branch {by_name}: correct one of them, or map the name "
+        "in a mapping file",
+        "代码对应分馆 {by_code}，名称却对应分馆 {by_name}：请更正其一，或在映射文件中对应名称",
+    ),
+    "data_reason_sheet_overlap": (
+        "sheet {sheet} of this workbook gives the same branch and period; importing both would double-count",
+        "本工作簿的工作表 {sheet} 含同一分馆和时期的数据，两者都导入会重复计算（可只导入其中一个工作表）",
+    ),
+    "data_reason_cannot_read": ("cannot read file: {error}", "无法读取文件：{error}"),
+    "data_reason_encoding": (
+        "the text encoding cannot be read: save the export as CSV UTF-8, or name its encoding in a mapping file",
+        "无法识别文件的文字编码：请另存为 CSV UTF-8，或在映射文件中注明编码",
+    ),
+    "data_reason_binary_file": (
+        "not a CSV text export (a binary file); save the sheet as CSV UTF-8",
+        "不是 CSV 文本导出文件（二进制文件）；请将表格另存为 CSV UTF-8",
+    ),
+    "data_reason_empty_file": ("empty file", "空文件"),
+    "data_reason_no_header": ("no header row", "没有表头行"),
+    "data_reason_no_data_rows": ("no data rows below the header", "表头下没有数据行"),
+    "data_reason_missing_column": (
+        "no column for {columns} (a {kind} export needs it)",
+        "缺少必需的列：{columns}（{kind}数据需要此列）",
+    ),
+    "data_reason_no_branch_column": (
+        "no branch column (e.g. Branch, Location, 分馆, 馆名); name it in a mapping file",
+        "没有分馆列（如“分馆”“馆名”）；请在映射文件中指定",
+    ),
+    "data_reason_no_name_column": ("a branch list needs a name or code column", "分馆名单需要名称列或代码列"),
+    "data_reason_unknown_kind": (
+        "cannot tell what this file holds from its headers; name the kind in a mapping file",
+        "无法从表头判断文件内容的类型；请在映射文件中指定",
+    ),
+    "data_reason_several_kinds": ("columns for several kinds ({kinds})", "含多类数据的列（{kinds}）；请指定数据类型"),
+    "data_reason_head_broken": (
+        "{broken} of the first {rows} rows cannot be imported (the rest was not read); nothing was written",
+        "前 {rows} 行中有 {broken} 行无法导入（其余部分未读取）；未写入任何数据",
+    ),
+    "data_reason_not_a_workbook": ("not a readable Excel workbook", "不是可读取的 Excel 工作簿"),
+    "data_reason_protected_workbook": (
+        "the workbook is password-protected; save an unprotected copy and import that",
+        "工作簿有密码保护；请另存一份无保护的副本再导入",
+    ),
+    # What the report says of the whole file
+    "data_reason_rejected_rows": (
+        "Rejected: {rows} row(s) with problems; nothing was written.",
+        "已拒绝：{rows} 行有问题，未写入任何数据。",
+    ),
+    "data_reason_rejected_overlap": (
+        "Rejected: rows already loaded from another file; nothing was written.",
+        "已拒绝：部分行已由另一文件导入，未写入任何数据。",
+    ),
+    "data_reason_rejected_part": (
+        "Rejected: {rows} row(s) with problems in the {kind} columns; nothing of this file was written.",
+        "已拒绝：{kind}各列中有 {rows} 行有问题，本文件未写入任何数据。",
+    ),
+    "data_reason_rejected_with_file": (
+        "Rejected with the rest of the file: the {kinds} columns have problems; nothing of this file was written.",
+        "随整个文件一并拒绝：{kinds}各列有问题，本文件未写入任何数据。",
+    ),
+    "data_reason_unchanged_same": (
+        "Already imported (same content and options as the current {source}); nothing changed.",
+        "已导入过（与当前的 {source} 内容和选项相同），数据未变化。",
+    ),
+    "data_reason_unchanged_twin": (
+        "Already imported as {source} (same content); nothing changed.",
+        "相同内容已作为 {source} 导入过，数据未变化。",
+    ),
+    "data_reason_replaced_content": (
+        "Replaced: the file's content changed since the last import; its earlier rows were removed.",
+        "已替换：文件内容自上次导入后有变化，之前导入的行已删除。",
+    ),
+    "data_reason_replaced_options": (
+        "Replaced: same content, but the mapping or options changed since the last import; its earlier rows were "
+        "removed.",
+        "已替换：内容相同，但映射或导入选项有变化，之前导入的行已删除。",
+    ),
+    "data_reason_sheet_rejected": (
+        "Not imported: sheet {sheets} of this workbook was rejected; nothing from it was written.",
+        "未导入：本工作簿的工作表 {sheets} 被拒绝，整个工作簿未写入任何数据。",
+    ),
+    # Why rows were skipped
+    "data_reason_empty_row": ("empty row", "空行"),
+    "data_reason_no_branch_name": ("no branch name", "缺少分馆名称"),
+    "data_reason_totals_row": ("totals row", "合计行"),
+    "data_reason_footnote_row": ("footnote row", "注释行"),
+    "data_reason_signature_footer": ("signature footer", "签名栏"),
+    "data_reason_blank_cells": ("no values reported (blank cells)", "未报送数值（空白单元格）"),
+    "data_reason_other_action": (
+        "action '{action}' is not a checkout, renewal or return",
+        "借还动作“{action}”不是外借、续借或归还",
+    ),
+    # Notes on how a file was read
+    "data_reason_kind_from_name": ("{kind}, as the file name says", "按文件名判断为{kind}数据"),
+    "data_reason_kind_from_title": ("{kind}, as the title line says ({title})", "按标题行（{title}）判断为{kind}数据"),
+    "data_reason_year_from_name": ("year {year} taken from the file name", "年份 {year} 取自文件名"),
+    "data_reason_months_wrap": (
+        "month columns wrap past December: later months read as the following year",
+        "月份列跨过12月：之后的月份按下一年读取",
+    ),
+    "data_reason_rolled_up": ("rolled up to daily rows in one scan of the file", "已在一次读取中汇总为每日数据"),
+    "data_reason_shared_names": (
+        "{count} name(s) shared by several branches are not aliases: use the codes",
+        "有 {count} 个名称被多个分馆共用，不作为别名，请使用代码",
+    ),
+    "data_reason_no_respondent": (
+        "no respondent id column: each row's respondent is its line number in this file",
+        "没有受访者编号列：以行号作为每行的受访者",
+    ),
+    "data_reason_workbook_as_text": (
+        "this {suffix} file is an Excel workbook: read as one",
+        "该 {suffix} 文件实为 Excel 工作簿，已按工作簿读取",
+    ),
+    "data_reason_sheet_skipped": ("sheet {sheet} skipped", "已跳过工作表 {sheet}"),
+    "data_reason_ambiguous_header": (
+        "{header}: a header of several meanings, read in its usual one; name it in a mapping file if it means another",
+        "列“{header}”有多种含义，已按常用含义读取；如有不同请在映射文件中指定",
+    ),
+    # Columns not read
+    "data_reason_unknown_column": (
+        "{header} (column {column}, not a known field)",
+        "{header}（第 {column} 列，不是已知字段）",
+    ),
+    "data_reason_second_column": (
+        "{header} (column {column}, a second {field} column after {first})",
+        "{header}（第 {column} 列，与 {first} 同为{field}列）",
+    ),
+    "data_reason_total_column": (
+        "{header} (column {column}, a total: ignored, never trusted)",
+        "{header}（第 {column} 列，合计列：不读取，不采信）",
+    ),
+    "data_reason_blank_column": ("{header} (column {column})", "{header}（第 {column} 列）"),
+    "data_reason_not_a_month": ("{header}, not read as a month", "{header}（未按月份读取）"),
+    # A problem's detail
+    "data_reason_closest": ("closest known: {names}", "最接近的已知名称：{names}"),
+    "data_reason_no_similar": ("no similar known name", "没有相近的已知名称"),
+    "data_reason_loaded_from": ("loaded from {source}", "已由 {source} 导入"),
+    "data_reason_same_key": ("line {line} has the same key", "第 {line} 行的键相同"),
+    "data_reason_stored_as": ("branch {branch} has {column} {stored}", "分馆 {branch} 已存的{column}为 {stored}"),
+    # Words inside reasons (what a value should be, a date order, a required column)
+    "data_word_branch_name": ("branch name", "分馆名称"),
+    "data_word_branch_code": ("branch code", "分馆代码"),
+    "data_word_district": ("district", "区域"),
+    "data_word_title": ("title", "标题"),
+    "data_word_category": ("category", "类别"),
+    "data_word_audience": ("audience", "服务对象"),
+    "data_word_question": ("question", "问题"),
+    "data_word_item_type": ("item type", "文献类型"),
+    "data_word_patron_category": ("patron category", "读者类型"),
+    "data_word_branch_kind": ("branch kind", "服务点类型"),
+    "data_word_counting_method": ("counting method", "计数方式"),
+    "data_word_format": ("format", "活动形式"),
+    "data_word_day_month_year": ("day/month/year", "日/月/年"),
+    "data_word_month_day_year": ("month/day/year", "月/日/年"),
+    "data_word_date_or_month_year_period": ("date (or month/year/period)", "日期（或月份、年份、时期）"),
+    "data_word_checkouts_renewals_returns_circulation": (
+        "checkouts/renewals/returns/circulation",
+        "外借、续借、归还或流通册次",
+    ),
+    "data_word_attendance_or_sessions_or_title": ("attendance or sessions or title", "参加人次、场次或标题"),
+    "data_word_year": ("year", "年份"),
+    "data_word_score": ("score", "得分"),
+    "data_word_measure": ("measure", "指标名称"),
+    "data_word_value": ("value", "数值"),
+    "data_word_metric": ("metric", "指标"),
+    "data_word_target": ("target", "目标值"),
+    "data_word_name": ("name", "名称"),
+    "data_word_name_zh": ("Chinese name", "中文名称"),
+    "data_word_kind": ("kind", "类型"),
+    "data_word_parent": ("parent", "上级馆"),
+    "data_word_district_zh": ("Chinese district name", "区域中文名"),
+    "data_word_service_population": ("service population", "服务人口"),
+    "data_word_opened_on": ("opened on", "开馆日期"),
+    "data_word_closed_on": ("closed on", "闭馆日期"),
+    # The Data page's tables
+    "data_col_rows": ("Rows", "行数"),
+    "data_col_first_date": ("First date", "最早日期"),
+    "data_col_last_date": ("Last date", "最晚日期"),
+    "data_col_branches": ("Service points", "服务点数"),
+    "data_col_last_import": ("Last import", "最近导入"),
+    "data_col_file": ("File", "文件"),
+    "data_col_line": ("Line", "行号"),
+    "data_col_column": ("Column", "列"),
+    "data_col_value": ("Value", "值"),
+    "data_col_reason": ("Reason", "原因"),
+    "data_col_branch": ("Service point", "服务点"),
+    "data_col_check": ("Check", "核查项"),
+    "data_col_from": ("From", "起始"),
+    "data_col_to": ("To", "截止"),
+    "data_col_explanation": ("What was found", "核查结果"),
+    "data_col_severity": ("Severity", "级别"),
+    "data_col_figure": ("Figure", "数值"),
+    "data_col_baseline": ("Usual level", "通常水平"),
+    "data_col_metric_id": ("Id", "代码"),
+    "data_severity_warning": ("Warning", "提示"),
+    "data_severity_error": ("Error", "错误"),
+    "data_unit_complaints": ("complaints", "件"),
+    "data_unit_hours": ("hours", "小时"),
+    "data_unit_items": ("items", "册次"),
+    "data_unit_items per person": ("items per person", "册次/人"),
+    "data_unit_people": ("people", "人次"),
+    "data_unit_people per session": ("people per session", "人次/场"),
+    "data_unit_responses": ("responses", "条"),
+    "data_unit_score 0-100": ("score 0-100", "分（百分制）"),
+    "data_unit_sessions": ("sessions", "场"),
+    "data_unit_users": ("users", "人"),
+    "data_unit_visits": ("visits", "人次"),
+    "data_unit_visits per person": ("visits per person", "人次/人"),
+    "data_table_branches": ("Branches", "分馆"),
+    # Errors from our own code: the database busy or damaged, a write that failed
+    "data_error_busy": (
+        "Another import is running, or another program has the database open. Try again when it has finished.",
+        "另一个导入正在进行，或数据库正被其他程序占用。请稍后重试。",
+    ),
+    "data_error_damaged": (
+        "Rebuild it from the original exports with `python -m data rebuild` (see README, 'Reliability and security').",
+        "请用 `python -m data rebuild` 从原始导出文件重建数据库（见项目说明文档 README）。",
+    ),
+    "data_error_write_failed": (
+        "The database could not be written: check the free disk space and that its folder is writable. Nothing was "
+        "changed.",
+        "无法写入数据库：请检查磁盘剩余空间，以及数据库所在文件夹是否可写。数据未做任何更改。",
+    ),
 }
 
 
@@ -405,8 +751,12 @@ def code_labels(codes) -> dict:
 
 
 def lang() -> str:
-    """The language chosen in the sidebar ('en' or 'zh')."""
-    return st.session_state.get("lang", "en")
+    """The language chosen in the sidebar ('en' or 'zh'); before the sidebar has read the link (a message drawn
+    on a first load, such as a damaged database), the link's language."""
+    chosen = st.session_state.get("lang")
+    if chosen is None:
+        chosen = st.query_params.get("lang")
+    return chosen if chosen in LANGS else "en"
 
 
 def t(key: str, **values) -> str:

@@ -69,7 +69,13 @@ def render(path: str, version: str) -> None:
             **every,
             format_func={k: KIND_LABELS.get(k, (k, k))[1 if zh else 0] for k in options["kinds"]}.get,
         )
-        st.multiselect(t("districts"), options["districts"], key="districts", **every)
+        st.multiselect(
+            t("districts"),
+            options["districts"],
+            key="districts",
+            **every,
+            format_func=_data.district_names(path, version, "zh" if zh else "en").get,
+        )
         st.multiselect(t("branch_pick"), list(names), key="branches", **every, format_func=names.get)
         st.multiselect(
             t("categories"),

@@ -8,14 +8,11 @@ checks of their own branches and the definitions."""
 import pandas as pd
 import streamlit as st
 
-from data import store
-from data.db import DatabaseBusy
-from data.report import describe
 from metrics.filters import Filter
 from metrics.registry import METRICS
 from pages import _auth, _data, _imports
 from pages._export import downloads
-from pages._i18n import lang, metric_label, t
+from pages._i18n import STRINGS, lang, metric_label, t
 from pages._state import filter_key
 
 path, con, version = _data.current()
@@ -41,28 +38,24 @@ if importing and submitted and files:
 if importing and submitted and files:
     try:
         results = _data.import_uploads(path, [(u.name, u.getvalue()) for u in files], allow_new, quarantine)
-    except (DatabaseBusy, store.WriteFailed, store.DatabaseDamaged) as exc:
-        st.error(f"{t('import_not_written')}\n\n{exc}")
+    except _data.WRITE_ERRORS as exc:
+        st.error(f"{t('import_not_written')}\n\n{_data.error_text(exc)}")
         results = []
-    for name, report in results:
-        (st.success if report.ok else st.error)(report.status.upper())  # the file name stays in the code block
-        st.code(describe(report).replace(str(report.path), name), language=None)
-        _imports.system_lines(report)  # network-level lines, never branches: their totals and how they count
+    for name, report in results:  # each report in the user's language, with its system-wide lines
+        _imports.show_report(name, report)
     path, con, version = _data.current()
 
 if con is None:
     st.stop()
 if _auth.allows("network"):
     st.subheader(t("loaded_tables"))
-    st.dataframe(_data.status(path, version), hide_index=True)
+    st.dataframe(_data.status_listing(path, version), hide_index=True)
 st.subheader(t("completeness_title"), help=t("completeness_help"))
 st.dataframe(_data.completeness_listing(path, version, _auth.scope(), lang()), hide_index=True)
 _imports.history(path, version)  # directors only: the history, and taking an import back
 if importing:
     st.subheader(t("rejected_rows"))
-    rejected = _data.table_query(path, version, "rejected")
-    st.dataframe(rejected, hide_index=True)
-    downloads(rejected, "rejected", "dl_rejected")
+    _imports.rejected(path, version)
 
 st.subheader(t("quality"))
 # The whole network (a steward's view), or a supervisor's own branches.
@@ -70,18 +63,19 @@ findings = _data.findings(path, version, filter_key(Filter(scope=_auth.scope()))
 if findings.empty:
     st.success(t("no_findings"))
 else:
-    st.dataframe(findings.drop(columns=["branch_id"]), hide_index=True)
-    downloads(findings, "data_checks", "dl_findings")
+    shown, raw = _data.findings_listing(path, version, findings)
+    st.dataframe(shown, hide_index=True)
+    downloads(raw, "data_checks", "dl_findings")
 
 st.subheader(t("definitions"))
 zh = lang() == "zh"
 definitions = pd.DataFrame(
     {
-        "id": [m.id for m in METRICS],
+        t("data_col_metric_id"): [m.id for m in METRICS],
         t("trend_metric"): [metric_label(m) for m in METRICS],
         t("definition"): [m.description_zh if zh else m.description_en for m in METRICS],
         t("reference"): [m.reference for m in METRICS],
-        t("unit"): [m.unit for m in METRICS],
+        t("unit"): [t(f"data_unit_{m.unit}") if f"data_unit_{m.unit}" in STRINGS else m.unit for m in METRICS],
     }
 )
 st.dataframe(definitions, hide_index=True)

@@ -66,6 +66,9 @@ parts = _data.satisfaction_trend(ctx.path, ctx.version, ctx.key, "year", ctx.fis
 latest = parts[parts["period_start"] == parts["period_start"].max()].copy()
 if by in ("category", "audience"):
     latest[by] = latest[by].map(code_label)
+if by == "district":  # named in the language; filters and links keep the stored district
+    districts = _data.district_names(ctx.path, ctx.version, lang())
+    latest["district"] = latest["district"].map(lambda d: districts.get(d, d))
 if by == "branch":
     latest = service_points_only(latest)  # the network's system-wide lines are no branch
     branches = _data.branches(ctx.path, ctx.version, ctx.flt.scope)

@@ -527,7 +527,8 @@ class _Writer:
         if flt.branches:
             parts.append(self.say("scope_points", names=self.join([self.names.get(b, b) for b in flt.branches])))
         if flt.districts:
-            parts.append(self.say("scope_districts", names=self.join(flt.districts)))
+            districts = engine.district_names(self.con, self.lang)
+            parts.append(self.say("scope_districts", names=self.join(districts.get(d, d) for d in flt.districts)))
         if flt.kinds:
             names = self.join([display.kind_label(k, self.lang) for k in flt.kinds])
             parts.append(self.say("scope_kinds", names=names))

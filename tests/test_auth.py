@@ -558,9 +558,9 @@ def test_supervisor_data_page(env, con, names, media):
     assert not {"Import exports", "What is loaded", "Import history", "Rejected rows"} & set(headers)
     tried("data_findings")
     assert set(quality.findings_frame(con)["branch_id"]) - INSIDE, "the sample has findings outside the scope"
-    shown = [d.value for d in at.dataframe if "branch_name" in d.value]
+    shown = [d.value for d in at.dataframe if "Service point" in d.value]
     expected = quality.findings_frame(con, Filter(scope=SCOPE))
-    assert (set(shown[0]["branch_name"]) if shown else set()) == set(expected["branch_name"])
+    assert (set(shown[0]["Service point"]) if shown else set()) == set(expected["branch_name"])
     assert set(expected["branch_name"]) <= names["inside"]
     assert_no_other_branch(at, media, names)
 

@@ -276,7 +276,7 @@ def test_the_data_page_lists_who_has_not_reported(early_upload_db):
     listing = next(d.value for d in at.dataframe if "Not reported yet" in d.value.columns)
     visits = listing[listing["Table"] == "Visits"].iloc[0]
     assert (visits["Complete through"], visits["Month"], visits["Reported / expected"]) == (
-        "2025-10-31",
+        "31 October 2025",
         "November 2025",
         "2 / 3",
     )

@@ -4,6 +4,7 @@ and on the bundled sample, whose planted cases must be found (and nothing else).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from conftest import load, write
@@ -11,7 +12,7 @@ from conftest import load, write
 from data import db
 from data import make_sample as ms
 from metrics.filters import Filter
-from metrics.quality import Finding, findings, findings_frame
+from metrics.quality import EXPLANATIONS, Finding, explain, findings, findings_frame
 
 D = dt.date
 
@@ -53,6 +54,8 @@ def test_three_day_gap_found_two_day_gap_not(branches_db, tmp_path):
     (gap,) = found
     assert gap.branch_name == "Albany Park"
     assert gap.evidence == "no rows for 2024-01-10..2024-01-12 (3 days)"
+    assert explain(gap.explanation, gap.facts, "en") == gap.evidence
+    assert explain(gap.explanation, gap.facts, "zh") == "2024年1月10日至2024年1月12日没有数据（3 天）"
     assert (gap.value, gap.baseline, gap.severity) == (3.0, None, "warning")
 
 
@@ -113,6 +116,7 @@ def test_zero_run_found_with_its_baseline(branches_db, tmp_path):
     # Monday 100, Tuesday 110, Wednesday 120 in the surrounding weeks: the median of those is 110.
     assert (run.value, run.baseline) == (0.0, 110.0)
     assert run.evidence == "3 open days in a row with 0 visits (same-weekday median 110)"
+    assert explain(run.explanation, run.facts, "zh") == "连续 3 个开放日到馆人次为 0（同星期几的中位数为 110）"
 
 
 def test_zeros_on_normally_closed_weekdays_are_not_a_zero_run(branches_db, tmp_path):
@@ -137,6 +141,9 @@ def test_daily_spike_found_small_numbers_ignored(branches_db, tmp_path):
     assert summary(found) == [("visits", "central", "spike", D(2024, 3, 6), D(2024, 3, 6))]
     assert (found[0].value, found[0].baseline) == (400.0, 100.0)
     assert "4.0x the same-weekday median" in found[0].evidence
+    assert explain(found[0].explanation, found[0].facts, "zh") == (
+        "2024年3月6日到馆人次为 400，是前 8 周同星期几中位数（100）的 4.0 倍"
+    )
 
 
 def test_missing_month_and_monthly_spike(branches_db, tmp_path):
@@ -156,6 +163,10 @@ def test_missing_month_and_monthly_spike(branches_db, tmp_path):
     ]
     assert found[0].evidence == "no rows for 2023-05 (1 month)"
     assert (found[1].value, found[1].baseline) == (5000.0, 1000.0)
+    assert [explain(f.explanation, f.facts, "zh") for f in found] == [
+        "2023年5月没有数据（1 个月）",
+        "2023年12月到馆人次为 5,000，是前 12 个月月度中位数（1,000）的 5.0 倍",
+    ]
 
 
 def test_impossible_event_rows(branches_db, tmp_path):
@@ -173,6 +184,8 @@ def test_impossible_event_rows(branches_db, tmp_path):
         ("central", "impossible", "error", 12.0, 10.0),
     ]
     assert found[1].evidence == "event E1: 12 survey responses but attendance 10"
+    assert explain(found[1].explanation, found[1].facts, "zh") == "活动 E1：问卷回复 12 份，但参加人次只有 10"
+    assert explain(found[0].explanation, found[0].facts, "zh") == "活动 E2：2 名志愿者服务 60 小时（最多 48 小时）"
     assert found[1].period_start == found[1].period_end == D(2024, 5, 4)
     assert findings(branches_db, tables=("visits", "circulation")) == []
 
@@ -191,7 +204,17 @@ def test_frame_has_the_finding_columns(branches_db):
         "value",
         "baseline",
         "severity",
+        "explanation",
+        "facts",
     ]
+
+
+def test_every_explanation_is_worded_in_both_languages():
+    # The Chinese wording holds no English word: what it names (a unit, a column) is translated on the way.
+    for key, (english, chinese) in EXPLANATIONS.items():
+        assert english and chinese, key
+        words = re.findall(r"[A-Za-z]{2,}", re.sub(r"\{[a-z_]+\}", "", chinese))
+        assert not words, (key, words)
 
 
 # --- the bundled sample ---------------------------------------------------------------------------------------

@@ -304,3 +304,13 @@ def test_chinese_word_and_pdf_from_the_command_line_hold_the_dashboards_figures(
     assert all(text in flat for text in figures), [t for t in figures if t not in flat]
     fonts = subprocess.run(["pdffonts", str(outputs[1])], capture_output=True, text=True, check=True).stdout
     assert any("CJK" in line and " yes " in line for line in fonts.splitlines())
+
+
+def test_scope_words_name_districts_in_the_reports_language(sample):
+    # The sample's branch list gives each district's Chinese name (district_zh); links keep the stored one.
+    flt = Filter(districts=("North", "East"))
+    chinese = annual.build(sample, annual.Request(2025, lang="zh", flt=flt))
+    english = annual.build(sample, annual.Request(2025, lang="en", flt=flt))
+    assert "城北区、城东区（区域）" in _text(chinese)
+    assert "North" not in _text(chinese).split("附录")[0]  # the appendix's commands keep --district North
+    assert "districts North, East" in _text(english)
