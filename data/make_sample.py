@@ -807,15 +807,15 @@ PROGRAMMES = (
         "暖夕相伴",
         "seniors",
         ("Health Talk for Seniors", "Smartphone Skills for Seniors", "Book Delivery for Homebound Seniors"),
+        "2025-04",
         "2025-09",
-        "2026-02",
     ),
     Programme(
         "星光护航",
         "disabilities",
         ("Accessible Reading Assistance", "Braille and Screen Reader Training"),
-        "2025-05",
-        "2025-10",
+        "2025-03",
+        "2025-08",
     ),
 )
 
