@@ -52,7 +52,7 @@ def evaluation(
 def settle(options: dict[str, list[str]], listed: pd.DataFrame, patrons: list[str], as_of: dt.date) -> None:
     """Make the page's choices valid before its widgets are drawn: a kind, value, scope or month count the data
     does not offer (from a link, or a view before an import) falls back to the first offered; missing dates
-    become the programme's own (or six months ending six months before the data's end), a missing patron
+    become the programme's own (or default_dates' six months), a missing patron
     category the one its audience borrows under."""
     state = st.session_state
     kinds = [k for k in pg.KINDS if options[k]]
@@ -78,12 +78,12 @@ def forget_dates() -> None:
 
 
 def default_dates(kind: str, value: str, listed: pd.DataFrame, as_of: dt.date) -> tuple[dt.date, dt.date]:
-    """A named programme's first and last held event; else DEFAULT_MONTHS months ending as many before the
-    data's end, so that an AFTER span has data too."""
+    """A named programme's first and last held event; else DEFAULT_MONTHS months followed by as many up to the
+    month of the data's end, so that the AFTER span has data too."""
     if kind == "programme":
         row = listed[listed["programme"] == value].iloc[0]
         return row["first_date"], row["last_date"]
-    end = periods.add_months(as_of.replace(day=1), -DEFAULT_MONTHS) - dt.timedelta(days=1)
+    end = periods.add_months(as_of.replace(day=1), 1 - DEFAULT_MONTHS) - dt.timedelta(days=1)
     return periods.add_months(end.replace(day=1), 1 - DEFAULT_MONTHS), end
 
 
