@@ -6,7 +6,7 @@ import streamlit as st
 
 from metrics import programme as pg
 from pages import _data
-from pages import _programme as view
+from pages import _evaluation as view
 from pages._export import downloads
 from pages._i18n import code_labels, t
 from pages._page import context
@@ -28,18 +28,18 @@ view.settle(options, listed, patrons, ctx.as_of)
 
 # The widgets' keys are the link's parameters (pages/_state.py FIELDS); labels are given as dicts (.get).
 kinds = [k for k in pg.KINDS if options[k]]
-left, middle, right = st.columns([2, 3, 2])
+left, right = st.columns(2)
 kind_names = {k: t(f"prog_kind_{k}") for k in kinds}
 left.segmented_control(
     t("prog_kind"), kinds, key="prog_kind", required=True, format_func=kind_names.get, on_change=view.forget_dates
 )
 kind = st.session_state["prog_kind"]
-names = {v: v for v in options[kind]} if kind == "programme" else code_labels(options[kind])
-middle.selectbox(t("prog_value"), options[kind], key="prog", format_func=names.get, on_change=view.forget_dates)
 if kind == "programme":
     scopes = {s: t(f"prog_scope_{s}") for s in PROGRAMME_SCOPES}
     right.segmented_control(t("prog_scope"), PROGRAMME_SCOPES, key="prog_scope", required=True, format_func=scopes.get)
-start_column, end_column, before_column, patron_column = st.columns(4)
+value_column, start_column, end_column, before_column, patron_column = st.columns([3, 2, 2, 2, 2])
+names = {v: v for v in options[kind]} if kind == "programme" else code_labels(options[kind])
+value_column.selectbox(t("prog_value"), options[kind], key="prog", format_func=names.get, on_change=view.forget_dates)
 start = start_column.date_input(t("prog_from"), key="prog_from", min_value=DATE_MIN, max_value=DATE_MAX)
 end = end_column.date_input(t("prog_to"), key="prog_to", min_value=DATE_MIN, max_value=DATE_MAX)
 months = {n: t("prog_n_months", n=n) for n in PROGRAMME_BEFORE_MONTHS}

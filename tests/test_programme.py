@@ -26,7 +26,7 @@ from data.importer import Options, import_file
 from metrics import programme as pg
 from metrics import stats
 from pages import PAGES
-from pages import _programme as view
+from pages import _evaluation as view
 from pages._i18n import STRINGS, number
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -453,3 +453,35 @@ def test_the_monthly_chart_shades_the_three_spans(seniors):
     assert list(lines[1]) == [10, 20, 30, 40, 50, 60, 30, 30, 30]  # participation, in its own panel
     # A month without a value is a gap, never a zero: July has no complaint resolution rate.
     assert math.isnan(lines[3][6])
+
+
+def test_hostile_programme_names_stay_text(tmp_path, monkeypatch):
+    """Programme names from the data (tests/hostile_data.py: script, image, Markdown, formulas) are only ever
+    options of a list or plain text on the page, in both ways of counting."""
+    import hostile_data as hostile
+    from test_injection import MARKUP, inspect
+
+    monkeypatch.setenv("KPI_DB", str(hostile.build(tmp_path)))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        for scope in ("own", "audience"):
+            at = open_programme({"lang": "zh", "prog_scope": scope})
+            assert set(at.main.selectbox(key="prog").options) == set(hostile.TITLES)
+            seen = inspect(at)
+            assert not [(e, f, x) for e, f, x in seen["interpreted"] if any(m in x for m in MARKUP)]
+            name = at.main.selectbox(key="prog").value
+            if scope == "own":  # said in running text, as plain text
+                assert any(name in text.value for text in at.text)
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+def test_no_helper_module_shares_a_page_url():
+    """Before st.navigation runs, Streamlit reads pages/ as an old-style page folder and strips the leading
+    underscore of a helper's name: pages/_programme.py would claim /programme and break the first load of
+    /programme in a browser (tests/test_e2e_browser.py opens every page)."""
+    urls = {url for _, _, _, url in PAGES}
+    helpers = {path.stem.lstrip("_") for path in (ROOT / "pages").glob("_*.py")}
+    assert not urls & helpers
