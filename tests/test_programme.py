@@ -478,10 +478,10 @@ def test_hostile_programme_names_stay_text(tmp_path, monkeypatch):
         st.cache_resource.clear()
 
 
-def test_no_helper_module_shares_a_page_url():
-    """Before st.navigation runs, Streamlit reads pages/ as an old-style page folder and strips the leading
-    underscore of a helper's name: pages/_programme.py would claim /programme and break the first load of
-    /programme in a browser (tests/test_e2e_browser.py opens every page)."""
-    urls = {url for _, _, _, url in PAGES}
+def test_no_helper_module_shares_a_page_file_name():
+    """Before st.navigation runs, Streamlit reads pages/ as an old-style page folder, naming each file's URL by
+    its name without the leading underscore: pages/_programme.py beside pages/programme.py made two files claim
+    /programme, and the first load of that page failed in a browser (tests/test_e2e_browser.py opens it)."""
+    pages = {Path(file).stem for file, _, _, _ in PAGES}
     helpers = {path.stem.lstrip("_") for path in (ROOT / "pages").glob("_*.py")}
-    assert not urls & helpers
+    assert not pages & helpers
