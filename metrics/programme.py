@@ -238,10 +238,19 @@ def programmes(con: duckdb.DuckDBPyConnection, flt: Filter | None = None) -> pd.
         return pd.DataFrame(columns=columns)
     places, params = fact_branch_sql(con, _places(flt), "e")
     where = " AND ".join(["e.programme IS NOT NULL", "NOT e.planned", *places])
+    # The audience with most sessions, the first by name on a tie, so that the choice never depends on row order.
     rows = _query(
         con,
-        f"SELECT e.programme, min(e.date), max(e.date), sum(coalesce(e.sessions, 1)), mode(e.audience) "
-        f"FROM events e WHERE {where} GROUP BY e.programme ORDER BY 2, 1",
+        f"""
+        WITH audiences AS (
+            SELECT e.programme, e.audience, min(e.date) AS first_date, max(e.date) AS last_date,
+                   sum(coalesce(e.sessions, 1)) AS events
+            FROM events e WHERE {where} GROUP BY e.programme, e.audience
+        )
+        SELECT programme, min(first_date), max(last_date), sum(events),
+               first(audience ORDER BY events DESC, audience)
+        FROM audiences GROUP BY programme ORDER BY 2, 1
+        """,
         params,
     )
     return pd.DataFrame(rows, columns=columns)
@@ -481,7 +490,7 @@ WORDS = {
         "score": "{value} points",
         "rate": "{value} percentage points",
         "count": "{value}%",
-        "count_from_zero": "{value} a month",
+        "from_zero": "up {value} a month",
         "real": "unlikely to be chance, {p}",
         "chance": "could be chance ({p})",
         "few": "too few data to test",
@@ -496,7 +505,7 @@ WORDS = {
         "score": "{value}分",
         "rate": "{value}个百分点",
         "count": "{value}%",
-        "count_from_zero": "每月{value}",
+        "from_zero": "每月增加{value}",
         "real": "不太可能是偶然（{p}）",
         "chance": "可能是偶然波动（{p}）",
         "few": "数据太少，无法检验",
@@ -538,10 +547,10 @@ def verdict(change: Change, unit: str, language: str = "en") -> str:
 
 def _amount(change: Change, unit: str, language: str, words: dict[str, str]) -> str:
     """The change alone: "up 6.1 points", "down 4.0%", "up 1,234 a month" (a count from zero), "no change"."""
-    if unit == "count" and change.percent is None:
-        size, shown = abs(change.difference), display.number(abs(change.difference), "int", language)
-        template = words["count_from_zero"]
-    elif unit == "count":
+    if unit == "count" and change.percent is None:  # from none: a count never goes below zero
+        shown = display.number(change.difference, "int", language)
+        return words["from_zero"].format(value=shown) if round(change.difference) > 0 else words["same"]
+    if unit == "count":
         size, shown, template = abs(change.percent), f"{abs(change.percent):.1f}", words["count"]
     else:
         size, shown, template = abs(change.difference), f"{abs(change.difference):.1f}", words[unit]
