@@ -209,6 +209,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "主题",
     ),
     "title_zh": ("title zh", "chinese title", "中文标题", "活动中文名称"),
+    # A named programme (暖夕相伴) an event belongs to. `programme`, `program` and `项目` mean it only beside
+    # an event's own columns: see PROGRAMME_IN_CONTEXT.
+    "programme": ("project", "project name", "named programme", "活动项目", "品牌项目", "品牌活动"),
     "category": (
         "category",
         "event category",
@@ -308,9 +311,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "aliases": ("aliases", "alias", "other names", "别名", "曾用名"),
     "metric": ("metric", "kpi", "indicator", "target metric", "考核指标"),
     "target": ("target", "goal", "target value", "目标", "目标值", "年度目标"),
-    "measure": ("measure", "measure name", "statistic", "项目", "统计项目", "指标", "指标名称"),
+    "measure": ("measure", "measure name", "statistic", "项目", "项目名称", "统计项目", "指标", "指标名称"),
     "value": ("value", "count", "amount", "数值", "数量", "值"),
 }
+
+# Spellings that name a named programme only in an events file, with the field the table gives them elsewhere:
+# 项目 (项目名称) is the measure's name in a measures file, and Program/Programme is the event's own title in
+# exports that call each event a program (as PLS does) and have no other title column.
+PROGRAMME_IN_CONTEXT = {"项目": "measure", "项目名称": "measure", "program": "title", "programme": "title"}
+# Fields only an events file has: beside one of them (and without a measure's value), 项目 is the programme.
+EVENT_ONLY_FIELDS = frozenset(
+    {"attendance", "sessions", "event_id", "title", "title_zh", "satisfaction", "volunteer_hours", "beneficiaries"}
+)
 
 # Headers whose meaning differs between reports: the meaning the synonym table takes, said in the import report.
 AMBIGUOUS = {
@@ -362,6 +374,24 @@ _LOOKUP = {header_key(s): field for field, spellings in SYNONYMS.items() for s i
 def field_for(header: str) -> str | None:
     """The canonical field a header means, or None when the synonym table does not know it."""
     return _LOOKUP.get(header_key(header))
+
+
+def programme_columns(headers: list[str]) -> set[int]:
+    """The indexes of a header row's columns that name the events' programme although the synonym table maps
+    their spelling elsewhere (PROGRAMME_IN_CONTEXT), read from the row's other headers:
+    - `项目` beside an event's own column (参加人次, 活动名称...) and no value column: in a measures file
+      (项目, 数值) it stays the measure's name;
+    - `Program` or `Programme` beside another title column (Title, 活动名称): alone it stays the title."""
+    keys = [header_key(h) for h in headers]
+    others = {_LOOKUP.get(k) for k in keys if k not in PROGRAMME_IN_CONTEXT}
+    found = set()
+    for index, key in enumerate(keys):
+        usual = PROGRAMME_IN_CONTEXT.get(key)
+        if usual == "measure" and others & EVENT_ONLY_FIELDS and "value" not in others:
+            found.add(index)
+        elif usual == "title" and "title" in others:
+            found.add(index)
+    return found
 
 
 def month_column(header: str) -> tuple[int | None, int] | None:

@@ -60,6 +60,7 @@ COLUMNS = {
         "volunteer_hours",
         "beneficiaries",
         "planned",
+        "programme",
     ],
     "surveys": [
         "date",
@@ -195,6 +196,7 @@ def events(cells: RowCells, order: str) -> list[dict]:
         scale_max=scale if satisfaction is not None or cells.raw("scale_max") else None,
         volunteer_hours=hours,
         planned=planned,
+        programme=_free_text(cells, "programme", "programme"),
     )
     return [record]
 

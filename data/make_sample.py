@@ -57,7 +57,9 @@ Planted awkward cases (constants below name them so tests and docs can refer to 
   months after END_MONTH (future plans); satisfaction/responses blank when no survey was
   run, responses often below 30; scale_max is always 5; volunteer columns filled for
   volunteer_service events (volunteer centre only) and a few others; some titles contain
-  commas and double quotes.
+  commas and double quotes. Two named programmes (PROGRAMMES) label the events of some titles for
+  their audience in six months each, so that a programme has a before, a during and an after; the
+  label is the only thing they change (no count, score or draw of the generator).
 - ``circulation_transactions_mobile.csv``: route A stops on Tuesdays and Fridays, route B
   on Wednesdays and Saturdays (not on holiday closures); ~3% of service days are cancelled.
   Returns are fewer than checkouts because items may go back to any library.
@@ -157,6 +159,7 @@ EVENTS_HEADER = [
     "volunteer_hours",
     "beneficiaries",
     "planned",
+    "programme",
 ]
 SURVEYS_HEADER = ["respondent_id", "date", "branch", "question", "score", "scale_max", "audience"]
 MEASURES_HEADER = ["month", "branch", "measure", "value"]
@@ -793,6 +796,48 @@ def draw_event(rng: random.Random, site: Site, day: date, status: str) -> tuple[
     return day, SITE_ORDER[site.branch_id], row
 
 
+@dataclass(frozen=True)
+class Programme:
+    """A named programme: the events of `titles` for `audience` from `first_month` to `last_month` carry it."""
+
+    name: str
+    audience: str
+    titles: tuple[str, ...]
+    first_month: str
+    last_month: str
+
+
+PROGRAMMES = (
+    Programme(
+        "暖夕相伴",
+        "seniors",
+        ("Health Talk for Seniors", "Smartphone Skills for Seniors", "Book Delivery for Homebound Seniors"),
+        "2025-04",
+        "2025-09",
+    ),
+    Programme(
+        "星光护航",
+        "disabilities",
+        ("Accessible Reading Assistance", "Braille and Screen Reader Training"),
+        "2025-03",
+        "2025-08",
+    ),
+)
+
+
+def programme_of(day: date, title: str, audience: str) -> str:
+    """The named programme an event belongs to, or "" for none (a rule on the row; no random draw)."""
+    month = f"{day.year}-{day.month:02d}"
+    for programme in PROGRAMMES:
+        if (
+            audience == programme.audience
+            and title in programme.titles
+            and programme.first_month <= month <= programme.last_month
+        ):
+            return programme.name
+    return ""
+
+
 def event_status(rng: random.Random, in_future: bool) -> str:
     """``future`` after END_MONTH; else ``held``, or ~3% ``not_held`` (cancelled plans)."""
     if in_future:
@@ -821,7 +866,7 @@ def make_events(end: str, actuals: Actuals) -> list[Row]:
     rows, sequence = [], defaultdict(int)
     for day, _, row in drafts:
         sequence[day.year] += 1
-        rows.append([f"E{day.year}-{sequence[day.year]:05d}", *row])
+        rows.append([f"E{day.year}-{sequence[day.year]:05d}", *row, programme_of(day, row[2], row[5])])
         if row[-1] == "false":
             branch_id = SITE_ID_BY_NAME[row[1]]
             actuals.add("events", branch_id, day.year, 1)

@@ -14,7 +14,14 @@ from pathlib import Path
 
 from data import calendars, values
 from data.chinese import simplified
-from data.headers import BRANCH_FILE_RENAMES, field_for, header_key, is_total_column, months_in_context
+from data.headers import (
+    BRANCH_FILE_RENAMES,
+    field_for,
+    header_key,
+    is_total_column,
+    months_in_context,
+    programme_columns,
+)
 from data.mapping import Mapping
 from data.names import clean_display
 from data.reading import Table
@@ -175,6 +182,7 @@ def _column_fields(
     ignored: list[str] = []
     unsettled: list[str] = []
     in_context = months_in_context(table.header)
+    programmes = programme_columns(table.header)
     for index, header in enumerate(table.header):
         key = header_key(header)
         target = mapping.columns.get(key)
@@ -189,7 +197,7 @@ def _column_fields(
             if is_total_column(header):
                 ignored.append(f"{header} (column {index + 1}, a year total: ignored, never trusted)")
                 continue
-            target = field_for(header)
+            target = "programme" if index in programmes else field_for(header)
         if target is None and calendars.month_ambiguity(header):
             unsettled.append(f"{calendars.month_ambiguity(header)} (column {index + 1})")
         elif target is None:

@@ -105,6 +105,9 @@ CREATE TABLE IF NOT EXISTS events (
     beneficiaries BIGINT CHECK (beneficiaries >= 0),
     planned BOOLEAN NOT NULL DEFAULT false,
     source_file VARCHAR NOT NULL,
+    -- A named programme the event belongs to (暖夕相伴), as exported; NULL for none. Last, as data/db.py's
+    -- migration adds it to an older database, so that both have the same column order.
+    programme VARCHAR,
     CHECK (satisfaction IS NULL OR scale_max IS NOT NULL)
 );
 

@@ -32,6 +32,10 @@ CODES: dict[str, tuple[str, str]] = {
     "onsite": ("Onsite", "馆内"),
     "offsite": ("Offsite", "馆外"),
     "online": ("Online", "线上"),
+    # Patron categories of loans (circulation.patron_category) as transaction exports write them.
+    "adult": ("Adult readers", "成人读者"),
+    "child": ("Child readers", "少儿读者"),
+    "senior": ("Senior readers", "老年读者"),
     "unspecified": ("Unspecified", "未注明"),
 }
 # Kinds of service point (branches.kind) -> (English, 中文).

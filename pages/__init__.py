@@ -10,6 +10,7 @@ PAGES = [
     (HERE / "overview.py", "overview", ":material/monitoring:", "overview"),
     (HERE / "branches.py", "branches", ":material/account_tree:", "branches"),
     (HERE / "events.py", "events", ":material/event:", "events"),
+    (HERE / "programme.py", "prog_page", ":material/compare_arrows:", "programme"),
     (HERE / "satisfaction.py", "satisfaction", ":material/sentiment_satisfied:", "satisfaction"),
     (HERE / "report.py", "report", ":material/summarize:", "report"),
     (HERE / "data_status.py", "data", ":material/database:", "data"),

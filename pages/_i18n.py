@@ -734,6 +734,83 @@ STRINGS: dict[str, tuple[str, str]] = {
         "changed.",
         "无法写入数据库：请检查磁盘剩余空间，以及数据库所在文件夹是否可写。数据未做任何更改。",
     ),
+    # --- programme evaluation (issue 14)
+    "prog_page": ("Programme evaluation", "项目评估"),
+    "prog_intro": (
+        "Satisfaction, participation, loans and complaint handling before, during and after a programme, each "
+        "with its 95% interval and a test of whether the change is more than chance. The sidebar's branches "
+        "apply; its dates and event filters do not.",
+        "项目开展之前、期间和之后的满意度、参与人次、外借册次和投诉办结率，均附95%区间，并检验变化是否超出偶然波动。"
+        "侧栏的分馆筛选适用，日期和活动筛选不适用。",
+    ),
+    "prog_kind": ("Choose by", "选择方式"),
+    "prog_kind_programme": ("Named programme", "命名项目"),
+    "prog_kind_category": ("Event category", "活动类别"),
+    "prog_kind_audience": ("Audience", "服务对象"),
+    "prog_value": ("Programme", "项目"),
+    "prog_scope": ("Events counted", "统计哪些活动"),
+    "prog_scope_audience": ("All events for its audience", "同一服务对象的全部活动"),
+    "prog_scope_own": ("Its own events only", "仅项目自身的活动"),
+    "prog_from": ("Start", "开始日期"),
+    "prog_to": ("End", "结束日期"),
+    "prog_before_months": ("Months before", "之前的对比月数"),
+    "prog_same_length": ("As long as the programme", "与项目同长"),
+    "prog_n_months": ("{n} months", "{n}个月"),
+    "prog_one_month": ("1 month", "1个月"),
+    "prog_patron": ("Loans of patron category", "外借统计的读者类型"),
+    "prog_all_loans": ("All loans", "全部外借"),
+    "prog_nothing": (
+        "There is no programme, event category or audience in the data to evaluate yet.",
+        "数据中还没有可评估的项目、活动类别或服务对象。",
+    ),
+    "prog_dates_reversed": (
+        "The end is before the start: choose an end on or after the start.",
+        "结束日期早于开始日期：请选择不早于开始日期的结束日期。",
+    ),
+    "prog_what_programme": ("Events counted: those of the programme {name}.", "统计的活动：项目“{name}”的活动。"),
+    "prog_what_audience": ("Events counted: all events for {name}.", "统计的活动：面向{name}的全部活动。"),
+    "prog_what_category": ("Events counted: all events of the category {name}.", "统计的活动：{name}类的全部活动。"),
+    "prog_spans": (
+        "In whole months: before {before}, during {during}, after {after}.",
+        "按整月计：之前 {before}，期间 {during}，之后 {after}。",
+    ),
+    "prog_own_note": (
+        "A programme's own events usually have no 'before': to compare the same people before and during it, "
+        "count all events for its audience.",
+        "项目自身的活动通常没有“之前”可比：如需对比同一人群在项目前后的变化，请改为统计同一服务对象的全部活动。",
+    ),
+    "prog_before": ("Before", "之前"),
+    "prog_during": ("During", "期间"),
+    "prog_after": ("After", "之后"),
+    "prog_score": ("{label} (0-100)", "{label}（百分制）"),
+    "prog_monthly_mean": ("{label} (a month, on average)", "{label}（月均）"),
+    "prog_interval": ("95% interval {low}–{high}", "95%区间 {low}–{high}"),
+    "prog_responses": ("{n} responses", "{n}条评价"),
+    "prog_months_with_data": ("{n} months", "{n}个月"),
+    "prog_partial": ("partial: data for {months} of {of} months", "不完整：{of}个月中仅{months}个月有数据"),
+    "prog_no_value": ("no data", "无数据"),
+    "prog_during_words": ("During against before: {words}.", "期间对比之前：{words}。"),
+    "prog_after_words": ("After against before: {words}.", "之后对比之前：{words}。"),
+    "prog_test_note": (
+        "The test is Welch's t-test: on the individual ratings for satisfaction (an event's rating counts once "
+        "per response), on the monthly values for the others. 'Unlikely to be chance' means p < 0.05.",
+        "检验方法为韦尔奇t检验：满意度按每条评价计算（活动的平均分按评价人数计），其余指标按逐月数值计算。"
+        "“不太可能是偶然”指 p < 0.05。",
+    ),
+    "prog_chart": ("By month: before, during and after (shaded)", "逐月变化：之前、期间、之后（阴影标示）"),
+    "prog_table": ("All figures", "全部数据"),
+    "prog_col_measure": ("Measure", "指标"),
+    "prog_col_span": ("Span", "时段"),
+    "prog_col_months": ("Months", "月份"),
+    "prog_col_value": ("Value", "数值"),
+    "prog_col_interval": ("95% interval", "95%区间"),
+    "prog_col_n": ("Responses or months", "评价数或月数"),
+    "prog_col_change": ("Against before", "与之前相比"),
+    "prog_col_low": ("95% low", "95%下限"),
+    "prog_col_high": ("95% high", "95%上限"),
+    "prog_col_partial": ("Partial", "不完整"),
+    "prog_col_p": ("p-value", "p值"),
+    "prog_yes": ("yes", "是"),
 }
 
 

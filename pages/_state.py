@@ -56,7 +56,20 @@ FIELDS: dict[str, Field] = {
     "metric": Field("visits"),
     "drill": Field(None),  # no branch chosen for the drill-down
     "sat_by": Field("category"),
+    # Programme evaluation (pages/programme.py): what the programme is, its dates (None: those of its own
+    # events), the events counted, the months before it (0: as many as it lasts) and the loans' patron
+    # category (None: the one its audience borrows under). The page checks them against the data.
+    "prog_kind": Field("programme"),
+    "prog": Field(None),
+    "prog_scope": Field("audience"),
+    "prog_from": Field(None, "date"),
+    "prog_to": Field(None, "date"),
+    "prog_before": Field(0, "int"),
+    "prog_patron": Field(None),
 }
+# The programme evaluation's choices (pages/programme.py).
+PROGRAMME_SCOPES = ("audience", "own")
+PROGRAMME_BEFORE_MONTHS = tuple(range(25))
 
 
 def _parse(field: Field, raw: str):

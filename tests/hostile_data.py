@@ -90,7 +90,7 @@ def write_exports(folder: Path) -> Path:
             title = TITLES[(b + m) % len(TITLES)]
             events.append(
                 [f"E{m:02d}{b:02d}", day.isoformat(), name, title, f"{title}讲座", category, audience, fmt]
-                + [20 + b + m, 4.2, 35 + b, 5, "false"]
+                + [20 + b + m, 4.2, 35 + b, 5, "false", TITLES[m % len(TITLES)] if b % 2 else ""]
             )
             for r in range(3):
                 surveys.append([f"R{m:02d}{b:02d}{r}", day.isoformat(), name, "overall", 3 + (r + b) % 3, 5])
@@ -99,7 +99,7 @@ def write_exports(folder: Path) -> Path:
     _write(folder / "circulation_monthly.csv", ["month", "branch", "checkouts", "renewals", "returns"], loans)
     _write(folder / "measures_monthly.csv", ["month", "branch", "measure", "value"], measures)
     event_header = ["event_id", "date", "branch", "title", "title_zh", "category", "audience", "format"]
-    event_header += ["attendance", "satisfaction", "responses", "scale_max", "planned"]
+    event_header += ["attendance", "satisfaction", "responses", "scale_max", "planned", "programme"]
     _write(folder / "events.csv", event_header, events)
     survey_header = ["respondent_id", "date", "branch", "question", "score", "scale_max", "audience", "category"]
     _write(folder / "surveys.csv", survey_header, surveys)
