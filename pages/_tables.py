@@ -9,6 +9,7 @@ import pandas as pd
 from metrics import display
 
 CHANGE = "change_pct"  # a format: a signed percentage ("+4.9%", "0.0%")
+POINTS = "change_points"  # a format: a signed difference in points ("+2.6", "-0.4")
 
 
 def written(frame: pd.DataFrame, formats: dict[str, str], language: str) -> pd.DataFrame:
@@ -20,6 +21,8 @@ def written(frame: pd.DataFrame, formats: dict[str, str], language: str) -> pd.D
             continue
         if fmt == CHANGE:
             out[column] = [display.signed_percent(v) or display.NO_VALUE for v in out[column]]
+        elif fmt == POINTS:
+            out[column] = [display.signed_number(v, "dec1", language) for v in out[column]]
         else:
             out[column] = [display.number(v, fmt, language) for v in out[column]]
     return out

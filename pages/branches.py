@@ -6,7 +6,7 @@ import streamlit as st
 
 from metrics.engine import contribution_of, rank, service_points_only
 from metrics.registry import get
-from pages import _charts, _data, _state
+from pages import _charts, _data, _state, _tables
 from pages._drill import drill_down
 from pages._export import downloads
 from pages._i18n import lang, metric_label, metric_labels, t
@@ -66,21 +66,16 @@ columns = [
 ids = {row["name"]: row["branch_id"] for _, row in branches.iterrows()}
 st.subheader(t("ranking"))
 st.caption(t("click_to_open"))
-st.dataframe(
-    ranked[columns],
+formats = {"value": metric.fmt, "prior_value": metric.fmt, "yoy_pct": _tables.CHANGE, "share": "pct1"}
+formats |= {"per_capita": "dec2", "tgt_target": metric.fmt, "tgt_attainment": "pct1", "tgt_expected": "pct1"}
+formats["tgt_ahead_pts"] = _tables.POINTS
+st.dataframe(  # written like the cards; the download keeps the numbers
+    _tables.written(ranked[columns], formats, lang()),
     hide_index=True,
     key="ranking_table",
     on_select=partial(_state.pick, "ranking_table", "drill", [ids.get(name) for name in raw_names]),
     selection_mode="single-row",
-    column_config={
-        c: st.column_config.NumberColumn(
-            t(c) if c != "value" else metric_label(metric),
-            format="%.1f" if c in ("yoy_pct", "share", *list(TARGET_COLUMNS)[1:]) else None,
-        )
-        for c in columns
-        if c != "branch"
-    }
-    | {"branch": t("branch"), "quality_flag": t("quality_flag")},
+    column_config={c: t(c) if c != "value" else metric_label(metric) for c in columns},
 )
 downloads(ranked[columns], f"{chosen}_ranking", "ranking")
 partial_note(result)

@@ -20,7 +20,7 @@ from data import db
 from metrics import engine
 from metrics.filters import Filter
 from metrics.registry import get
-from pages import PAGES, _data
+from pages import PAGES, _data, _tables
 from pages._i18n import STRINGS, number, percent_change
 from pages._state import FIELDS, period_window
 from reports import annual
@@ -225,10 +225,19 @@ def test_events_cards_match_the_engine(app_env, con, as_of):
 
 
 def ranking_expected(con, metric_id: str, flt: Filter, fy=1, compare=True, lfl=False) -> pd.DataFrame:
+    """The engine's ranking figures written as the page writes them (pages/_tables.py, English)."""
     table = engine.compute(
         con, metric_id, flt, grain="window", by="branch", fiscal_start=fy, compare=compare, like_for_like=lfl
     ).table
-    return table.set_index("branch")[["value", "prior_value", "yoy_pct"]].sort_index()
+    table = engine.service_points_only(table)
+    fmt = get(metric_id).fmt
+    formats = {"value": fmt, "prior_value": fmt, "yoy_pct": _tables.CHANGE}
+    return _tables.written(table.set_index("branch")[["value", "prior_value", "yoy_pct"]], formats, "en").sort_index()
+
+
+def shares_total(shown: pd.DataFrame) -> float:
+    """The sum of the ranking's shares as written ("27.6%"), each rounded to one decimal."""
+    return sum(float(s.rstrip("%")) for s in shown["share"])
 
 
 def ranking_shown(at: AppTest) -> pd.DataFrame:
@@ -239,8 +248,9 @@ def ranking_shown(at: AppTest) -> pd.DataFrame:
 def test_branch_ranking_matches_the_engine(app_env, con, as_of):
     at = open_app("branches")
     shown = at.dataframe[0].value
-    assert list(shown["value"]) == sorted(shown["value"], reverse=True)  # ranked, best first
-    assert shown["share"].sum() == pytest.approx(100)
+    ranked = engine.rank(engine.compute(con, "visits", view_filter(as_of), "window", "branch").table, get("visits"))
+    assert list(shown["branch"]) == list(ranked["branch"])  # ranked, best first
+    assert shares_total(shown) == pytest.approx(100, abs=0.05 * len(shown))
     pd.testing.assert_frame_equal(ranking_shown(at), ranking_expected(con, "visits", view_filter(as_of)))
 
     at.sidebar.selectbox(key="period").set_value("last_year")
@@ -259,12 +269,10 @@ def test_branch_ranking_shows_each_branchs_target_when_the_metric_has_branch_tar
     # targets_2026.csv: South Branch 248,000 visits. January-October 2026 213,557 = 86.11 %; expected by now its
     # own January-October 2025 over its whole 2025, 197,146 / 236,111 = 83.50 %; 86.1 - 83.5 = +2.6 points.
     south = shown.loc["South Branch"]
-    assert (south["tgt_target"], south["value"]) == (248000, 213557)
-    assert south["tgt_attainment"] == pytest.approx(213557 / 248000 * 100)
-    assert south["tgt_expected"] == pytest.approx(197146 / 236111 * 100)
-    assert south["tgt_ahead_pts"] == pytest.approx(2.6)
-    # Reading rooms have no target of their own: no figure, never a zero.
-    assert shown.loc["Willow Shade Community Reading Room", ["tgt_target", "tgt_attainment"]].isna().all()
+    assert (south["tgt_target"], south["value"]) == ("248,000", "213,557")
+    assert (south["tgt_attainment"], south["tgt_expected"], south["tgt_ahead_pts"]) == ("86.1%", "83.5%", "+2.6")
+    # Reading rooms have no target of their own: no figure ("–"), never a zero and never "None".
+    assert list(shown.loc["Willow Shade Community Reading Room", ["tgt_target", "tgt_attainment"]]) == ["–", "–"]
     at.main.selectbox(key="metric").set_value("events")  # events have a network target only
     assert not [c for c in ok(at.run()).dataframe[0].value.columns if c.startswith("tgt_")]
 
