@@ -84,14 +84,28 @@ def signed_percent(value) -> str:
 
 
 def period_name(label: str, language: str = "en") -> str:
-    """A period label (2026-11, 2026-Q4, 2026) in words: November 2026, 2026年11月."""
+    """A period label (2026-11, 2026-Q4, 2026, FY2026/27, FY2026/27-Q1, 2026-01-01..2026-10-31) in words:
+    November 2026, 2026年11月, 2026/27财年, 2026/27财年第1季度, 2026年1月1日—2026年10月31日."""
     zh = language == "zh"
+    if ".." in label:  # a whole window
+        start, end = (dt.date.fromisoformat(part) for part in label.split(".."))
+        return f"{long_date(start, language)}—{long_date(end, language)}"
     year, _, rest = label.partition("-")
+    if year.startswith("FY"):
+        fiscal = f"{year[2:]}财年" if zh else year
+        if rest.startswith("Q"):
+            return f"{fiscal}第{rest[1:]}季度" if zh else f"{rest} {fiscal}"
+        return fiscal
     if not rest:
         return f"{year}年" if zh else year
     if rest.startswith("Q"):
         return f"{year}年第{rest[1:]}季度" if zh else f"{rest} {year}"
     return f"{year}年{int(rest)}月" if zh else f"{MONTH_NAMES[int(rest) - 1]} {year}"
+
+
+def month_name(month: int, language: str = "en") -> str:
+    """A month in words: "February", "2月"."""
+    return f"{month}月" if language == "zh" else MONTH_NAMES[month - 1]
 
 
 def join_names(names, language: str = "en") -> str:

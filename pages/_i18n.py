@@ -55,7 +55,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "to": ("To", "止"),
     "fiscal_start": ("Year starts in", "年度起始月"),
     "calendar_year": ("January (calendar year)", "1月（自然年）"),
-    "month_n": ("Month {n}", "{n}月"),
     "comparison": ("Comparison", "对比"),
     "yoy": ("Year over year", "同比"),
     "none": ("None", "不对比"),

@@ -160,7 +160,8 @@ def partial_note(result: dict) -> None:
     table = result["table"]
     if not table.empty and bool(table["partial"].iloc[-1]):
         row = table.iloc[-1]
-        st.info(t("partial_note", period=row["period"], end=row["period_end"]), icon=":material/info:")
+        words = {"period": period_name(row["period"]), "end": long_date(row["period_end"])}
+        st.info(t("partial_note", **words), icon=":material/info:")
 
 
 def value_text(metric_id: str, value) -> str:

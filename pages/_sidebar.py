@@ -6,7 +6,7 @@ import streamlit as st
 
 from metrics import display
 from pages import _auth, _data, _state
-from pages._i18n import LANGS, code_labels, labels, t
+from pages._i18n import LANGS, code_labels, labels, lang, t
 
 KIND_LABELS = display.KINDS
 
@@ -16,6 +16,12 @@ def branch_label(row) -> str:
     if st.session_state.get("lang") == "zh" and isinstance(row["name_zh"], str) and row["name_zh"]:
         return row["name_zh"]
     return row["name"]
+
+
+def year_starts() -> dict[int, str]:
+    """The first month of the year, as the "Year starts in" choice shows it: January (calendar year), April."""
+    names = {m: display.month_name(m, lang()) for m in range(2, 13)}
+    return {1: t("calendar_year"), **names}
 
 
 def render(path: str, version: str) -> None:
@@ -56,7 +62,7 @@ def render(path: str, version: str) -> None:
             t("fiscal_start"),
             range(1, 13),
             key="fy",
-            format_func={m: t("calendar_year") if m == 1 else t("month_n", n=m) for m in range(1, 13)}.get,
+            format_func=year_starts().get,
         )
         st.selectbox(t("comparison"), _state.COMPARISONS, format_func=labels(_state.COMPARISONS).get, key="cmp")
         if st.session_state["cmp"] == "custom":
