@@ -6,7 +6,7 @@ import streamlit as st
 
 from metrics import programme as pg
 from pages import _data
-from pages import _evaluation as view
+from pages import _prog_parts as view
 from pages._export import downloads
 from pages._i18n import code_labels, t
 from pages._page import context

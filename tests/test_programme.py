@@ -26,7 +26,7 @@ from data.importer import Options, import_file
 from metrics import programme as pg
 from metrics import stats
 from pages import PAGES
-from pages import _evaluation as view
+from pages import _prog_parts as view
 from pages._i18n import STRINGS, number
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -156,7 +156,7 @@ def test_a_deep_link_survives_sign_in_and_a_reload_keeps_it(server, context):
     settled(page)
     assert where(page) == ("/branches", {"period": ["last_year"], "cmp": ["none"]})
     expect(page.get_by_role("main")).to_contain_text("2025-01-01 – 2025-12-31")  # the last full year
-    expect(page.get_by_role("radio", name="None")).to_be_checked()
+    expect(page.get_by_role("combobox", name="Comparison")).to_have_value("None")
     cookie = signed_in_cookie(context)
     assert "director-pass-1" not in cookie
 
