@@ -41,6 +41,19 @@ def sample_db_copy(sample_db_path, tmp_path) -> Path:
 
 
 @pytest.fixture
+def sample_app(sample_db_path, monkeypatch):
+    """$KPI_DB at the bundled sample for a page under AppTest, with Streamlit's caches empty before and after."""
+    import streamlit as st
+
+    monkeypatch.setenv("KPI_DB", str(sample_db_path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield sample_db_path
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
 def fresh_db(tmp_path):
     """An empty database file with the schema."""
     con = db.connect(tmp_path / "kpi.duckdb")

@@ -315,17 +315,6 @@ def test_an_older_database_gets_the_programme_column(tmp_path):
 ASCII_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October")
 
 
-@pytest.fixture
-def sample_app(sample_db_path, monkeypatch):
-    """$KPI_DB at the bundled sample, and empty Streamlit caches before and after."""
-    monkeypatch.setenv("KPI_DB", str(sample_db_path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield sample_db_path
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
 def open_programme(query: dict[str, str]) -> AppTest:
     """A fresh session opening a link to /programme with `query`, through the router (tests/app/entry.py)."""
     at = AppTest.from_file(str(ENTRY), default_timeout=60)

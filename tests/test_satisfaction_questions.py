@@ -122,19 +122,6 @@ def test_cli_question_and_by_question(tmp_path):
     assert expected in json.loads(note.stdout)["notes"][0] and f"note: {expected}" in note.stderr
 
 
-@pytest.fixture
-def sample_app(sample_db_path, monkeypatch):
-    """The Satisfaction page on the bundled sample (its surveys ask "overall" and "staff")."""
-    import streamlit as st
-
-    monkeypatch.setenv("KPI_DB", str(sample_db_path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield sample_db_path
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
 def test_satisfaction_page_question_selector(sample_app):
     from dataclasses import replace
 
