@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from metrics import periods
+
 MONTH_NAMES = ("January February March April May June July August September October November December").split()
 NO_VALUE = "–"
 
@@ -101,6 +103,12 @@ def period_name(label: str, language: str = "en") -> str:
     if rest.startswith("Q"):
         return f"{year}年第{rest[1:]}季度" if zh else f"{rest} {year}"
     return f"{year}年{int(rest)}月" if zh else f"{MONTH_NAMES[int(rest) - 1]} {year}"
+
+
+def year_name(year: int, fiscal_start: int = 1, language: str = "en") -> str:
+    """The (fiscal) year starting in month `fiscal_start` of `year` in words: 2026, 2026年, FY2026/27,
+    2026/27财年 (the engine's period label, periods.label, worded by period_name)."""
+    return period_name(periods.label(dt.date(year, fiscal_start, 1), "year", fiscal_start), language)
 
 
 def month_name(month: int, language: str = "en") -> str:

@@ -4,7 +4,6 @@ content (so it says exactly what the files say) and the downloads."""
 from __future__ import annotations
 
 import json
-import re
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,6 +12,7 @@ import streamlit as st
 from pages import _charts, _data
 from pages._i18n import lang, t
 from pages._page import Context
+from reports import render
 from reports.annual import Request
 from reports.document import Bullets, Chart, Document, Paragraph, Table
 
@@ -21,7 +21,6 @@ MIME = {
     "pdf": "application/pdf",
     "md": "text/markdown",
 }
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
 def downloads(ctx: Context, report, request: Request) -> None:
@@ -79,7 +78,7 @@ def preview(document: Document) -> None:
     st.subheader(document.title, anchor=False)
     st.text(document.subtitle)
     for number, section in enumerate(document.sections):
-        st.markdown(f"#### {_plain(section.title)}")
+        st.markdown(f"#### {render.markdown_text(section.title)}")
         for index, block in enumerate(section.blocks):
             if isinstance(block, Paragraph):
                 st.text(block.text)
@@ -87,18 +86,13 @@ def preview(document: Document) -> None:
                 st.text("\n".join(f"• {item}" for item in block.items))
             elif isinstance(block, Table):
                 if block.caption:
-                    st.caption(_plain(block.caption))
+                    st.caption(render.markdown_text(block.caption))
                 frame = pd.DataFrame(list(block.rows), columns=_unique(block.columns))
                 st.dataframe(frame, hide_index=True, key=f"report_table_{number}_{index}")
             elif isinstance(block, Chart):
                 figure = _charts.below_toolbar(go.Figure(block.figure))
                 config = _charts.config(lang())  # the toolbar speaks the page's language
                 st.plotly_chart(figure, key=f"report_chart_{number}_{index}", config=config)
-
-
-def _plain(text: str) -> str:
-    """A heading of ours (no data) for Markdown: every Markdown sign escaped all the same."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def _unique(columns: tuple[str, ...]) -> list[str]:

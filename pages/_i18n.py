@@ -19,7 +19,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "data": ("Data", "数据"),
     "report": ("Report", "年度报告"),
     "report_year": ("Year", "年度"),
-    "fiscal_year_label": ("FY{start}/{end:02d}", "{start}/{end:02d}财年"),
     "report_language": ("Report language", "报告语言"),
     "report_scope_note": (
         "The report covers the whole chosen year; the sidebar's branches, districts and kinds apply, its dates do "

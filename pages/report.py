@@ -4,6 +4,7 @@ supervisor's scope) apply; its dates do not: the report covers the chosen (fisca
 
 import streamlit as st
 
+from metrics import display
 from pages import _annual, _auth, _data
 from pages._i18n import LANGS, lang, t
 from pages._page import context, header
@@ -15,7 +16,7 @@ header("report", ctx)
 st.caption(t("report_scope_note"))
 years = _data.report_years(ctx.path, ctx.version)
 left, right = st.columns(2)
-names = {y: t("fiscal_year_label", start=y, end=(y + 1) % 100) if ctx.fiscal_start != 1 else str(y) for y in years}
+names = {y: display.year_name(y, ctx.fiscal_start, lang()) for y in years}
 year = left.selectbox(t("report_year"), years, index=len(years) - 1, key="report_year", format_func=names.get)
 if st.session_state.get("report_lang") not in LANGS:
     st.session_state["report_lang"] = lang()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 import plotly.graph_objects as go
 
-from metrics import display, engine, filters, quality, satisfaction, targets
+from metrics import display, engine, filters, periods, quality, satisfaction, targets
 from metrics.engine import Result
 from metrics.filters import Filter
 from metrics.registry import get, label
@@ -191,13 +191,7 @@ class Report:
 def year_span(year: int, fiscal_start: int = 1) -> tuple[dt.date, dt.date]:
     """First and last day of the (fiscal) year that starts in month `fiscal_start` of `year`."""
     start = dt.date(year, fiscal_start, 1)
-    last_month = dt.date(year + (fiscal_start > 1), (fiscal_start - 2) % 12 + 1, 1)
-    return start, _month_end(last_month)
-
-
-def _month_end(day: dt.date) -> dt.date:
-    following = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return following - dt.timedelta(days=1)
+    return start, periods.period_end(start, "year")
 
 
 def build(con, request: Request) -> Report:
@@ -335,14 +329,11 @@ class _Writer:
     # ------------------------------------------------------------------ words for periods and changes
 
     def year_name(self, year: int) -> str:
-        fs = self.request.fiscal_start
-        if fs == 1:
-            return f"{year}年" if self.lang == "zh" else str(year)
-        return f"{year}/{(year + 1) % 100:02d}财年" if self.lang == "zh" else f"FY{year}/{(year + 1) % 100:02d}"
+        return display.year_name(year, self.request.fiscal_start, self.lang)
 
     def months(self, start: dt.date, end: dt.date) -> str:
         """The span of a partial figure: whole months in words, else the two dates."""
-        if end == _month_end(end) and start.day == 1:
+        if end == periods.period_end(end.replace(day=1), "month") and start.day == 1:
             return display.month_span(start, end, self.lang)
         return f"{display.long_date(start, self.lang)}—{display.long_date(end, self.lang)}"
 
@@ -463,7 +454,8 @@ class _Writer:
         if metric.change_in_points:
             if figure.change is None:
                 return display.NO_VALUE
-            return self.say("points_cell" if metric.unit == "%" else "score_cell", value=_signed(figure.change, "dec1"))
+            change = display.signed_number(figure.change, "dec1")
+            return self.say("points_cell" if metric.unit == "%" else "score_cell", value=change)
         return display.signed_percent(figure.yoy_pct) or display.NO_VALUE
 
     def satisfaction_values(self, figure: Figure) -> dict:
@@ -756,7 +748,7 @@ class _Writer:
 
     def drivers(self, rows: pd.DataFrame, metric) -> str:
         items = [
-            self.say("driver_item", name=name, change=_signed(change, metric.fmt, self.lang))
+            self.say("driver_item", name=name, change=display.signed_number(change, metric.fmt, self.lang))
             for name, change in zip(self.display_names(rows["branch"]), rows["change"], strict=True)
         ]
         return self.join(items)
@@ -862,9 +854,3 @@ def _plain(value):
     if display.missing(value):
         return None
     return float(value)
-
-
-def _signed(value, fmt: str, language: str = "en") -> str:
-    """A change with its sign: "+1.2万", "-3,210", "+0.4"."""
-    text = display.number(abs(value), fmt, language)
-    return text if text.strip("0.,%万亿") == "" else ("+" if value > 0 else "-") + text

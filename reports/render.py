@@ -118,7 +118,7 @@ _MD_INLINE = re.compile(r"([\\`*_{}\[\]<>|$~])")
 _MD_BLOCK_START = re.compile(r"^(\s*(?:\d+)?)([#+.)-])(?=\s|$)")
 
 
-def _md(text: str) -> str:
+def markdown_text(text: str) -> str:
     """One line of Markdown text: escaped, no accidental heading or list."""
     return _MD_BLOCK_START.sub(r"\1\\\2", _MD_INLINE.sub(r"\\\1", _line(text)))
 
@@ -133,7 +133,7 @@ def _md_row(cells: list[str]) -> str:
 
 
 def _md_table(table: Table) -> list[str]:
-    lines = [_md(table.caption), ""] if table.caption else []
+    lines = [markdown_text(table.caption), ""] if table.caption else []
     lines.append(_md_row([_md_cell(c) for c in table.columns]))
     lines.append(_md_row(["---:" if numeric else "---" for numeric in table.numeric]))
     for index, row in enumerate(table.rows):
@@ -146,27 +146,27 @@ def _md_table(table: Table) -> list[str]:
 
 def _md_block(block: Block) -> list[str]:
     if isinstance(block, Paragraph):
-        return [_md(block.text)]
+        return [markdown_text(block.text)]
     if isinstance(block, Bullets):
-        return [f"- {_md(item)}" for item in block.items]
+        return [f"- {markdown_text(item)}" for item in block.items]
     if isinstance(block, Table):
         return _md_table(block)
     if isinstance(block, Chart):
-        return [f"*{_md(block.alt)}*"]
+        return [f"*{markdown_text(block.alt)}*"]
     raise TypeError(f"a report cannot hold {type(block).__name__}")
 
 
 def markdown(document: Document) -> str:
     """The document as Markdown: headings, paragraphs, lists, pipe tables; a chart is its sentence in
     italics; the footer closes it."""
-    chunks = [[f"# {_md(document.title)}"]]
+    chunks = [[f"# {markdown_text(document.title)}"]]
     if document.subtitle:
-        chunks.append([_md(document.subtitle)])
+        chunks.append([markdown_text(document.subtitle)])
     for section in document.sections:
-        chunks.append([f"## {_md(section.title)}"])
+        chunks.append([f"## {markdown_text(section.title)}"])
         chunks.extend(_md_block(block) for block in section.blocks)
     if document.footer:
-        chunks.extend([["---"], [_md(document.footer)]])
+        chunks.extend([["---"], [markdown_text(document.footer)]])
     return "\n\n".join("\n".join(chunk) for chunk in chunks) + "\n"
 
 

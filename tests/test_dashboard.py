@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data import db
@@ -54,14 +53,9 @@ def sample_db(sample_db_path) -> Path:
 
 
 @pytest.fixture
-def app_env(sample_db, monkeypatch):
-    """$KPI_DB pointing at the sample, and empty Streamlit caches before and after each test."""
-    monkeypatch.setenv("KPI_DB", str(sample_db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield sample_db
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def app_env(sample_app):
+    """$KPI_DB pointing at the sample, and empty Streamlit caches before and after each test (conftest)."""
+    return sample_app
 
 
 @pytest.fixture
