@@ -10,9 +10,9 @@ PORT ?= 8501
 # behind a reverse proxy with TLS: see "Serving it to a network" in the README).
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test lint sample system clean
+.PHONY: run test lint sample system java clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-spark.txt
 	@echo "first run: creating the virtual environment $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	@echo "upgrading pip in $(VENV)"
@@ -39,6 +39,17 @@ system:
 		echo "the browser and report tests need Debian packages; run: sudo apt-get install $(SYSTEM_PACKAGES)"; \
 	fi
 
+# The Spark parity tests (tests/test_spark.py) need a Java runtime for pyspark; the dashboard itself never does.
+java:
+	@if command -v java >/dev/null; then \
+		echo "Java is installed ($$(java -version 2>&1 | head -1))"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing default-jre-headless with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; \
+	else \
+		echo "the Spark tests need Java; run: sudo apt-get install default-jre-headless"; \
+	fi
+
 sample: $(VENV)/.installed
 	$(PY) -m data sample
 
@@ -50,7 +61,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: system lint
+test: system java lint
 	$(PY) -m pytest
 
 clean:
