@@ -245,9 +245,10 @@ def stored(con) -> dict[str, str]:
     """branch_id -> line type of every stored system-wide line ({} on a database made before the table)."""
     cursor = con.cursor()
     try:
+        # information_schema lists views too: a lake's tables are views (data/lake.py connect_duckdb).
         exists = cursor.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND table_name = 'system_lines'"
+            "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
+            "AND table_schema = 'main' AND table_name = 'system_lines'"
         ).fetchone()[0]
         if not exists:
             return {}

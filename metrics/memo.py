@@ -6,7 +6,8 @@ read them again.
 A state is keyed on the database file (path, inode, size, modification time) plus the last import id,
 and only for a read-only connection: DuckDB keeps a file that is open read-only from being written by
 any process (a published generation is never written again, see data/store.py), so nothing can change
-under the key. A writable or in-memory connection gets no memo: everything is read afresh. At most
+under the key. A lake's connection (data/lake.py connect_duckdb) is keyed on the generation its files were
+exported from. Any other writable or in-memory connection gets no memo: everything is read afresh. At most
 MAX_STATES states are kept (the least recently used goes first); each holds a fixed set of facts plus a
 short list per scope or branch selection asked about.
 """
@@ -21,6 +22,8 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import duckdb
+
+from data import lake
 
 MAX_STATES = 4
 _STATES: OrderedDict[tuple, dict[Hashable, Any]] = OrderedDict()
@@ -62,6 +65,9 @@ class Memo:
 
 def state_key(con) -> tuple | None:
     """The key of the database's current state, or None when it may change while we read it."""
+    lake_key = lake.memo_key(con)
+    if lake_key is not None:
+        return lake_key
     cursor = con.cursor()
     try:
         row = cursor.execute(_STATE_SQL).fetchone()
