@@ -1,5 +1,6 @@
 """The data command line: import exports, list what is loaded, take an import back, build the sample
-database, rebuild a damaged database from the exports (and removals) its journal lists."""
+database, rebuild a damaged database from the exports (and removals) its journal lists, export the
+database as a Parquet lake for Spark."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from data import completeness, db, identity, remove, shaping, store, systemlines, workbook
+from data import completeness, db, identity, lake, remove, shaping, store, systemlines, workbook
 from data.importer import Options, file_digest, import_any, import_paths
 from data.make_sample import TODAY as SAMPLE_TODAY
 from data.mapping import KINDS, MappingError
 from data.report import describe
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+EXPORT_FORMATS = ("parquet",)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +70,14 @@ def _parser() -> argparse.ArgumentParser:
         "--wait", type=float, default=store.WAIT_SECONDS, metavar="SECONDS", help="as for import (default %(default)g)"
     )
     rem.add_argument("--dry-run", action="store_true", help="say what would be removed; change nothing")
+    exp = sub.add_parser(
+        "export", help="write every table as Parquet files (dated tables partitioned by year) with a manifest"
+    )
+    exp.add_argument("--db")
+    exp.add_argument("--format", choices=EXPORT_FORMATS, default="parquet", help="file format (default %(default)s)")
+    exp.add_argument(
+        "--out", required=True, type=Path, metavar="DIR", help="the lake folder: new, empty, or a lake to replace"
+    )
     return parser
 
 
@@ -92,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             return _rebuild(args)
         if args.command == "remove":
             return _remove(args)
+        if args.command == "export":
+            return _export(args)
         return build_sample(args.db)
     except db.DatabaseBusy as exc:
         print(exc, file=sys.stderr)
@@ -324,4 +336,37 @@ def _remove(args) -> int:
     rows = sum(r.rows for r in removals)
     verb = "would be removed (dry run: nothing changed)" if args.dry_run else "removed"
     print(f"{len(removals)} import(s) {verb}, {rows:,} row(s) in all; database {path}")
+    return 0
+
+
+def _export(args) -> int:
+    """Write the lake and say what it holds; exit 1 (nothing written) for a folder it will not replace, 4 when
+    the lake cannot be written."""
+    path = db.db_path(args.db)
+    if store.token(path) is None:
+        print(
+            f"no database at {path}: nothing to export; import exports with `python -m data import PATH`",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        manifest = lake.export(path, args.out)
+    except lake.LakeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        print(f"could not write the lake {args.out}: {reason}. Nothing was changed there.", file=sys.stderr)
+        return EXIT_WRITE
+    tables = manifest["tables"]
+    print(f"{'table':<18} {'rows':>10}  files")
+    for name, entry in tables.items():
+        years = sorted({f.split("/")[1] for f in entry["files"]}) if entry["partitioned_by"] else []
+        where = f"{len(entry['files'])} file(s) in {name}/{years[0]} .. {years[-1]}" if years else entry["files"][0]
+        print(f"{name:<18} {entry['rows']:>10,}  {where}")
+    rows = sum(entry["rows"] for entry in tables.values())
+    print(
+        f"wrote {len(tables)} tables, {rows:,} rows as Parquet to {Path(args.out).absolute()} "
+        f"(generation {manifest['generation']} of {path})"
+    )
     return 0

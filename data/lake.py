@@ -124,18 +124,24 @@ def generation(real: Path) -> str:
 
 
 def _check_replaceable(target: Path) -> None:
-    """Refuse a target that is not a lake we wrote: never delete a folder that merely has the name asked for."""
+    """Refuse a target that is not a lake of ours (of any version): never delete a folder that merely has the
+    name asked for."""
     if target.exists() and not target.is_dir():
         raise LakeError(f"{target} is a file, not a folder; nothing was written. Choose a folder for the lake.")
     if not target.is_dir() or not any(target.iterdir()):
         return
     try:
-        read_manifest(target)
-    except LakeError as exc:
+        found = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        found = "missing"
+    except (OSError, ValueError):
+        found = None
+    if not (isinstance(found, dict) and found.get("format") == FORMAT):
+        what = f"has no {MANIFEST}" if found == "missing" else f"has a {MANIFEST} that is not a {FORMAT} manifest"
         raise LakeError(
-            f"{target} is not empty and is not a lake written by `python -m data export` ({exc}); nothing was "
-            "written. Choose a new or empty folder, or remove this one yourself."
-        ) from None
+            f"{target} is not empty and {what}: it is not a lake written by `python -m data export`, and nothing "
+            "was written. Choose a new or empty folder, or remove this one yourself."
+        )
 
 
 def _tables(con) -> list[str]:
