@@ -44,7 +44,8 @@ SPARK_TYPES = re.compile(
 )
 # Types Spark cannot read, and what they are written as: unsigned and 128-bit integers have no Spark type (an
 # UBIGINT above 2^63 would read as negative), so they become the smallest signed type or decimal that holds
-# every value; other timestamp precisions become TIMESTAMP (Spark 4 refuses nanosecond timestamps).
+# their values (a HUGEINT of 39 digits fits no Spark type: the export stops with its column named); other
+# timestamp precisions become TIMESTAMP (Spark 4 refuses nanosecond timestamps).
 # connect_duckdb casts them back to the database's type. data/schema.sql uses none of them today; a column of
 # any other type is refused by name rather than written in a form Spark misreads.
 SPARK_CASTS = {
@@ -159,11 +160,14 @@ def _write_table(con, table: str, work: Path) -> dict:
     folder = work / table
     folder.mkdir()
     partitioned = dated and rows > 0
-    if partitioned:
-        relation = con.sql(f'SELECT {select}, year("date") AS {PARTITION} FROM "{table}"')
-        relation.write_parquet(str(folder), partition_by=[PARTITION], filename_pattern="part-{uuid}")
-    else:
-        con.sql(f'SELECT {select} FROM "{table}"').write_parquet(str(folder / SINGLE_FILE))
+    try:
+        if partitioned:
+            relation = con.sql(f'SELECT {select}, year("date") AS {PARTITION} FROM "{table}"')
+            relation.write_parquet(str(folder), partition_by=[PARTITION], filename_pattern="part-{uuid}")
+        else:
+            con.sql(f'SELECT {select} FROM "{table}"').write_parquet(str(folder / SINGLE_FILE))
+    except duckdb.ConversionException as exc:
+        raise LakeError(f"{table}: a value does not fit the type Spark reads ({exc}); nothing was written") from None
     return {
         "path": table,
         "rows": rows,
