@@ -1,4 +1,4 @@
-"""Command line: `python -m data import ...`, `status`, `remove`, `rebuild`, `sample` (see data/cli.py)."""
+"""Command line: `python -m data import ...`, `status`, `remove`, `rebuild`, `sample`, `export` (see data/cli.py)."""
 
 from data.cli import main
 
