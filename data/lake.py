@@ -168,6 +168,8 @@ def _write_table(con, table: str, work: Path) -> dict:
             con.sql(f'SELECT {select} FROM "{table}"').write_parquet(str(folder / SINGLE_FILE))
     except duckdb.ConversionException as exc:
         raise LakeError(f"{table}: a value does not fit the type Spark reads ({exc}); nothing was written") from None
+    except duckdb.IOException as exc:  # a full disk, a folder gone: reported as the OSError it is
+        raise OSError(str(exc).strip().splitlines()[0]) from None
     return {
         "path": table,
         "rows": rows,
