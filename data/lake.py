@@ -219,7 +219,12 @@ def _swap_in(work: Path, target: Path) -> None:
         os.replace(target, old)
     elif target.is_dir():
         target.rmdir()
-    os.replace(work, target)
+    try:
+        os.replace(work, target)
+    except OSError:
+        if old.is_dir():
+            os.replace(old, target)  # the lake that was there, back in place
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
