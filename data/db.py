@@ -86,8 +86,23 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the database has `table` (one made before the table was added may lack it)."""
+    if hasattr(con, "has_table"):  # a lake on Spark (metrics/spark.py): its manifest is the catalogue
+        return con.has_table(table)
+    # information_schema lists views too: a lake's tables are views (data/lake.py connect_duckdb).
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
+        "AND table_schema = 'main' AND table_name = ?",
+        [table],
+    ).fetchone()
+    return row[0] > 0
+
+
 def has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
     """Whether `table` has `column` (a database from an older version, opened read-only, may lack it)."""
+    if hasattr(con, "table_columns"):  # a lake on Spark (metrics/spark.py): its manifest is the catalogue
+        return column in con.table_columns(table)
     row = con.execute(
         "SELECT count(*) FROM information_schema.columns WHERE table_catalog = current_database() "
         "AND table_schema = 'main' AND table_name = ? AND column_name = ?",

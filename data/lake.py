@@ -291,8 +291,13 @@ def connect_duckdb(lake_dir: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for table, entry in manifest["tables"].items():
         con.execute(f'CREATE VIEW "{table}" AS {_view_sql(folder, entry)}')
-    _LAKE_KEYS[con] = ("lake", manifest["generation"])
+    register(con, manifest)
     return con
+
+
+def register(con, manifest: dict) -> None:
+    """Key the memo of a connection reading this lake (on DuckDB or on Spark, metrics/spark.py) on its generation."""
+    _LAKE_KEYS[con] = ("lake", manifest["generation"])
 
 
 def _view_sql(folder: Path, entry: dict) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from data import db
 from data.headers import header_key
 from data.names import name_key
 
@@ -243,15 +244,10 @@ def line_total(kind: str, record: dict) -> float:
 
 def stored(con) -> dict[str, str]:
     """branch_id -> line type of every stored system-wide line ({} on a database made before the table)."""
+    if not db.has_table(con, "system_lines"):
+        return {}
     cursor = con.cursor()
     try:
-        # information_schema lists views too: a lake's tables are views (data/lake.py connect_duckdb).
-        exists = cursor.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
-            "AND table_schema = 'main' AND table_name = 'system_lines'"
-        ).fetchone()[0]
-        if not exists:
-            return {}
         return dict(cursor.execute("SELECT branch_id, line_type FROM system_lines").fetchall())
     finally:
         cursor.close()

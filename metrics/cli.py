@@ -15,15 +15,16 @@ import json
 import math
 import sys
 
-from data import db, store
+from data import db, lake, store
 from data.formulas import neutralise_cell
 from data.names import name_key
-from metrics import periods, users
+from metrics import periods, spark, users
 from metrics.engine import TARGET_COLUMNS, attainment_table, branch_names, compute
 from metrics.filters import Filter, matching_branches
 from metrics.registry import METRICS
 from metrics.satisfaction import DEFAULT_QUESTION
 
+ENGINES = ("duckdb", "spark")  # the engines a query can run on (metrics/spark.py)
 BY_CHOICES = (
     "branch",
     "district",
@@ -54,6 +55,24 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--format", choices=("text", "json"), default="text")
     query = sub.add_parser("query", help="a metric by period, optionally by a dimension and against last year")
     query.add_argument("--db", help=f"database file (default ${db.DB_ENV_VAR} or data/kpi.duckdb)")
+    query.add_argument(
+        "--lake",
+        metavar="DIR",
+        help="compute from a lake written by `python -m data export --format parquet` instead of a database",
+    )
+    query.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        action=_Once,
+        help="the engine that computes: duckdb (default) or spark (needs --lake)",
+    )
+    query.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help=f"with --engine spark: local[N], spark://host:7077 or sc://host:15002 (default ${spark.MASTER_ENV} "
+        f"or {spark.DEFAULT_MASTER})",
+    )
     query.add_argument("--metric", required=True, action=_Once, choices=[m.id for m in METRICS], metavar="ID")
     query.add_argument("--grain", default="year", action=_Once, choices=periods.GRAINS)
     query.add_argument("--fiscal-start", type=int, default=1, metavar="MONTH", help="first month of the fiscal year")
@@ -123,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    con, code = open_database(args.db)
+    con, code = open_source(args)
     if con is None:
         return code
     with con:
@@ -186,6 +205,35 @@ def main(argv: list[str] | None = None) -> int:
     for note in [*completeness_notes(result, names, args.date_to), *result.notes]:
         print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def open_source(args):
+    """(a connection the metric layer reads, 0) for the query's --db, or --lake on --engine; or (None, exit status)
+    with the reason printed: 2 a usage error or nothing to read, 3 busy, 5 damaged, 6 Spark unavailable."""
+    if args.engine == "spark" and not args.lake:
+        print(
+            "--engine spark computes from a lake: give --lake DIR (python -m data export --format parquet)",
+            file=sys.stderr,
+        )
+        return None, 2
+    if args.spark_master and args.engine != "spark":
+        print("--spark-master applies only with --engine spark", file=sys.stderr)
+        return None, 2
+    if not args.lake:
+        return open_database(args.db)
+    if args.db:
+        print("give either --db or --lake, not both", file=sys.stderr)
+        return None, 2
+    try:
+        if args.engine == "spark":
+            return spark.connect_lake(args.lake, args.spark_master), 0
+        return lake.connect_duckdb(args.lake), 0
+    except lake.LakeError as exc:
+        print(exc, file=sys.stderr)
+        return None, 2
+    except spark.SparkUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return None, 6
 
 
 def open_database(path_arg: str | None):

@@ -130,22 +130,24 @@ def as_of(con, metric_ids, flt: Filter | None = None, memo: Memo | None = None) 
 
 
 def _table_span(con, table: str, grain: str) -> tuple[dt.date | None, dt.date | None]:
-    """(first day, last day) of one table's reported rows usable at `grain`."""
+    """(first day, last day) of one table's reported rows usable at `grain`: a row of a month, quarter or year
+    covers its whole period (the arithmetic is done here, so the SQL stays the same on every engine)."""
     usable = periods.USABLE_ROW_GRAINS[grain]
     # Table names come from the registry; the reported-row conditions are constants above.
     sql = (
-        f"SELECT min(f.date), max(f.date + CAST(CASE f.grain WHEN 'day' THEN INTERVAL 0 DAY "
-        f"WHEN 'month' THEN INTERVAL 1 MONTH - INTERVAL 1 DAY "
-        f"WHEN 'quarter' THEN INTERVAL 3 MONTH - INTERVAL 1 DAY ELSE INTERVAL 1 YEAR - INTERVAL 1 DAY END "
-        f"AS INTERVAL)) FROM {table} f WHERE {REPORTED.get(table, 'true')} "
-        f"AND f.grain IN ({', '.join('?' for _ in usable)})"
+        f"SELECT f.grain, min(f.date), max(f.date) FROM {table} f WHERE {REPORTED.get(table, 'true')} "
+        f"AND f.grain IN ({', '.join('?' for _ in usable)}) GROUP BY f.grain"
     )
     cursor = con.cursor()
     try:
-        first, last = cursor.execute(sql, list(usable)).fetchone()
+        rows = cursor.execute(sql, list(usable)).fetchall()
     finally:
         cursor.close()
-    return first, last.date() if isinstance(last, dt.datetime) else last
+    if not rows:
+        return None, None
+    first = min(row[1] for row in rows)
+    last = max(periods.period_end(row[2], row[0]) for row in rows)
+    return first, last
 
 
 def _table(metric: Metric) -> str:

@@ -24,6 +24,7 @@ LOCAL_SETTINGS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.driver.memory": "2g",
     "spark.sql.ansi.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
 }
 
 
@@ -51,5 +52,155 @@ def session(master_url: str | None = None):
     for key, value in LOCAL_SETTINGS.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setLogLevel("FATAL")  # failures are raised as errors, not logged
     return spark
+
+
+# --- translating the metric layer's DuckDB SQL -------------------------------------------------------------
+
+
+def _dialects():
+    """DuckDB as written here -> Spark SQL: SQLGlot's two dialects, with the DuckDB functions it leaves
+    untranslated mapped onto Spark's equivalents."""
+    from sqlglot import exp
+    from sqlglot.dialects.spark import Spark
+
+    class KpiSpark(Spark):
+        class Generator(Spark.Generator):
+            TRANSFORMS = {
+                **Spark.Generator.TRANSFORMS,
+                # to_months(n): an interval of n months (periods.period_sql's fiscal-year shift).
+                exp.Anonymous: lambda gen, e: _anonymous(gen, e),
+            }
+
+    return KpiSpark
+
+
+# DuckDB functions SQLGlot passes through by name, and the Spark function taking the same arguments.
+RENAMED = {"TO_MONTHS": lambda args: f"MAKE_YM_INTERVAL(0, {args[0]})"}
+
+
+def _anonymous(gen, e) -> str:
+    args = [gen.sql(arg) for arg in e.expressions]
+    rename = RENAMED.get(e.name.upper())
+    return rename(args) if rename else gen.function_fallback_sql(e)
+
+
+_TRANSLATED: dict[str, str] = {}
+
+
+def translate(sql: str) -> str:
+    """The Spark SQL of one DuckDB statement (remembered: the metric layer issues few distinct texts)."""
+    found = _TRANSLATED.get(sql)
+    if found is None:
+        import sqlglot
+
+        found = sqlglot.transpile(sql, read="duckdb", write=_dialects())[0]
+        _TRANSLATED[sql] = found
+    return found
+
+
+# --- a connection the metric layer can use ----------------------------------------------------------------
+
+
+class SparkConnection:
+    """The metric layer's view of a lake on Spark: `execute(sql, params)` takes DuckDB SQL with `?` values and
+    answers as a DuckDB cursor would. Results come back through Arrow and are handed to DuckDB's own
+    conversion, so that fetchall() and df() give the same Python and pandas types on both engines."""
+
+    def __init__(self, spark, lake_dir, manifest: dict):
+        self.spark = spark
+        self.lake_dir = str(lake_dir)
+        self.manifest = manifest
+        self._result = None
+
+    # The catalogue, from the manifest (data/db.has_table and has_column ask these of a lake connection).
+    def has_table(self, table: str) -> bool:
+        return table in self.manifest["tables"]
+
+    def table_columns(self, table: str) -> list[str]:
+        entry = self.manifest["tables"].get(table)
+        return list(entry["columns"]) if entry else []
+
+    def cursor(self) -> SparkConnection:
+        return SparkConnection(self.spark, self.lake_dir, self.manifest)
+
+    def execute(self, sql: str, params=None) -> SparkConnection:
+        from pyspark.errors import AnalysisException
+
+        try:
+            frame = self.spark.sql(translate(sql), args=list(params) if params else None)
+            self._result = frame.toArrow()
+        except AnalysisException as exc:
+            raise _duckdb_error(exc) from exc
+        return self
+
+    def _relation(self):
+        import duckdb
+
+        if self._result is None:
+            raise duckdb.InvalidInputException("no statement has been executed")
+        return duckdb.from_arrow(self._result)
+
+    @property
+    def description(self) -> list[tuple] | None:
+        """(name, type, ...) per column, as DB-API's cursor.description."""
+        if self._result is None:
+            return None
+        return [(field.name, str(field.type), None, None, None, None, None) for field in self._result.schema]
+
+    def fetchall(self) -> list[tuple]:
+        return self._relation().fetchall()
+
+    def fetchone(self):
+        rows = self._relation().limit(1).fetchall()
+        return rows[0] if rows else None
+
+    def df(self):
+        return self._relation().df()
+
+    fetchdf = df
+
+    def close(self) -> None:
+        self._result = None
+
+    def __enter__(self) -> SparkConnection:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _duckdb_error(exc: Exception) -> Exception:
+    """Spark's analysis error as the DuckDB error the metric layer already handles (a missing table or column
+    is a CatalogException or BinderException there), so callers need no engine-specific except clauses."""
+    import duckdb
+
+    condition = getattr(exc, "getCondition", lambda: None)() or ""
+    if condition.startswith("TABLE_OR_VIEW_NOT_FOUND"):
+        return duckdb.CatalogException(str(exc).splitlines()[0])
+    if condition.startswith("UNRESOLVED_COLUMN"):
+        return duckdb.BinderException(str(exc).splitlines()[0])
+    return duckdb.Error(f"Spark could not run the query: {str(exc).splitlines()[0]}")
+
+
+def connect_lake(lake_dir, master_url: str | None = None) -> SparkConnection:
+    """A SparkConnection over the lake `lake_dir` (written by `python -m data export --format parquet`): one
+    temporary view per table, partition columns left out so every view has the database table's columns."""
+    from pathlib import Path
+
+    from data import lake
+
+    root = Path(lake_dir).absolute()
+    manifest = lake.read_manifest(root)
+    # A session of its own (sharing the running Spark): temporary views belong to a session, so two lakes
+    # open in one process never read each other's tables.
+    spark = session(master_url).newSession()
+    for table, entry in manifest["tables"].items():
+        # Exactly the files the manifest lists (as the DuckDB reader does), the year folders found from basePath.
+        files = [str(root / name) for name in entry["files"]]
+        frame = spark.read.option("basePath", str(root / entry["path"])).parquet(*files)
+        frame.select(*entry["columns"]).createOrReplaceTempView(table)
+    con = SparkConnection(spark, root, manifest)
+    lake.register(con, manifest)
+    return con
