@@ -313,7 +313,7 @@ class _Writer:
     def why_no_figures(self) -> str:
         """The message of a year without figures: reports still missing, or where the data lies (English, as
         the command line speaks; the page says it in its own words)."""
-        year = self.year_name(self.request.year)
+        year = display.year_name(self.request.year, self.request.fiscal_start, "en")  # the message is English
         for result in (self.results.get(k) for k in ("visits", "loans")):
             for pending in result.pending if result else ():
                 if pending.start <= self.flt.date_to:

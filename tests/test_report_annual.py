@@ -271,6 +271,8 @@ def test_cli_refuses_before_working(sample_db_path, tmp_path):
     assert code == 2 and "closest" in message
     code, message = run("--year", "2031", "--out", str(tmp_path / "r.json"))
     assert code == 1 and "no figures for 2031" in message
+    code, message = run("--year", "2031", "--lang", "zh", "--out", str(tmp_path / "r.json"))
+    assert code == 1 and "no figures for 2031 in" in message and "年" not in message  # the CLI speaks English
     assert not list(tmp_path.iterdir())  # nothing written by a refused command
 
 
