@@ -252,8 +252,9 @@ def choices(path: str, version: str, scope: tuple[str, ...] | None) -> dict[str,
 
 @st.cache_data(**CACHE)
 def all_findings(path: str, version: str, tables: tuple[str, ...] = quality.DEFAULT_TABLES) -> pd.DataFrame:
-    """Every data-quality finding of the tables, computed once per data version."""
-    return quality.findings_frame(open_db(path, version), tables=tables)
+    """Every data-quality finding of the tables: those the import kept in the generation (computed when an
+    older database has none)."""
+    return quality.as_frame(quality.network_findings(open_db(path, version), tables))
 
 
 @st.cache_data(**CACHE)
