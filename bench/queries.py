@@ -224,9 +224,9 @@ def _query_df(con, sql: str, params=()) -> pd.DataFrame:
 
 
 def _findings(con, flt: Filter, tables: tuple[str, ...] = quality.DEFAULT_TABLES) -> pd.DataFrame:
-    """pages/_data.py findings: every finding of the tables (all_findings), then those of the filter's
-    branches and dates."""
-    found = quality.findings_frame(con, tables=tables)
+    """pages/_data.py findings: every finding of the tables (all_findings: those the import kept), then those
+    of the filter's branches and dates."""
+    found = quality.as_frame(quality.network_findings(con, tables))
     keep = found["branch_id"].isin(matching_branches(con, flt))
     if flt.date_from:
         keep &= found["period_end"] >= flt.date_from

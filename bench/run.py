@@ -553,8 +553,9 @@ def _queries_section(sizes, largest) -> list[str]:
         f"{districts}, and loans as the Overview/Branches trend indicator. *raw* is the same pages' loans calls "
         "computed from the raw transaction rows loaded into a DuckDB table `raw_tx` (same filter, window and "
         "year-earlier window); *ours* beside it is the time of those same loans calls in the engine. "
-        "*Without data checks* leaves out `findings` (metrics.quality over every table), which the dashboard "
-        "computes once per data version and then serves from its cache whatever the filter.",
+        "*Without data checks* leaves out `findings` (the data-quality findings the import kept in the database, "
+        "metrics.quality network_findings, filtered to the view), which the dashboard reads once per data "
+        "version and then serves from its cache whatever the filter.",
         "",
         "| rows | page | view | whole set | without data checks | loans calls: ours | raw rows | raw / ours |",
         "|---:|---|---|---:|---:|---:|---:|---:|",
@@ -891,9 +892,9 @@ def _notes_section(sizes, results) -> list[str]:
                 + (f" ({', '.join(f'{k} {v}' for k, v in s['queries']['findings'].items())})" if n else "")
                 for (size, n), s in zip(counts.items(), sizes, strict=True)
             )
-            + ". Their time follows how much they find rather than the row count: with few transactions the "
-            "small branches' daily loan series have days without any loan (gaps, zero runs), which the checks "
-            "report one by one. Compare sizes on the *without data checks* figures."
+            + ". They are computed when an import is written (part of the import's time), and how long that "
+            "takes follows how much they find rather than the row count: with few transactions the small "
+            "branches' daily loan series have days without any loan (gaps, zero runs), reported one by one."
         )
     lines += [f"- {note}" for note in results.get("notes", [])]
     lines.append(

@@ -174,3 +174,22 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     value VARCHAR,
     reason VARCHAR NOT NULL
 );
+
+-- The data-quality findings of the whole network (metrics/quality.py record), computed when a generation is
+-- written (data/store.py) so that pages read them instead of running the checks; meta's 'quality_findings_of'
+-- row says which rules and data version they describe. `facts` is JSON (quality._facts_text).
+CREATE TABLE IF NOT EXISTS quality_findings (
+    position INTEGER NOT NULL,
+    fact_table VARCHAR NOT NULL,
+    branch_id VARCHAR NOT NULL,
+    branch_name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    period_start DATE NOT NULL,
+    period_end DATE NOT NULL,
+    evidence VARCHAR NOT NULL,
+    value DOUBLE,
+    baseline DOUBLE,
+    severity VARCHAR NOT NULL,
+    explanation VARCHAR NOT NULL,
+    facts VARCHAR NOT NULL
+);

@@ -10,7 +10,8 @@ publishes the result by replacing the link in one rename. So:
   writer removes the dead one's work file);
 - two writers queue on the lock, or the second gives up after `wait` seconds (DatabaseBusy);
 - a reader checks a generation's bytes against the digest in its name, so a truncated or damaged
-  file is reported when it is opened instead of giving wrong numbers.
+  file is reported when it is opened instead of giving wrong numbers;
+- every generation carries its own data-quality findings (metrics/quality.py record), computed in the write.
 
 The previous generation is kept beside the current one; older ones are removed. Every import that
 lands is also appended to `kpi.duckdb.imports.jsonl`, outside the database, so that
@@ -187,6 +188,8 @@ def writing(path: str | os.PathLike | None = None, wait: float = WAIT_SECONDS, f
             before = db.data_version(con) if existed else None
             yield session
             changed = before is None or db.data_version(con) != before
+            if changed:
+                _record_findings(con)
             _step("imported")
             con.execute("CHECKPOINT")
             con.close()
@@ -198,6 +201,15 @@ def writing(path: str | os.PathLike | None = None, wait: float = WAIT_SECONDS, f
         finally:
             con.close()  # a no-op when already closed
             _remove(work)
+
+
+def _record_findings(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep the new generation's data-quality findings in it, so every page view reads them instead of running
+    the checks (metrics/quality.py record). Imported here: the checks need pandas, which nothing else a
+    writer does loads, and the metric layer is above the data layer."""
+    from metrics import quality
+
+    quality.record(con)
 
 
 @contextmanager

@@ -36,18 +36,27 @@ Rules (thresholds are the module constants named in capitals):
 
 A Filter's branch conditions choose which branches are reported, but holidays are always judged against the
 whole network. Its dates choose the findings whose period overlaps them; baselines may look further back.
+
+Kept findings: every write of the database (data/store.py) computes the whole network's findings of
+DEFAULT_TABLES once and keeps them in its table quality_findings (record()), stamped with the rules' digest and
+the data version they describe. The pages and the annual report read those (network_findings(), view_findings())
+instead of running the checks on every view; a database without a matching stamp has its findings computed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import json
 from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from data import completeness
+from data import completeness, db
 from metrics import display
 from metrics.filters import Filter, branch_sql, fact_sql, matching_branches, service_point_sql
 from metrics.registry import LOANS_ROW
@@ -139,8 +148,150 @@ def findings_frame(
     con: duckdb.DuckDBPyConnection, flt: Filter | None = None, tables: tuple[str, ...] = DEFAULT_TABLES
 ) -> pd.DataFrame:
     """The findings as a table, one row each, columns in Finding's field order."""
+    return as_frame(findings(con, flt, tables))
+
+
+def as_frame(found: list[Finding]) -> pd.DataFrame:
+    """Findings as a table, one row each, columns in Finding's field order."""
     columns = [f.name for f in fields(Finding)]
-    return pd.DataFrame([asdict(f) for f in findings(con, flt, tables)], columns=columns)
+    return pd.DataFrame([asdict(f) for f in found], columns=columns)
+
+
+# --- findings kept in the database ---------------------------------------------------------------------------
+
+STORED_TABLE = "quality_findings"  # data/schema.sql
+STAMP_KEY = "quality_findings_of"  # its row in `meta`: the rules' digest and the data version the findings describe
+_STORED_COLUMNS = (
+    "position",
+    "fact_table",
+    "branch_id",
+    "branch_name",
+    "kind",
+    "period_start",
+    "period_end",
+    "evidence",
+    "value",
+    "baseline",
+    "severity",
+    "explanation",
+    "facts",
+)
+
+
+@functools.cache
+def rules_digest() -> str:
+    """A digest of the code the findings come from (this module and data/completeness.py), so that findings
+    kept by an earlier version of the rules or of their wording are never shown as today's."""
+    digest = hashlib.blake2b(digest_size=8)
+    for module in (__file__, completeness.__file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
+
+
+def stamp(con: duckdb.DuckDBPyConnection) -> str:
+    """What kept findings must be stamped with to describe the database as it is now."""
+    return f"{rules_digest()}:{db.data_version(con)}"
+
+
+def record(con: duckdb.DuckDBPyConnection) -> list[Finding]:
+    """Compute the whole network's findings of DEFAULT_TABLES and keep them, in order, in quality_findings with
+    today's stamp (replacing what was kept). Called by data/store.py on every generation it publishes."""
+    found = findings(con)
+    rows = pd.DataFrame(
+        [
+            (i, f.table, f.branch_id, f.branch_name, f.kind, f.period_start, f.period_end, f.evidence, f.value)
+            + (f.baseline, f.severity, f.explanation, _facts_text(f.facts))
+            for i, f in enumerate(found)
+        ],
+        columns=list(_STORED_COLUMNS),
+    )
+    con.execute(f"DELETE FROM {STORED_TABLE}")
+    if found:  # one statement for all rows (a sample of 10 years can hold hundreds of findings)
+        con.register("found_rows", rows)
+        try:
+            con.execute(f"INSERT INTO {STORED_TABLE} SELECT * FROM found_rows")
+        finally:
+            con.unregister("found_rows")
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [STAMP_KEY, stamp(con)])
+    return found
+
+
+def stored_findings(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = DEFAULT_TABLES) -> list[Finding] | None:
+    """The whole network's findings of the tables as record() kept them, in findings() order; None when the
+    database holds none that describe it as it is now (see network_findings)."""
+    if not set(tables) <= set(DEFAULT_TABLES):
+        return None
+    cursor = con.cursor()
+    try:
+        kept = cursor.execute("SELECT value FROM meta WHERE key = ?", [STAMP_KEY]).fetchone()
+        if kept is None or kept[0] != stamp(cursor):
+            return None
+        rows = cursor.execute(
+            f"SELECT {', '.join(_STORED_COLUMNS[1:])} FROM {STORED_TABLE} "
+            "WHERE list_contains(?, fact_table) ORDER BY position",
+            [list(tables)],
+        ).fetchall()
+    finally:
+        cursor.close()
+    return [_stored_finding(row) for row in rows]
+
+
+def network_findings(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = DEFAULT_TABLES) -> list[Finding]:
+    """The whole network's findings of the tables: the kept ones when they describe the database as it is now,
+    else computed. Computed for a database written by an older version (no table, or opened read-only and never
+    migrated), one written outside data/store.py (a plain file a test or tool imported into: its data version
+    moved past the stamp), one whose findings an earlier version of the rules made, and tables not kept."""
+    kept = stored_findings(con, tables)
+    return kept if kept is not None else findings(con, tables=tables)
+
+
+def view_findings(
+    con: duckdb.DuckDBPyConnection, flt: Filter | None = None, tables: tuple[str, ...] = DEFAULT_TABLES
+) -> list[Finding]:
+    """What a view shows: the whole network's findings of the tables for the filter's service points whose
+    period overlaps its dates, in findings() order."""
+    flt = flt or Filter()
+    wanted = matching_branches(con, flt)
+    return [f for f in network_findings(con, tables) if f.branch_id in wanted and _overlaps(f, flt)]
+
+
+def _facts_text(facts: tuple[tuple[str, object], ...]) -> str:
+    """A finding's facts as JSON that _facts_value reads back to equal values (dates and spans are tagged)."""
+    return json.dumps([[name, _tagged(value)] for name, value in facts], ensure_ascii=False)
+
+
+def _tagged(value):
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    if isinstance(value, tuple):
+        return {"tuple": [_tagged(v) for v in value]}
+    return value
+
+
+def _untagged(value):
+    if isinstance(value, dict) and "date" in value:
+        return dt.date.fromisoformat(value["date"])
+    if isinstance(value, dict) and "tuple" in value:
+        return tuple(_untagged(v) for v in value["tuple"])
+    return value
+
+
+def _stored_finding(row: tuple) -> Finding:
+    table, branch_id, branch_name, kind, start, end, evidence, value, baseline, severity, explanation, facts = row
+    return Finding(
+        table=table,
+        branch_id=branch_id,
+        branch_name=branch_name,
+        kind=kind,
+        period_start=start,
+        period_end=end,
+        evidence=evidence,
+        value=value,
+        baseline=baseline,
+        severity=severity,
+        explanation=explanation,
+        facts=tuple((name, _untagged(v)) for name, v in json.loads(facts)),
+    )
 
 
 # --- reading -------------------------------------------------------------------------------------------------

@@ -1,28 +1,32 @@
 """The dashboard's data access: one cached read-only connection per database generation, and query
 results cached as bounded data keyed by the database path, its generation (a new one with every
 import, see data/store.py) and the filters. A page run reads one generation from start to end, so it
-never mixes data from before and after an import."""
+never mixes data from before and after an import.
+
+The importer and the report modules are imported inside the functions that use them: every page run imports
+this module, and they (the Word and image export libraries above all) would delay the first chart by a second
+or more for what only an upload or a report download needs."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from data import db, private, remove, store
-from data.cli import build_sample
 from data.completeness import TABLES as COMPLETENESS_TABLES
-from data.importer import Options, import_any
 from metrics import display, engine, filters, quality, satisfaction
 from metrics.filters import Filter, matching_branches
 from pages._i18n import STRINGS, join_names, lang, long_date, number, period_name, t
 from pages._state import from_key
-from reports import annual, plan, render
-from reports.annual import Request
 from reports.phrases import phrase
+
+if TYPE_CHECKING:
+    from reports.annual import Request
 
 CACHE = {"ttl": 3600, "max_entries": 512, "show_spinner": False}
 UPLOAD_WAIT_SECONDS = 60  # an upload queues this long behind another import, then says the database is busy
@@ -46,6 +50,8 @@ def current() -> tuple[str, object, str | None]:
     means the bundled sample is imported first. A damaged database stops the page with the reason."""
     path = str(db.db_path())
     if store.token(path) is None and db.db_path(path) == db.DEFAULT_DB:
+        from data.cli import build_sample  # the importer: only when there is no database yet
+
         build_sample(path)
     version = store.token(path)
     if version is None:
@@ -107,6 +113,8 @@ def import_uploads(path: str, uploads: list[tuple[str, bytes]], allow_new: bool,
     """Import uploaded files (name, bytes) as one write of the database: [(name, report)]. Files that
     land are kept in `<database>_uploads/` so that `python -m data rebuild` can use them again. Names
     must pass upload_name_problem (the page refuses the others before calling this)."""
+    from data.importer import Options, import_any  # the importer loads only when something is imported
+
     if any(upload_name_problem(name) for name, _ in uploads):
         raise ValueError("an upload's name is too long or holds control characters")
     target = db.db_path(path)
@@ -252,8 +260,9 @@ def choices(path: str, version: str, scope: tuple[str, ...] | None) -> dict[str,
 
 @st.cache_data(**CACHE)
 def all_findings(path: str, version: str, tables: tuple[str, ...] = quality.DEFAULT_TABLES) -> pd.DataFrame:
-    """Every data-quality finding of the tables, computed once per data version."""
-    return quality.findings_frame(open_db(path, version), tables=tables)
+    """Every data-quality finding of the tables: those the import kept in the generation (computed when an
+    older database has none)."""
+    return quality.as_frame(quality.network_findings(open_db(path, version), tables))
 
 
 @st.cache_data(**CACHE)
@@ -428,6 +437,8 @@ def report_years(path: str, version: str) -> list[int]:
 def report_request(key: tuple, year: int, fiscal_start: int, language: str, as_user: str | None) -> Request:
     """The report of the view's filter (`key`: its branches, districts, kinds, event choices and scope; its
     dates give way to the year's)."""
+    from reports.annual import Request
+
     flt = replace(from_key(key), date_from=None, date_to=None, beyond_complete=False)
     return Request(year, fiscal_start, language, flt, as_user=as_user)
 
@@ -435,6 +446,8 @@ def report_request(key: tuple, year: int, fiscal_start: int, language: str, as_u
 @st.cache_data(**CACHE)
 def annual_report(path: str, version: str, key: tuple, year: int, fiscal_start: int, language: str, as_user=None):
     """reports.annual.build for the view and year, or None when the year has no figures there."""
+    from reports import annual
+
     try:
         return annual.build(open_db(path, version), report_request(key, year, fiscal_start, language, as_user))
     except annual.NoFigures:
@@ -444,6 +457,8 @@ def annual_report(path: str, version: str, key: tuple, year: int, fiscal_start: 
 @st.cache_data(**CACHE)
 def report_file(path: str, version: str, key: tuple, year: int, fiscal_start: int, language: str, as_user, fmt: str):
     """The report as a file of the format (docx, pdf, md): bytes."""
+    from reports import render  # Word and image export libraries: loaded when a file is asked for
+
     report = annual_report(path, version, key, year, fiscal_start, language, as_user)
     return render.render(report.document, fmt)
 
@@ -451,6 +466,8 @@ def report_file(path: str, version: str, key: tuple, year: int, fiscal_start: in
 @st.cache_data(**CACHE)
 def plan_sheet(path: str, version: str, key: tuple, year: int, fiscal_start: int, language: str) -> bytes:
     """Next year's suggested targets (reports/plan.py) as CSV bytes; empty without a complete year."""
+    from reports import plan
+
     flt = report_request(key, year, fiscal_start, language, None).flt
     rows = plan.suggest(open_db(path, version), year, flt, fiscal_start, language)
     return plan.to_csv(rows, language) if rows else b""

@@ -765,7 +765,7 @@ class _Writer:
                 items.append(
                     self.say("caveat_estimated_one" if len(days) == 1 else "caveat_estimated", count=len(days))
                 )
-        found = quality.findings(self.con, self.flt)
+        found = quality.view_findings(self.con, self.flt)  # as the Overview and Branches pages show them
         if found:
             counts = pd.Series([f.kind for f in found]).value_counts()
             kinds = self.join(
