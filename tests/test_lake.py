@@ -68,7 +68,7 @@ def test_every_table_has_its_folder_and_manifest_entry(lake_dir, source, sample_
     assert manifest["source"] == {"path": str(sample_db_path), "file": real.name}
     assert manifest["generation"] == real.name.split("-")[1].removesuffix(".duckdb")  # the digest it is named by
     tables = table_names(source)
-    assert sorted(manifest["tables"]) == tables and len(tables) == 13
+    assert sorted(manifest["tables"]) == tables and len(tables) == 14  # quality_findings included
     assert sorted(p.name for p in lake_dir.iterdir() if p.is_dir()) == tables
     for table, entry in manifest["tables"].items():
         count = source.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -302,7 +302,7 @@ def test_the_command_writes_the_lake_and_says_what_it_wrote(sample_db_path, tmp_
     assert done.returncode == 0, done.stderr
     manifest = lake.read_manifest(tmp_path / "lake")
     total = sum(entry["rows"] for entry in manifest["tables"].values())
-    assert f"wrote 13 tables, {total:,} rows as Parquet to {tmp_path / 'lake'}" in done.stdout
+    assert f"wrote {len(manifest['tables'])} tables, {total:,} rows as Parquet to {tmp_path / 'lake'}" in done.stdout
     assert f"generation {manifest['generation']}" in done.stdout
     assert "visits" in done.stdout and f"{manifest['tables']['visits']['rows']:,}" in done.stdout
     assert "visits/year=2021 .. year=2026" in done.stdout
