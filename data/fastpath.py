@@ -31,6 +31,7 @@ ACTION_SETS = {"checkouts": CHECKOUT_ACTIONS, "renewals": RENEWAL_ACTIONS, "retu
 SKIPPED_LINES_KEPT = 1000  # line numbers listed per skip reason; the count is always exact
 
 
+NOTE = "rolled up to daily rows inside DuckDB in one scan of the file"  # on the import's report
 STAGING = "tx_rollup"  # a temporary view of the connection that runs the roll-up (over SCANNED and LABELS)
 SCANNED = "tx_scan"  # the scan's groups, with the branch, item type and patron category as written
 LABELS = "tx_labels"  # each item type and patron category as written -> its label
