@@ -147,9 +147,17 @@ def import_any(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> 
     return reports
 
 
+def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> FileReport:
+    """Import one export; the returned report says what happened. Raises nothing for bad input."""
+    report = _import_file(con, path, options)
+    if options.engine == "spark":
+        _engine_note(report)
+    return report
+
+
 def _engine_note(report: FileReport) -> None:
     """Why --engine spark did not roll a file up, when it did not: the flag is never silently ignored."""
-    if sparkpath.NOTE in report.notes or report.status == "unchanged":
+    if report.status == "unchanged" or any(n == sparkpath.NOTE or n.startswith("--engine spark") for n in report.notes):
         return
     if report.kind == "circulation" and report.layout == "transactions":
         report.notes.append(
@@ -323,8 +331,7 @@ def _workbook_order(path: Path) -> int:
 HEAD_BYTES = 256 * 1024  # enough of a file to find its header and plan its columns
 
 
-def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> FileReport:
-    """Import one export; the returned report says what happened. Raises nothing for bad input."""
+def _import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> FileReport:
     report = FileReport(path=path, source=path.name)
     try:
         source_mapping, notes = shaping.effective_mapping(path, options)
