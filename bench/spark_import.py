@@ -6,9 +6,10 @@ with the default engine and with `--engine spark` (local[2] unless told otherwis
 For each size (bench/generate.py writes the file once) and repetition: a fresh database with the branch list,
 then the transactions file imported by each engine, each run its own process under `/usr/bin/time -v` (wall
 time, peak RSS as it reports it), the engines' order alternating by repetition. The Spark figure includes
-starting the JVM and the session, measured on its own too (`session_s`), as a scheduled job pays it once per run. After each pair the two databases' circulation rows are compared, so a figure never
-stands for an import that went another way. Ratios are within one run; bench/run.py calls this with
-`--spark-sizes` and puts section() into bench/RESULTS.md. Prints one JSON object on its last line.
+starting the JVM and the session, measured on its own too (`session_s`), as a scheduled job pays it once per
+run. After each pair the two databases' circulation rows are compared, so a figure never stands for an import
+that went another way. Ratios are within one run; bench/run.py calls this with `--spark-sizes` and puts
+section() into bench/RESULTS.md. Prints one JSON object on its last line.
 """
 
 from __future__ import annotations

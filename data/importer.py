@@ -509,7 +509,7 @@ def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, op
         content_hash, roll = file_digest(path), None
     else:
         with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(file_digest, path)  # hashing runs while DuckDB scans the file
+            digest = pool.submit(file_digest, path)  # hashing runs while DuckDB (or Spark) scans the file
             roll = _rollup(cursor, report, path, head_table, plan, options)
             content_hash = digest.result()
         if roll is None:
