@@ -133,3 +133,20 @@ def test_the_command_line_takes_engine_spark_and_says_when_it_does_not_apply(spa
     assert data_cli.main(["import", "--db", database, "--engine", "spark", str(loans)]) == 0
     assert sparkpath.NOTE in capsys.readouterr().out
     assert data_cli.main(["import", "--db", database, "--spark-master", "local[2]", str(loans)]) == 2
+
+
+def test_line_numbers_hold_across_spark_partitions(spark, branches_db, tmp_path):
+    """A file read in several partitions: each skipped action keeps its line, the last line's included."""
+    path = tmp_path / "loans.csv"
+    transactions(path, 30_000, extra="2024-03-01 10:00:00,Albany Park,lost,Book,Adult\r\n")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "200000")
+    try:
+        assert spark.read.text(str(path)).rdd.getNumPartitions() > 4
+        report = load(branches_db, path, engine="spark")
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    assert sparkpath.NOTE in report.notes
+    assert report.skipped["action 'lost' is not a checkout, renewal or return"] == [30_002]
+    holds = report.skipped["action 'hold' is not a checkout, renewal or return"]
+    lines = path.read_text().splitlines()
+    assert len(holds) == fastpath.SKIPPED_LINES_KEPT and all(lines[n - 1].split(",")[2] == "hold" for n in holds)
