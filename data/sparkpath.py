@@ -42,7 +42,9 @@ DATE_SHAPE = r"^ *[0-9]{4}-[0-9]{1,2}-[0-9]{1,2} *$"
 GLOB = re.compile(r"([\\*?\[\]{}])")  # what Hadoop's path reader would expand
 
 
-def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str, master: str | None = None, notes=None):
+def rollup(
+    cursor, path: str, table: Table, plan: Plan, delimiter: str, master: str | None = None, notes: list | None = None
+) -> fastpath.Rollup | None:
     """fastpath.rollup on Spark: STAGING on `cursor` and the Rollup, or None to fall back to the row path
     (with why appended to `notes` when Spark itself stopped)."""
     if table.encoding not in ("utf-8", "utf-8-sig"):
@@ -69,7 +71,7 @@ def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str, master: 
                 roll.skipped, roll.skipped_counts = fastpath.skipped(found, table)
     except duckdb.Error:
         return None
-    except Exception as exc:  # noqa: BLE001 - Spark's errors come as Py4J or PySpark exceptions of many kinds
+    except _spark_errors() as exc:
         if notes is not None:
             notes.append(f"Spark stopped reading the file ({_first_line(exc)})")
         return None
@@ -164,6 +166,17 @@ def _context(spark):
         return spark.sparkContext
     except Exception:  # noqa: BLE001 - Spark Connect raises its own error for sparkContext
         return None
+
+
+def _spark_errors() -> tuple[type[Exception], ...]:
+    """What Spark raises when it stops on a file: a PySpark error, or a Java one through Py4J (classic mode)."""
+    from pyspark.errors import PySparkException
+
+    try:
+        from py4j.protocol import Py4JError
+    except ImportError:  # pyspark-client (Spark Connect only) comes without Py4J
+        return (PySparkException,)
+    return (PySparkException, Py4JError)
 
 
 def _first_line(exc: Exception) -> str:
