@@ -528,6 +528,9 @@ def render(results: dict) -> str:
     lines += _robustness_section(results.get("robustness"))
     lines += _growth_section(sizes)
     lines += _targets_section(sizes, largest, results)
+    from bench import spark_import
+
+    lines += spark_import.section(results.get("spark_import"))
     lines += _notes_section(sizes, results)
     return "\n".join(lines) + "\n"
 
@@ -942,6 +945,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--note", help="a sentence to put at the top of the results (e.g. why repeats differ)")
     parser.add_argument("--render", type=Path, metavar="JSON", help="only rewrite the results file from a results.json")
+    parser.add_argument(
+        "--spark-sizes", help="also time the import roll-up on Spark vs DuckDB at these sizes (bench/spark_import.py)"
+    )
     return parser
 
 
@@ -1017,6 +1023,11 @@ def main(argv: list[str] | None = None) -> int:
     results["robustness"] = run_json(
         command + (["--no-huge"] if args.small else []), args.timeout, dict(os.environ), work / "robustness.log"
     )
+    if args.spark_sizes:
+        from bench import spark_import
+
+        log("spark vs duckdb: the import roll-up")
+        results["spark_import"] = spark_import.measure([int(n) for n in args.spark_sizes.split(",")], work=work)
     results["elapsed_min"] = (time.perf_counter() - started) / 60
     raw_json.write_text(json.dumps(results, indent=1, default=str))
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to queue behind another import before giving up (default %(default)g; 0: do not wait)",
     )
+    imp.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="where large transaction exports are rolled up to daily rows (default %(default)s; the same rows either "
+        "way; spark: for lake-scale files, needs requirements-spark.txt)",
+    )
+    imp.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: local[N], spark://host:7077 or sc://host:15002 (default $KPI_SPARK_MASTER or "
+        "local[2])",
+    )
     stat = sub.add_parser("status", help="list what is loaded")
     stat.add_argument("--db")
     sample = sub.add_parser("sample", help="build the database from data/sample/ when it has no data yet")
@@ -122,7 +135,20 @@ def _import(args) -> int:
     if missing:
         print(f"no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
+    if args.spark_master and args.engine != "spark":
+        print("--spark-master is for --engine spark", file=sys.stderr)
+        return 2
+    if args.engine == "spark":
+        from metrics import spark
+
+        try:
+            spark.session(args.spark_master)  # started once here: a missing Java or master is said before any file
+        except spark.SparkUnavailable as exc:
+            print(f"--engine spark: {exc}", file=sys.stderr)
+            return 2
     options = Options(
+        engine=args.engine,
+        spark_master=args.spark_master,
         kind=args.kind,
         mapping=args.mapping,
         allow_new_branches=args.allow_new_branches,

@@ -31,6 +31,7 @@ ACTION_SETS = {"checkouts": CHECKOUT_ACTIONS, "renewals": RENEWAL_ACTIONS, "retu
 SKIPPED_LINES_KEPT = 1000  # line numbers listed per skip reason; the count is always exact
 
 
+NOTE = "rolled up to daily rows inside DuckDB in one scan of the file"  # on the import's report
 STAGING = "tx_rollup"  # a temporary view of the connection that runs the roll-up (over SCANNED and LABELS)
 SCANNED = "tx_scan"  # the scan's groups, with the branch, item type and patron category as written
 LABELS = "tx_labels"  # each item type and patron category as written -> its label
@@ -54,6 +55,7 @@ class Rollup:
     # Whether STAGING has one row per date, trimmed branch, item type and patron category: no two spellings
     # of a branch, item type or patron category end up the same, so its rows need no second grouping.
     distinct: bool = False
+    other: int = 0  # rows whose action is not a checkout, renewal or return (listed in `skipped`)
 
 
 @contextlib.contextmanager
@@ -96,19 +98,45 @@ def rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollu
         return _rollup(cursor, exact, table, plan, delimiter)
 
 
-def _rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollup | None:
-    """rollup() on a path that DuckDB reads as exactly one file (see exact_file)."""
+@dataclass(frozen=True)
+class Columns:
+    """The export's columns as the roll-up's SQL names them (c0, c1, ...; NULL for a dimension it lacks)."""
+
+    names: list[str]
+    when: str
+    branch: str
+    action: str
+    item: str
+    patron: str
+
+
+def columns(table: Table, plan: Plan) -> Columns:
+    """The planned columns of a transaction export, by their position in the file."""
     names = [f"c{i}" for i in range(len(table.header))]
-    when = names[plan.fields.get("timestamp", plan.fields.get("date"))]
-    branch = names[plan.fields["branch_code"] if "branch_code" in plan.fields else plan.fields["branch"]]
-    action = names[plan.fields["action"]]
-    item = names[plan.fields["item_type"]] if "item_type" in plan.fields else "NULL"
-    patron = names[plan.fields["patron_category"]] if "patron_category" in plan.fields else "NULL"
-    # Per row only the cheap work (lower-case the action, cut the date): the scan stays near DuckDB's own
+    return Columns(
+        names,
+        when=names[plan.fields.get("timestamp", plan.fields.get("date"))],
+        branch=names[plan.fields["branch_code"] if "branch_code" in plan.fields else plan.fields["branch"]],
+        action=names[plan.fields["action"]],
+        item=names[plan.fields["item_type"]] if "item_type" in plan.fields else "NULL",
+        patron=names[plan.fields["patron_category"]] if "patron_category" in plan.fields else "NULL",
+    )
+
+
+def known_actions() -> list[str]:
+    """The action spellings the roll-up counts, in the order scan_sql's placeholders take them."""
+    return [a for actions in ACTION_SETS.values() for a in sorted(_variants(actions))]
+
+
+def scan_sql(cols: Columns, source: str) -> str:
+    """The roll-up's one pass over the rows of `source` (a relation with the columns c0, c1, ...), in DuckDB's
+    SQL: one row per date, branch, item type and patron category as written, with the counts per action
+    class. Its placeholders take known_actions() first, then any of `source`'s own. data/sparkpath.py runs
+    the same text on Spark, translated by SQLGlot."""
+    # Per row only the cheap work (lower-case the action, cut the date): the scan stays near the engine's own
     # CSV speed. Labels, trimming and branch names are dealt with after grouping, on far fewer rows: the
     # labels once per distinct spelling, the rest by the reader of STAGING as it groups again.
     variants = {column: sorted(_variants(actions)) for column, actions in ACTION_SETS.items()}
-    known = [a for column in ACTION_SETS for a in variants[column]]
     # Each row's action as a small code, judged once: 1.. the ACTION_SETS in order, 0 another action, -1 none.
     codes = " ".join(
         f"WHEN act IN ({', '.join('?' for _ in variants[column])}) THEN {number}"
@@ -117,21 +145,57 @@ def _rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Roll
     counts = ", ".join(
         f"count(*) FILTER (WHERE code = {number}) AS {column}" for number, column in enumerate(ACTION_SETS, start=1)
     )
-    source = (
-        "read_csv(?, header = false, skip = ?, all_varchar = true, delim = ?, quote = '\"', names = ?, parallel = true)"
-    )
-    scan = f"""
-        CREATE OR REPLACE TEMP TABLE {SCANNED} AS
-        SELECT try_cast(left({when}, 10) AS DATE) AS date, {branch} AS branch, {item} AS item, {patron} AS patron,
-               {counts},
+    return f"""
+        SELECT try_cast(left({cols.when}, 10) AS DATE) AS date, {cols.branch} AS branch, {cols.item} AS item,
+               {cols.patron} AS patron, {counts},
                count(*) FILTER (WHERE code = 0) AS other,
                count(*) FILTER (WHERE code = -1) AS no_action,
                count(*) AS lines
         FROM (
             SELECT *, CASE WHEN act IS NULL OR act = '' THEN -1 {codes} ELSE 0 END AS code
-            FROM (SELECT *, lower(trim({action})) AS act FROM {source})
+            FROM (SELECT *, lower(trim({cols.action})) AS act FROM {source})
         ) GROUP BY ALL
     """
+
+
+def skipped_sql(cols: Columns, numbered: str) -> str:
+    """Per action that is not a checkout, renewal or return: its text, count and first line numbers, from
+    `numbered` (the rows with `rn`, their number after the header), in DuckDB's SQL that SQLGlot translates
+    for Spark. Its placeholders take known_actions() after any of `numbered`'s own."""
+    return f"""
+        SELECT min(act_text), count(*) AS n, array_slice(list_sort(list(rn)), 1, {SKIPPED_LINES_KEPT}) AS lines
+        FROM (SELECT rn, trim({cols.action}) AS act_text, lower(trim({cols.action})) AS act FROM {numbered})
+        WHERE act NOT IN ({", ".join("?" for _ in known_actions())}) GROUP BY act
+    """
+
+
+# The CSV as DuckDB reads it for the roll-up; its placeholders: path, lines to skip, delimiter, column names.
+SOURCE = "read_csv(?, header = false, skip = ?, all_varchar = true, delim = ?, quote = '\"', names = ?{parallel})"
+
+
+def _rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollup | None:
+    """rollup() on a path that DuckDB reads as exactly one file (see exact_file)."""
+    cols = columns(table, plan)
+    source = [path, table.header_line, delimiter, cols.names]
+    try:
+        cursor.execute(
+            f"CREATE OR REPLACE TEMP TABLE {SCANNED} AS {scan_sql(cols, SOURCE.format(parallel=', parallel = true'))}",
+            [*known_actions(), *source],
+        )
+        roll = settle(cursor)
+    except duckdb.Error:
+        return None
+    if roll is not None and roll.other:
+        numbered = f"(SELECT row_number() OVER () AS rn, * FROM {SOURCE.format(parallel='')})"
+        found = cursor.execute(skipped_sql(cols, numbered), [*source, *known_actions()]).fetchall()
+        roll.skipped, roll.skipped_counts = skipped(found, table)
+    return roll
+
+
+def settle(cursor) -> Rollup | None:
+    """From the scan's groups in SCANNED on `cursor`: the labels, the view STAGING and what the importer needs
+    to know; None when the file holds anything the roll-up cannot vouch for (the row path then reports it).
+    The same for either engine: the groups are few, so they are always settled in DuckDB."""
     # A blank or missing item type or patron category is labelled 'all', so '' stands for NULL here.
     labels = f"""
         CREATE OR REPLACE TEMP TABLE {LABELS} AS
@@ -146,47 +210,32 @@ def _rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Roll
         JOIN {LABELS} i ON i.raw = coalesce(s.item, '')
         JOIN {LABELS} p ON p.raw = coalesce(s.patron, '')
     """
-    try:
-        cursor.execute(scan, [*known, path, table.header_line, delimiter, names])
-        cursor.execute(labels)
-        cursor.execute(view)
-        broken, other, rows_read, first, last = cursor.execute(
-            "SELECT sum(CASE WHEN date IS NULL OR branch IS NULL OR trim(branch) = '' THEN lines ELSE no_action END), "
-            f"sum(other), sum(lines), min(date), max(date) FROM {SCANNED}"
-        ).fetchone()
-        branches = [r[0] for r in cursor.execute(f"SELECT DISTINCT trim(branch) FROM {SCANNED}").fetchall()]
-        distinct = cursor.execute(
-            f"SELECT (SELECT count(DISTINCT label) = count(*) FROM {LABELS}) "
-            f"AND (SELECT count(DISTINCT branch) FROM {SCANNED}) = ?",
-            [len(branches)],
-        ).fetchone()[0]
-        labels_written = [row[0] for row in cursor.execute(f"SELECT raw FROM {LABELS}").fetchall()]
-    except duckdb.Error:
-        return None
+    cursor.execute(labels)
+    cursor.execute(view)
+    broken, other, rows_read, first, last = cursor.execute(
+        "SELECT sum(CASE WHEN date IS NULL OR branch IS NULL OR trim(branch) = '' THEN lines ELSE no_action END), "
+        f"sum(other), sum(lines), min(date), max(date) FROM {SCANNED}"
+    ).fetchone()
+    branches = [r[0] for r in cursor.execute(f"SELECT DISTINCT trim(branch) FROM {SCANNED}").fetchall()]
+    distinct = cursor.execute(
+        f"SELECT (SELECT count(DISTINCT label) = count(*) FROM {LABELS}) "
+        f"AND (SELECT count(DISTINCT branch) FROM {SCANNED}) = ?",
+        [len(branches)],
+    ).fetchone()[0]
+    labels_written = [row[0] for row in cursor.execute(f"SELECT raw FROM {LABELS}").fetchall()]
     if not rows_read or broken:
         return None
     if any(formulas.formula_problem(text, "label") for text in labels_written if not values.is_blank(text)):
         return None  # an item type or patron category a spreadsheet would run: the row path names its lines
-    skipped, skipped_counts = {}, {}
-    if other:
-        skipped, skipped_counts = _skipped_actions(cursor, path, table, delimiter, names, action, known)
-    return Rollup(int(rows_read), branches, first, last, skipped, skipped_counts, bool(distinct))
+    return Rollup(int(rows_read), branches, first, last, {}, {}, bool(distinct), int(other or 0))
 
 
-def _skipped_actions(cursor, path, table, delimiter, names, action, known) -> tuple[dict, dict]:
-    """Per action that is not a checkout, renewal or return: its count and its first line numbers
-    (row numbers after the header; exact unless a quoted cell holds a line break)."""
-    sql = f"""
-        SELECT min(act_text), count(*) AS n, list(rn ORDER BY rn)[1:{SKIPPED_LINES_KEPT}] AS lines FROM (
-            SELECT row_number() OVER () AS rn, trim({action}) AS act_text,
-                   lower(trim({action})) AS act
-            FROM read_csv(?, header = false, skip = ?, all_varchar = true, delim = ?, quote = '"', names = ?)
-        ) WHERE act NOT IN ({", ".join("?" for _ in known)}) GROUP BY act
-    """
-    found = cursor.execute(sql, [path, table.header_line, delimiter, names, *known]).fetchall()
-    skipped, counts = {}, {}
+def skipped(found: list[tuple], table: Table) -> tuple[dict, dict]:
+    """skipped_sql()'s rows as the report keeps them: per reason its line numbers (exact unless a quoted cell
+    holds a line break) and its count."""
+    lines_by_reason, counts = {}, {}
     for act, n, lines in found:
         reason = f"action '{act}' is not a checkout, renewal or return"
-        skipped[reason] = [table.header_line + rn for rn in lines]
+        lines_by_reason[reason] = [table.header_line + rn for rn in lines]
         counts[reason] = n
-    return skipped, counts
+    return lines_by_reason, counts

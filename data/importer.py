@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from data import chinese, fastpath, identity, kinds, layouts, private, shaping, systemlines, values, workbook
+from data import chinese, fastpath, identity, kinds, layouts, private, shaping, sparkpath, systemlines, values, workbook
 from data import mapping as mapping_mod
 from data.identity import Identity
 from data.names import clean_display, implausible_name, name_key, non_branch_reason, sign_off_row, slug
@@ -67,6 +67,10 @@ class Options:
     branch: str | None = None  # --branch: every row belongs to this branch (the mapping key `branch`)
     year: int | None = None  # --year: the year of dates that lack one (the mapping key `year`)
     sheet: str | None = None  # the one sheet of an Excel workbook to import (None: every sheet with data)
+    # Where a large transaction export is rolled up: "duckdb", or "spark" (data/sparkpath.py, on spark_master).
+    # Either gives the same rows, so neither is part of an import's identity.
+    engine: str = "duckdb"
+    spark_master: str | None = None
 
 
 @dataclass
@@ -136,6 +140,39 @@ def import_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], options: Opt
 
 def import_any(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> list[FileReport]:
     """import_file for a text export; one report per imported sheet for an Excel workbook."""
+    reports = _import_any(con, path, options)
+    if options.engine == "spark":
+        for report in reports:
+            _engine_note(report)
+    return reports
+
+
+def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> FileReport:
+    """Import one export; the returned report says what happened. Raises nothing for bad input."""
+    report = _import_file(con, path, options)
+    if options.engine == "spark":
+        _engine_note(report)
+    return report
+
+
+def _engine_note(report: FileReport) -> None:
+    """Why --engine spark did not roll a file up, when it did not: the flag is never silently ignored."""
+    if report.status == "unchanged" or any(n == sparkpath.NOTE or n.startswith("--engine spark") for n in report.notes):
+        return
+    if report.kind == "circulation" and report.layout == "transactions":
+        report.notes.append(
+            "--engine spark: Spark did not roll this file up (under 256 KB, or holding a row the roll-up cannot "
+            "vouch for: an unreadable date, a blank or unknown branch, a date in the future, a malformed CSV row); "
+            "it was read row by row, so every problem is reported with its line"
+        )
+    else:
+        report.notes.append(
+            "--engine spark applies to transaction-level circulation exports (one row per loan) only; "
+            "this file was imported by the normal path"
+        )
+
+
+def _import_any(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> list[FileReport]:
     if workbook.is_workbook(path):
         reports = import_workbook(con, path, options)
         if reports is not None:
@@ -294,8 +331,7 @@ def _workbook_order(path: Path) -> int:
 HEAD_BYTES = 256 * 1024  # enough of a file to find its header and plan its columns
 
 
-def import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> FileReport:
-    """Import one export; the returned report says what happened. Raises nothing for bad input."""
+def _import_file(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> FileReport:
     report = FileReport(path=path, source=path.name)
     try:
         source_mapping, notes = shaping.effective_mapping(path, options)
@@ -469,13 +505,12 @@ def _import_transactions_fast(con, report, path, head_table, plan, source_mappin
 
 
 def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, options) -> FileReport | None:
-    delimiter = head_table.delimiter
     if _seen_before(con, report.source, plan.kind):  # likely a re-import: hash first, scan only if changed
         content_hash, roll = file_digest(path), None
     else:
         with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(file_digest, path)  # hashing runs while DuckDB scans the file
-            roll = fastpath.rollup(cursor, str(path), head_table, plan, delimiter)
+            digest = pool.submit(file_digest, path)  # hashing runs while DuckDB (or Spark) scans the file
+            roll = _rollup(cursor, report, path, head_table, plan, options)
             content_hash = digest.result()
         if roll is None:
             return None
@@ -484,7 +519,7 @@ def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, op
         report.status = "unchanged"
         report.message = f"already imported ({previous}); nothing changed"
         return report
-    roll = roll or fastpath.rollup(cursor, str(path), head_table, plan, delimiter)
+    roll = roll or _rollup(cursor, report, path, head_table, plan, options)
     if roll is None or roll.date_max > options.today:
         return None
     resolver = BranchResolver(con, source_mapping, options.allow_new_branches)
@@ -508,6 +543,8 @@ def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, op
         f"{sums} FROM {fastpath.STAGING} r JOIN tx_ids i USING (branch) WHERE {total} > 0"
         + (" GROUP BY ALL" if regroup else "")
     )
+    if options.engine == "spark":  # noted here, so that a file refused for overlaps also says Spark read it
+        report.notes.append(sparkpath.NOTE)
     overlap = cursor.execute(
         "SELECT DISTINCT e.source_file, n.branch_id FROM (SELECT DISTINCT date, branch_id FROM tx_daily) n "
         "JOIN circulation_daily e ON e.branch_id = n.branch_id AND e.source_file <> ? AND n.date >= e.date "
@@ -530,7 +567,8 @@ def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, op
         return report
     accepted, stored = cursor.execute("SELECT sum(lines), count(*) FROM tx_daily").fetchone()
     report.rows_read, report.rows_accepted, report.rows_stored = roll.rows_read, int(accepted), int(stored)
-    report.notes.append("rolled up to daily rows inside DuckDB in one scan of the file")
+    if options.engine != "spark":
+        report.notes.append(fastpath.NOTE)
     report.skipped, report.skip_counts = roll.skipped, roll.skipped_counts
     report.date_min, report.date_max = roll.date_min, roll.date_max
     used = set(ids.values())
@@ -549,6 +587,15 @@ def _fast_rollup(cursor, con, report, path, head_table, plan, source_mapping, op
     replaced = _write(con, report, "circulation", None, content_hash, new_rows, new_aliases, cursor=cursor)
     report.status = "replaced" if replaced else "loaded"
     return report
+
+
+def _rollup(cursor, report: FileReport, path: Path, table: Table, plan: Plan, options: Options):
+    """The roll-up on the engine the options name (see data/fastpath.py and data/sparkpath.py)."""
+    if options.engine == "spark":
+        return sparkpath.rollup(
+            cursor, str(path), table, plan, table.delimiter, options.spark_master, notes=report.notes
+        )
+    return fastpath.rollup(cursor, str(path), table, plan, table.delimiter)
 
 
 def _fail(report: FileReport, message: str, line: int = 0) -> FileReport:

@@ -138,7 +138,7 @@ NOTES: tuple[tuple[str, str], ...] = (
     ("kind_from_title", r"kind '(?P<kind>\w+)' taken from the title line \((?P<title>.*)\)"),
     ("year_from_name", r"year (?P<year>\d{4}) taken from the file name"),
     ("months_wrap", r"month columns wrap past December: later months read as the following year"),
-    ("rolled_up", r"rolled up to daily rows inside DuckDB in one scan of the file"),
+    ("rolled_up", r"rolled up to daily rows (?:inside DuckDB|on Spark) in one scan of the file"),
     ("shared_names", r"(?P<count>" + _NUMBER + r") name\(s\) shared by several branches are not aliases, use .*"),
     ("no_respondent", r"no respondent id column: .*"),
     ("workbook_as_text", r"this (?P<suffix>\S+) file is an Excel workbook: read as one"),
