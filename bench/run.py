@@ -305,6 +305,12 @@ def run_size(rows: int, args, repeat: int, work: Path) -> dict:
     # The page query sets take milliseconds: more passes than the slow phases, for steadier medians.
     result["query_repeat"] = query_repeat = args.query_repeat or (1 if args.small else max(QUERY_REPEAT, repeat))
     result["queries"] = phase_queries(database, raw_db, files.transactions, query_repeat, warmup=0 if args.small else 1)
+    if rows in spark_sizes(args):
+        log(f"size {rows:,}: the Overview's query set on DuckDB and on Spark (bench/engines.py)")
+        command = [python(), "-m", "bench.engines", "--db", str(database), "--lake", str(folder / "lake")]
+        result["engines"] = run_json(
+            [*command, "--rows", str(rows), "--json"], args.timeout, dict(os.environ), folder / "engines.log"
+        )
     env = {**os.environ, "KPI_DB": str(database)}
     quiet["apptest"] = wait_quiet(args.quiet_wait)
     log(f"size {rows:,}: AppTest filter change x{repeat} (other load before: {quiet['apptest']['busy_cores']})")
@@ -327,6 +333,11 @@ def run_size(rows: int, args, repeat: int, work: Path) -> dict:
             folder / "browser.log",
         )
     return result
+
+
+def spark_sizes(args) -> list[int]:
+    """The sizes at which Spark is measured against DuckDB (--spark-sizes)."""
+    return [int(n) for n in args.spark_sizes.split(",")] if args.spark_sizes else []
 
 
 def fingerprint(root: Path = ROOT) -> str:
@@ -531,6 +542,10 @@ def render(results: dict) -> str:
     from bench import spark_import
 
     lines += spark_import.section(results.get("spark_import"))
+    from bench import engines
+
+    measured = {size["rows"]: size["engines"] for size in sizes if size.get("engines")}
+    lines += ["", *engines.section(measured).splitlines()] if measured else []
     lines += _notes_section(sizes, results)
     return "\n".join(lines) + "\n"
 
@@ -1027,7 +1042,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench import spark_import
 
         log("spark vs duckdb: the import roll-up")
-        results["spark_import"] = spark_import.measure([int(n) for n in args.spark_sizes.split(",")], work=work)
+        results["spark_import"] = spark_import.measure(spark_sizes(args), work=work)
     results["elapsed_min"] = (time.perf_counter() - started) / 60
     raw_json.write_text(json.dumps(results, indent=1, default=str))
     out.parent.mkdir(parents=True, exist_ok=True)
