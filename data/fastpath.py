@@ -104,7 +104,7 @@ def _rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Roll
     action = names[plan.fields["action"]]
     item = names[plan.fields["item_type"]] if "item_type" in plan.fields else "NULL"
     patron = names[plan.fields["patron_category"]] if "patron_category" in plan.fields else "NULL"
-    # Per row only the cheap work (lower-case the action, cut the date): the scan stays near DuckDB's own
+    # Per row only the cheap work (lower-case the action, read the date): the scan stays near DuckDB's own
     # CSV speed. Labels, trimming and branch names are dealt with after grouping, on far fewer rows: the
     # labels once per distinct spelling, the rest by the reader of STAGING as it groups again.
     variants = {column: sorted(_variants(actions)) for column, actions in ACTION_SETS.items()}
@@ -117,12 +117,16 @@ def _rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Roll
     counts = ", ".join(
         f"count(*) FILTER (WHERE code = {number}) AS {column}" for number, column in enumerate(ACTION_SETS, start=1)
     )
+    # The date column is read as DATE by the CSV reader itself: cheaper than text cut and cast per row. A value
+    # it cannot read as a day fails the scan (the row path then names its line); one it reads is the day the
+    # row path reads from it, time of day and any zone offset dropped, never shifted.
     source = (
-        "read_csv(?, header = false, skip = ?, all_varchar = true, delim = ?, quote = '\"', names = ?, parallel = true)"
+        "read_csv(?, header = false, skip = ?, delim = ?, quote = '\"', names = ?, types = ?, "
+        "auto_type_candidates = ['VARCHAR'], parallel = true)"
     )
     scan = f"""
         CREATE OR REPLACE TEMP TABLE {SCANNED} AS
-        SELECT try_cast(left({when}, 10) AS DATE) AS date, {branch} AS branch, {item} AS item, {patron} AS patron,
+        SELECT {when} AS date, {branch} AS branch, {item} AS item, {patron} AS patron,
                {counts},
                count(*) FILTER (WHERE code = 0) AS other,
                count(*) FILTER (WHERE code = -1) AS no_action,
@@ -147,24 +151,26 @@ def _rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Roll
         JOIN {LABELS} p ON p.raw = coalesce(s.patron, '')
     """
     try:
-        cursor.execute(scan, [*known, path, table.header_line, delimiter, names])
+        cursor.execute(scan, [*known, path, table.header_line, delimiter, names, {when: "DATE"}])
         cursor.execute(labels)
         cursor.execute(view)
-        broken, other, rows_read, first, last = cursor.execute(
-            "SELECT sum(CASE WHEN date IS NULL OR branch IS NULL OR trim(branch) = '' THEN lines ELSE no_action END), "
-            f"sum(other), sum(lines), min(date), max(date) FROM {SCANNED}"
+        # One pass over the groups for every check, a row per branch spelling (a few hundred at most).
+        spellings = cursor.execute(
+            "SELECT trim(branch), sum(CASE WHEN date IS NULL OR branch IS NULL OR trim(branch) = '' THEN lines "
+            f"ELSE no_action END), sum(other), sum(lines), min(date), max(date) FROM {SCANNED} GROUP BY branch"
+        ).fetchall()
+        labels_written, labels_distinct = cursor.execute(
+            f"SELECT list(raw), count(DISTINCT label) = count(*) FROM {LABELS}"
         ).fetchone()
-        branches = [r[0] for r in cursor.execute(f"SELECT DISTINCT trim(branch) FROM {SCANNED}").fetchall()]
-        distinct = cursor.execute(
-            f"SELECT (SELECT count(DISTINCT label) = count(*) FROM {LABELS}) "
-            f"AND (SELECT count(DISTINCT branch) FROM {SCANNED}) = ?",
-            [len(branches)],
-        ).fetchone()[0]
-        labels_written = [row[0] for row in cursor.execute(f"SELECT raw FROM {LABELS}").fetchall()]
     except duckdb.Error:
         return None
+    broken, other, rows_read = (sum(row[i] for row in spellings) for i in (1, 2, 3))
     if not rows_read or broken:
         return None
+    first = min(row[4] for row in spellings)
+    last = max(row[5] for row in spellings)
+    branches = list(dict.fromkeys(row[0] for row in spellings))
+    distinct = labels_distinct and len(branches) == len(spellings)
     if any(formulas.formula_problem(text, "label") for text in labels_written if not values.is_blank(text)):
         return None  # an item type or patron category a spreadsheet would run: the row path names its lines
     skipped, skipped_counts = {}, {}
