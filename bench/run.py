@@ -224,8 +224,9 @@ def phase_huge(rows: int, args, work: Path) -> dict:
     existed = (folder / f"transactions_{rows}.csv").exists()
     log(f"huge {rows:,}: " + ("file present" if existed else f"generating into {folder}"))
     started = time.perf_counter()
-    files = gen.generate(rows, folder, branches=args.branches)
-    result = {"rows": rows, "file_mb": files.transactions.stat().st_size / 1e6}
+    branches = gen.BRANCHES if args.small else args.branches  # the full run's network even beside --small
+    files = gen.generate(rows, folder, branches=branches)
+    result = {"rows": rows, "branches": branches, "file_mb": files.transactions.stat().st_size / 1e6}
     result["generate_s"] = None if existed else time.perf_counter() - started
     result["quiet"] = wait_quiet(args.quiet_wait)
     target = work / "huge"
@@ -574,7 +575,8 @@ def _huge_lines(huge: dict | None) -> list[str]:
     ours, dims = huge["ours"], huge["duckdb_dims"]
     made = "present already" if huge.get("generate_s") is None else f"written in {huge['generate_s']:.0f} s"
     return [
-        f"A province's year (`--huge`, once, only the import; file by `bench/generate.py`, {made}; other load "
+        f"A province's year (`--huge`, once, only the import; file by `bench/generate.py`, {huge['branches']} "
+        f"branches, {made}; other load "
         f"before: {huge['quiet']['busy_cores']} cores busy):",
         "",
         "| rows | file | ours | ours peak RSS | DuckDB, same dimensions | its RSS | ours / same dimensions |",
