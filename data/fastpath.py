@@ -18,6 +18,7 @@ import contextlib
 import os
 import re
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 
 import duckdb
@@ -29,6 +30,7 @@ from data.rows import CHECKOUT_ACTIONS, RENEWAL_ACTIONS, RETURN_ACTIONS, Plan
 # Actions as the fast path compares them: lower case, hyphens and underscores as spaces.
 ACTION_SETS = {"checkouts": CHECKOUT_ACTIONS, "renewals": RENEWAL_ACTIONS, "returns": RETURN_ACTIONS}
 SKIPPED_LINES_KEPT = 1000  # line numbers listed per skip reason; the count is always exact
+COMMON_ACTIONS = 8  # action spellings judged before the scan (see _common_actions)
 
 
 NOTE = "rolled up to daily rows inside DuckDB in one scan of the file"  # on the import's report
@@ -128,31 +130,44 @@ def known_actions() -> list[str]:
     return [a for actions in ACTION_SETS.values() for a in sorted(_variants(actions))]
 
 
-def scan_sql(cols: Columns, source: str) -> str:
-    """The roll-up's one pass over the rows of `source` (a relation with the columns c0, c1, ...), in DuckDB's
-    SQL: one row per date, branch, item type and patron category as written, with the counts per action
-    class. Its placeholders take known_actions() first, then any of `source`'s own. data/sparkpath.py runs
-    the same text on Spark, translated by SQLGlot."""
-    # Per row only the cheap work (lower-case the action, cut the date): the scan stays near the engine's own
-    # CSV speed. Labels, trimming and branch names are dealt with after grouping, on far fewer rows: the
-    # labels once per distinct spelling, the rest by the reader of STAGING as it groups again.
+def judge_sql() -> str:
+    """Each row's action `act` (lower case, trimmed) as a small code: 1.. the ACTION_SETS in order, 0 another
+    action, -1 none. Its placeholders take known_actions()."""
     variants = {column: sorted(_variants(actions)) for column, actions in ACTION_SETS.items()}
-    # Each row's action as a small code, judged once: 1.. the ACTION_SETS in order, 0 another action, -1 none.
     codes = " ".join(
         f"WHEN act IN ({', '.join('?' for _ in variants[column])}) THEN {number}"
         for number, column in enumerate(ACTION_SETS, start=1)
     )
+    return f"CASE WHEN act IS NULL OR act = '' THEN -1 {codes} ELSE 0 END"
+
+
+def scan_sql(cols: Columns, source: str, common: int = 0, typed_date: bool = False) -> str:
+    """The roll-up's one pass over the rows of `source` (a relation with the columns c0, c1, ...), in DuckDB's
+    SQL: one row per date, branch, item type and patron category as written, with the counts per action
+    class. Its placeholders take `common` (spelling, code) pairs first (see _common_actions), then
+    known_actions(), then any of `source`'s own. `typed_date`: the source's date column is already a DATE (the
+    DuckDB reader parses it); otherwise its first ten characters are cast. data/sparkpath.py runs the same text
+    on Spark, translated by SQLGlot."""
+    # Per row only the cheap work (lower-case the action, read the date): the scan stays near the engine's own
+    # CSV speed. Labels, trimming and branch names are dealt with after grouping, on far fewer rows: the
+    # labels once per distinct spelling, the rest by the reader of STAGING as it groups again.
     counts = ", ".join(
         f"count(*) FILTER (WHERE code = {number}) AS {column}" for number, column in enumerate(ACTION_SETS, start=1)
     )
+    date = cols.when if typed_date else f"try_cast(left({cols.when}, 10) AS DATE)"
+    # The few spellings that make up nearly every row are judged once, before the scan, by the same expression;
+    # a row with one of them then costs one comparison instead of the whole judgement.
+    code = f"CASE {cols.action} {' '.join('WHEN ? THEN ?' for _ in range(common))} ELSE {judge_sql()} END"
+    if not common:
+        code = judge_sql()
     return f"""
-        SELECT try_cast(left({cols.when}, 10) AS DATE) AS date, {cols.branch} AS branch, {cols.item} AS item,
+        SELECT {date} AS date, {cols.branch} AS branch, {cols.item} AS item,
                {cols.patron} AS patron, {counts},
                count(*) FILTER (WHERE code = 0) AS other,
                count(*) FILTER (WHERE code = -1) AS no_action,
                count(*) AS lines
         FROM (
-            SELECT *, CASE WHEN act IS NULL OR act = '' THEN -1 {codes} ELSE 0 END AS code
+            SELECT *, {code} AS code
             FROM (SELECT *, lower(trim({cols.action})) AS act FROM {source})
         ) GROUP BY ALL
     """
@@ -170,26 +185,53 @@ def skipped_sql(cols: Columns, numbered: str) -> str:
 
 
 # The CSV as DuckDB reads it for the roll-up; its placeholders: path, lines to skip, delimiter, column names.
-SOURCE = "read_csv(?, header = false, skip = ?, all_varchar = true, delim = ?, quote = '\"', names = ?{parallel})"
+SOURCE = "read_csv(?, header = false, skip = ?, all_varchar = true, delim = ?, quote = '\"', names = ?)"
+# The same for the scan, with one more placeholder: the column types. The date column is read as DATE by the
+# CSV reader itself, cheaper than a text cut and cast per row. A value it cannot read as a day fails the scan
+# (the row path then names its line); one it reads is the day the row path reads from it, time of day and any
+# zone offset dropped, never shifted.
+TYPED_SOURCE = (
+    "read_csv(?, header = false, skip = ?, delim = ?, quote = '\"', names = ?, types = ?, "
+    "auto_type_candidates = ['VARCHAR'], parallel = true)"
+)
 
 
 def _rollup(cursor, path: str, table: Table, plan: Plan, delimiter: str) -> Rollup | None:
     """rollup() on a path that DuckDB reads as exactly one file (see exact_file)."""
     cols = columns(table, plan)
     source = [path, table.header_line, delimiter, cols.names]
+    common = _common_actions(cursor, table, plan)
+    quick = [value for pair in common.items() for value in pair]
     try:
         cursor.execute(
-            f"CREATE OR REPLACE TEMP TABLE {SCANNED} AS {scan_sql(cols, SOURCE.format(parallel=', parallel = true'))}",
-            [*known_actions(), *source],
+            f"CREATE OR REPLACE TEMP TABLE {SCANNED} AS {scan_sql(cols, TYPED_SOURCE, len(common), typed_date=True)}",
+            [*quick, *known_actions(), *source, {cols.when: "DATE"}],
         )
         roll = settle(cursor)
     except duckdb.Error:
         return None
     if roll is not None and roll.other:
-        numbered = f"(SELECT row_number() OVER () AS rn, * FROM {SOURCE.format(parallel='')})"
+        numbered = f"(SELECT row_number() OVER () AS rn, * FROM {SOURCE})"
         found = cursor.execute(skipped_sql(cols, numbered), [*source, *known_actions()]).fetchall()
         roll.skipped, roll.skipped_counts = skipped(found, table)
     return roll
+
+
+def _common_actions(cursor, table: Table, plan: Plan) -> dict[str, int]:
+    """The head's most frequent action spellings (blank ones aside) -> their code under judge_sql()."""
+    column = plan.fields["action"]
+    seen = Counter(cells[column] for _, cells in table.rows if column < len(cells) and cells[column].strip())
+    spellings = [text for text, _ in seen.most_common(COMMON_ACTIONS)]
+    if not spellings:
+        return {}
+    try:
+        found = cursor.execute(
+            f"SELECT raw, {judge_sql()} FROM (SELECT raw, lower(trim(raw)) AS act FROM unnest(?::VARCHAR[]) AS t(raw))",
+            [*known_actions(), spellings],
+        ).fetchall()
+    except duckdb.Error:
+        return {}  # every row is judged in the scan instead
+    return dict(found)
 
 
 def settle(cursor) -> Rollup | None:
@@ -212,20 +254,24 @@ def settle(cursor) -> Rollup | None:
     """
     cursor.execute(labels)
     cursor.execute(view)
-    broken, other, rows_read, first, last = cursor.execute(
-        "SELECT sum(CASE WHEN date IS NULL OR branch IS NULL OR trim(branch) = '' THEN lines ELSE no_action END), "
-        f"sum(other), sum(lines), min(date), max(date) FROM {SCANNED}"
+    # One pass over the groups for every check, a row per branch spelling (a few hundred at most).
+    spellings = cursor.execute(
+        "SELECT trim(branch), sum(CASE WHEN date IS NULL OR branch IS NULL OR trim(branch) = '' THEN lines "
+        f"ELSE no_action END), sum(other), sum(lines), min(date), max(date) FROM {SCANNED} GROUP BY branch"
+    ).fetchall()
+    labels_written, labels_distinct = cursor.execute(
+        f"SELECT list(raw), count(DISTINCT label) = count(*) FROM {LABELS}"
     ).fetchone()
-    branches = [r[0] for r in cursor.execute(f"SELECT DISTINCT trim(branch) FROM {SCANNED}").fetchall()]
-    distinct = cursor.execute(
-        f"SELECT (SELECT count(DISTINCT label) = count(*) FROM {LABELS}) "
-        f"AND (SELECT count(DISTINCT branch) FROM {SCANNED}) = ?",
-        [len(branches)],
-    ).fetchone()[0]
-    labels_written = [row[0] for row in cursor.execute(f"SELECT raw FROM {LABELS}").fetchall()]
+    if not spellings:
+        return None
+    broken, other, rows_read = (sum(row[i] or 0 for row in spellings) for i in (1, 2, 3))
     if not rows_read or broken:
         return None
-    if any(formulas.formula_problem(text, "label") for text in labels_written if not values.is_blank(text)):
+    first = min(row[4] for row in spellings)
+    last = max(row[5] for row in spellings)
+    branches = list(dict.fromkeys(row[0] for row in spellings))
+    distinct = labels_distinct and len(branches) == len(spellings)
+    if any(formulas.formula_problem(text, "label") for text in labels_written or () if not values.is_blank(text)):
         return None  # an item type or patron category a spreadsheet would run: the row path names its lines
     return Rollup(int(rows_read), branches, first, last, {}, {}, bool(distinct), int(other or 0))
 

@@ -134,7 +134,8 @@ def import_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], options: Opt
             files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes))
         else:
             files.append(path)
-    ordered = sorted(files, key=lambda p: (_guess_order(p), str(p)))
+    # One file needs no order: its head is not read and planned twice.
+    ordered = sorted(files, key=lambda p: (_guess_order(p), str(p))) if len(files) > 1 else files
     return [report for path in ordered for report in import_any(con, path, options)]
 
 

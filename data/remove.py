@@ -28,11 +28,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from data import db, workbook
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FACT_KINDS = ("visits", "circulation", "events", "surveys", "targets", "measures")
 # Tables whose rows name a branch, and the kind whose removal takes their rows (circulation_daily: circulation).
@@ -148,6 +151,8 @@ def history(con: duckdb.DuckDBPyConnection, limit: int | None = 500) -> pd.DataF
         [r.import_id, status(r, current), r.imported_at, r.removed_at, r.source_file, r.kind, *counts[r.import_id]]
         for r in reversed(rows if limit is None else rows[-limit:])
     ]
+    import pandas as pd  # only the Data page asks for the log as a frame: an import never loads pandas
+
     return pd.DataFrame(records, columns=columns)
 
 

@@ -76,6 +76,31 @@ def test_fast_path_equals_the_row_path(branches_db, other_db, tmp_path, spelling
     assert fast.skipped[reason][:50] == rows.skipped[reason][:50]
 
 
+# Timestamp spellings the row path reads as a day: the fast path's CSV reader reads the same day from each
+# (a zone offset is dropped, never applied: 23:30-08:00 stays on its own day).
+STAMPS = ("{:%Y-%m-%d %H:%M:%S}", "{:%Y-%m-%dT%H:%M:%S}Z", "{:%Y-%m-%d %H:%M}", "{d.year}-{d.month}-{d.day} 9:05")
+OFFSET_STAMPS = ("{:%Y-%m-%dT23:30:00-08:00}", "{:%Y-%m-%d 00:15:00+08:00}", "{:%Y-%m-%d}")
+
+
+@pytest.mark.parametrize("stamps", [STAMPS, OFFSET_STAMPS], ids=["times", "zone offsets"])
+def test_timestamp_spellings_give_the_row_paths_days(branches_db, other_db, tmp_path, stamps):
+    path = tmp_path / "loans.csv"
+    transactions(path, 8_000)
+    lines = path.read_text().splitlines()
+    for i in range(1, len(lines)):
+        stamp, rest = lines[i].split(",", 1)
+        day = dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S")
+        lines[i] = stamps[i % len(stamps)].format(day, d=day) + "," + rest
+    path.write_text("\r\n".join(lines) + "\r\n")
+    fast = load(branches_db, path)
+    assert fast.status == "loaded" and FAST_NOTE in fast.notes
+    rows = _import_rows(
+        other_db, FileReport(path=path, source=path.name), path, mapping_mod.Mapping(), Options(today=TODAY)
+    )
+    assert rows.status == "loaded"
+    assert circulation(branches_db) == circulation(other_db)
+
+
 def test_reimport_and_renamed_copy_are_unchanged(branches_db, tmp_path):
     path = tmp_path / "loans.csv"
     transactions(path, 8_000)

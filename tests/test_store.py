@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 import streamlit as st
 from dbstate import digest
@@ -56,6 +57,25 @@ def test_an_import_that_changes_nothing_publishes_nothing(target):
 def test_writing_in_place_to_a_published_database_is_refused(target):
     with pytest.raises(ValueError, match="store.writing"):
         db.connect(target)
+
+
+def test_a_writer_caps_duckdbs_memory_and_spills_to_a_private_folder_it_removes(target):
+    folder = store.generations(target)
+    dead = folder / "work-999999.duckdb.tmp"  # the spill folder of a writer that was killed
+    dead.mkdir()
+    (dead / "duckdb_temp_storage.tmp").write_bytes(b"rows")
+    with duckdb.connect() as plain:
+        plain.execute("SET memory_limit = ?", [store.WRITER_MEMORY])
+        expected = plain.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    with store.writing(target) as session:
+        limit, spill = session.con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone()
+        spill = Path(spill)
+        assert limit == expected
+        assert spill.parent == folder and spill.is_dir() and spill.stat().st_mode & 0o777 == 0o700
+        assert not dead.exists()
+    assert not spill.exists()
 
 
 def test_uploads_that_land_are_kept_and_the_journal_can_rebuild_from_them(target, monkeypatch):
