@@ -104,13 +104,14 @@ def section(results: dict[int, dict]) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for rows, r in sorted(results.items()):
-        if r.get("error"):
-            lines.append(f"| {rows / 1e6:g}M | failed: {r['error']} |||||||||")
+        if r.get("error") or not r.get("times"):
+            lines.append(f"| {rows / 1e6:g}M | failed: {r.get('error')} |||||||||")
             continue
         t = r["times"]
+        label = f"{rows / 1e6:g}M" + (f" ({r['scope']})" if r.get("scope") else "")
         same = "yes" if not r["differ"] else "no: " + "; ".join(r["differ"][:3])
         lines.append(
-            f"| {rows / 1e6:g}M | {r['calls']} | {r['export_s']:.2f} s | {r['spark_start_s']:.1f} s "
+            f"| {label} | {r['calls']} | {r['export_s']:.2f} s | {r['spark_start_s']:.1f} s "
             f"| {t['duckdb'] * 1000:.0f} ms | {t['duckdb lake'] * 1000:.0f} ms | {t['spark lake'] * 1000:.0f} ms "
             f"| {t['spark lake'] / t['duckdb']:.1f}× | {same} |"
         )
