@@ -27,6 +27,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -131,43 +132,49 @@ def shared_link(url: str, districts: tuple[str, ...], period: str) -> str:
 # -------------------------------------------------------------------------------------------------- sessions
 
 
-async def meet(url: str, chosen: dict, districts: tuple[str, ...], period: str, timeout: float, pid=None) -> dict:
+async def meet(
+    url: str, chosen: dict, districts: tuple[str, ...], period: str, timeout: float, pid=None, around=None
+) -> dict:
     """Open the shared link in one browser context per planned session, then change every session's branch at
-    once; what each session saw and when. `pid`: the server's process, whose CPU time over the change is noted."""
+    once; what each session saw and when. `pid`: the server's process, whose CPU time over the change is noted;
+    `around`: a context manager entered once every session is ready to click and left once all are done (a
+    profiler)."""
     from playwright.async_api import async_playwright
 
     link = shared_link(url, districts, period)
-    barrier = asyncio.Barrier(len(chosen["sessions"]) + 1)
+    ready, go = asyncio.Barrier(len(chosen["sessions"]) + 1), asyncio.Barrier(len(chosen["sessions"]) + 1)
     opening = asyncio.Semaphore(OPENING)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             tasks = [
-                asyncio.create_task(_session(browser, link, chosen["shared"], s, (opening, barrier), timeout))
+                asyncio.create_task(_session(browser, link, chosen["shared"], s, (opening, ready, go), timeout))
                 for s in chosen["sessions"]
             ]
             try:
-                await asyncio.wait_for(barrier.wait(), timeout * len(tasks))
+                await asyncio.wait_for(ready.wait(), timeout * len(tasks))
             except (TimeoutError, asyncio.BrokenBarrierError):  # a session failed on the way: its error says why
-                await barrier.abort()
+                await ready.abort()
                 failed = await asyncio.gather(*tasks, return_exceptions=True)
                 errors = {repr(e).splitlines()[0] for e in failed if isinstance(e, BaseException)}
                 raise RuntimeError("the sessions did not all open the link: " + "; ".join(errors)) from None
-            cpu_before, machine_before, started = _cpu_seconds(pid), _machine_seconds(), time.perf_counter()
-            sessions = await asyncio.gather(*tasks)
-            wall, cpu_after, machine_after = time.perf_counter() - started, _cpu_seconds(pid), _machine_seconds()
+            with around or contextlib.nullcontext():
+                before = (_cpu_seconds(pid), _browser_seconds(pid), _machine_seconds(), time.perf_counter())
+                await go.wait()
+                sessions = await asyncio.gather(*tasks)
+                after = (_cpu_seconds(pid), _browser_seconds(pid), _machine_seconds(), time.perf_counter())
         finally:
-            await browser.close()
-    server_cpu = None if cpu_before is None else cpu_after - cpu_before
-    return summary(sessions, link, wall, server_cpu, (machine_after - machine_before) / wall)
+            await browser.close()  # and every session's context: they stay open until measured
+    server, browser_cpu, machine, wall = (b - a if a is not None else None for a, b in zip(before, after, strict=True))
+    return summary(sessions, link, wall, {"server": server, "browser": browser_cpu, "machine": machine})
 
 
 async def _session(browser, link: str, shared: str, mine: dict, gates: tuple, timeout: float) -> dict:
-    """One participant: open the link (a few at a time: `gates` = (opening semaphore, barrier)), get the branch
-    ready in the filter's list, wait for everyone, click it, watch the card."""
+    """One participant: open the link (a few at a time), get its branch ready in the filter's list, wait for
+    everyone, click it, watch the card. `gates`: (the opening semaphore, the ready barrier, the go barrier)."""
     from playwright.async_api import expect
 
-    opening, barrier = gates
+    opening, ready, go = gates
     context = await browser.new_context(viewport=VIEWPORT, locale="en-US")
     context.set_default_timeout(timeout * 1000)
     try:
@@ -186,19 +193,22 @@ async def _session(browser, link: str, shared: str, mine: dict, gates: tuple, ti
             option = page.get_by_role("option", name=mine["name"], exact=True)
             await option.wait_for(state="visible")
             await page.evaluate(WATCH, [CARD, mine["expected"]])
-        await barrier.wait()
-        await option.click()
-        try:
-            await page.wait_for_function("() => window.__meeting.shown !== null", timeout=timeout * 1000)
-        except Exception as exc:  # noqa: BLE001 (a session that never shows its value is a result, not a crash)
-            error = f"{type(exc).__name__}: the card never showed {mine['expected']}"
-        else:
-            error = None
-        await page.locator(IDLE).wait_for(state="attached")
-        seen = await page.evaluate("() => window.__meeting")
-        final = (await value.inner_text()).strip()
-    finally:
+    except BaseException:
+        await ready.abort()  # the others would wait for this one in vain
         await context.close()
+        raise
+    await ready.wait()
+    await go.wait()
+    await option.click()
+    try:
+        await page.wait_for_function("() => window.__meeting.shown !== null", timeout=timeout * 1000)
+    except Exception as exc:  # noqa: BLE001 (a session that never shows its value is a result, not a crash)
+        error = f"{type(exc).__name__}: the card never showed {mine['expected']}"
+    else:
+        error = None
+    await page.locator(IDLE).wait_for(state="attached")
+    seen = await page.evaluate("() => window.__meeting")
+    final = (await value.inner_text()).strip()
     foreign = [text for text in seen["texts"] if text not in (shared, mine["expected"])]
     return {
         **mine,
@@ -224,14 +234,40 @@ def _cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _browser_seconds(server: int | None) -> float:
+    """CPU seconds of this process's descendants but the server: Playwright's driver and chromium's processes."""
+    parents, times = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, rest = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue  # ended meanwhile
+        fields = rest.split()
+        pid = int(head.split(" (", 1)[0])
+        parents[pid], times[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+
+    def ours(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == os.getpid():
+                return True
+            if pid == server:
+                return False
+        return False
+
+    own = sum(ticks for pid, ticks in times.items() if pid != server and ours(pid))
+    return own / os.sysconf("SC_CLK_TCK")
+
+
 def _machine_seconds() -> float:
     """CPU seconds all processes have used since boot (every core's non-idle time, /proc/stat)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")  # less idle and iowait
 
 
-def summary(sessions: list[dict], link: str, wall: float, server_cpu: float | None, busy: float) -> dict:
-    """Per-session results and their p50, p95 and max; how far apart the clicks landed."""
+def summary(sessions: list[dict], link: str, wall: float, cpu: dict) -> dict:
+    """Per-session results and their p50, p95 and max; how far apart the clicks landed; CPU seconds over the
+    change of the server, the browser and the whole machine (other people's work included)."""
     times = sorted(s["changed_s"] for s in sessions if s["changed_s"] is not None)
     clicks = [s["clicked_at_ms"] for s in sessions if s["clicked_at_ms"] is not None]
     return {
@@ -244,8 +280,9 @@ def summary(sessions: list[dict], link: str, wall: float, server_cpu: float | No
         "max": times[-1] if times else None,
         "click_spread_ms": max(clicks) - min(clicks) if clicks else None,
         "wall_s": round(wall, 3),
-        "server_cpu_s": None if server_cpu is None else round(server_cpu, 2),
-        "busy_cores": round(busy, 2),  # every process on the machine, the browser and other people's work included
+        "server_cpu_s": None if cpu["server"] is None else round(cpu["server"], 2),
+        "browser_cpu_s": round(cpu["browser"], 2),
+        "busy_cores": round(cpu["machine"] / wall, 2),  # every process on the machine
     }
 
 
@@ -301,15 +338,45 @@ def serving(db_path: Path, log_path: Path, timeout: float, code: Path = ROOT) ->
 
 
 def measure(
-    db_path: Path, sessions: int, districts: tuple[str, ...], period: str, timeout: float, code: Path = ROOT
+    db_path: Path,
+    sessions: int,
+    districts: tuple[str, ...],
+    period: str,
+    timeout: float,
+    code: Path = ROOT,
+    profile: Path | None = None,
 ) -> dict:
     """One meeting on a new server running the code in `code` (a new server: every session's change is computed
-    cold; the link's view is warm once the first session has opened it)."""
+    cold; the link's view is warm once the first session has opened it); `profile`: py-spy's file of the change."""
     chosen = plan(db_path, sessions, districts, period)
     with tempfile.TemporaryDirectory(prefix="kpi-meeting-") as folder:
-        with serving(db_path, Path(folder) / "streamlit.log", timeout, code) as (url, pid):
-            found = asyncio.run(meet(url, chosen, districts, period, timeout, pid))
+        log = Path(folder) / "streamlit.log"
+        try:
+            with serving(db_path, log, timeout, code) as (url, pid):
+                around = py_spy(pid, profile) if profile else None
+                found = asyncio.run(meet(url, chosen, districts, period, timeout, pid, around))
+        except Exception as exc:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
+            raise RuntimeError(f"{exc}\n--- the server's log ends:\n{tail}") from exc
     return {**found, "code": str(code), "districts": list(districts), "period": period}
+
+
+@contextlib.contextmanager
+def py_spy(pid: int, out: Path) -> Iterator[None]:
+    """py-spy (`pip install py-spy`; on PATH) sampling the server's threads while they hold the GIL, written to
+    `out` as collapsed stacks (one line a stack, its sample count last): where the reruns spend Python time."""
+    spy = subprocess.Popen(
+        ["py-spy", "record", "--pid", str(pid), "--gil", "--threads", "--rate", "200", "--format", "raw"]
+        + ["--output", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)  # attached before anyone clicks
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on an interrupt
+        spy.wait(timeout=30)
 
 
 def compare(db_path: Path, before: Path, rounds: int, sessions: int, districts, period, timeout) -> dict:
@@ -365,8 +432,9 @@ def section(found: dict | None, sessions: int = SESSIONS) -> list[str]:
         "received it, until the Visits card shows the value `metrics.engine` computes for that session's "
         "filter (page clock, first DOM change showing it). Correct: that value shown, no other figure on the way "
         "(another session's would be a mix-up), and still shown once the rerun has finished. Browser and server "
-        "share the machine's cores; *busy cores* counts every process over the change (the browser's, other "
-        "people's), *server CPU* the server's own.",
+        "share the machine's cores (in a real meeting every browser has its own computer): CPU seconds over the "
+        "change of the server and of the browser, and the cores every process on the machine kept busy meanwhile "
+        "(2.00 on two cores: the server waited for CPU).",
         "",
     ]
     if not found:
@@ -375,19 +443,20 @@ def section(found: dict | None, sessions: int = SESSIONS) -> list[str]:
         return [*lines, f"Failed: {found['error']}."]
     meetings = found.get("meetings") or [found]
     lines += [
-        "| code | sessions | correct | p50 | p95 | max | goal p95 | clicks within | server CPU | busy cores |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| code | sessions | correct | p50 | p95 | max | goal p95 | clicks within | server CPU | browser CPU "
+        "| busy cores |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for m in meetings:
         lines.append(
             f"| {m.get('label', 'this')} | {m['count']} | {m['correct']} / {m['count']} | {_s(m['p50'])} "
             f"| {_s(m['p95'])} | {_s(m['max'])} | < {GOAL_P95_S:g} s {_goal(m)} | {m['click_spread_ms']} ms "
-            f"| {_s(m['server_cpu_s'])} in {_s(m['wall_s'])} | {m['busy_cores']:.2f} |"
+            f"| {_s(m['server_cpu_s'])} in {_s(m['wall_s'])} | {_s(m['browser_cpu_s'])} | {m['busy_cores']:.2f} |"
         )
     for label, m in found.get("pooled", {}).items():
         lines.append(
             f"| {label}, all rounds | {m['count']} | {m['correct']} / {m['count']} | {_s(m['p50'])} | {_s(m['p95'])} "
-            f"| {_s(m['max'])} | < {GOAL_P95_S:g} s {_goal(m)} | | | |"
+            f"| {_s(m['max'])} | < {GOAL_P95_S:g} s {_goal(m)} | | | | |"
         )
     last = meetings[-1]
     lines += ["", f"Link: `{last['link'].split('/', 3)[-1]}`. Per session of the last meeting:", ""]
@@ -415,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed for one wait")
     parser.add_argument("--before", type=Path, help="a checkout of earlier code: meet on it and on this, alternately")
     parser.add_argument("--rounds", type=int, default=2, help="meetings on each code with --before")
+    parser.add_argument("--profile", type=Path, help="py-spy's collapsed stacks of the server over the change")
     args = parser.parse_args(argv)
     districts = tuple(d for d in args.districts.split(",") if d)
     with contextlib.ExitStack() as stack:
@@ -423,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.before:
             result = compare(path, args.before.resolve(), args.rounds, *meeting)
         else:
-            result = measure(path, *meeting)
+            result = measure(path, *meeting, profile=args.profile)
     print("\n".join(section(result, args.sessions)), file=sys.stderr)
     print(json.dumps(result))
     return 0
