@@ -133,12 +133,19 @@ def shared_link(url: str, districts: tuple[str, ...], period: str) -> str:
 
 
 async def meet(
-    url: str, chosen: dict, districts: tuple[str, ...], period: str, timeout: float, pid=None, around=None
+    url: str,
+    chosen: dict,
+    districts: tuple[str, ...],
+    period: str,
+    timeout: float,
+    pid=None,
+    around=None,
+    browser_nice: int = 0,
 ) -> dict:
     """Open the shared link in one browser context per planned session, then change every session's branch at
     once; what each session saw and when. `pid`: the server's process, whose CPU time over the change is noted;
     `around`: a context manager entered once every session is ready to click and left once all are done (a
-    profiler)."""
+    profiler). `browser_nice`: the browser's niceness over the change (0: as started)."""
     from playwright.async_api import async_playwright
 
     link = shared_link(url, districts, period)
@@ -158,6 +165,8 @@ async def meet(
                 failed = await asyncio.gather(*tasks, return_exceptions=True)
                 errors = {repr(e).splitlines()[0] for e in failed if isinstance(e, BaseException)}
                 raise RuntimeError("the sessions did not all open the link: " + "; ".join(errors)) from None
+            if browser_nice:
+                _lower_browser(pid, browser_nice)
             with around or contextlib.nullcontext():
                 before = (_cpu_seconds(pid), _browser_seconds(pid), _machine_seconds(), time.perf_counter())
                 await go.wait()
@@ -234,9 +243,9 @@ def _cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _browser_seconds(server: int | None) -> float:
-    """CPU seconds of this process's descendants but the server: Playwright's driver and chromium's processes."""
-    parents, times = {}, {}
+def _browser_processes(server: int | None) -> dict[int, int]:
+    """This process's descendants but the server (Playwright's driver, chromium's processes): pid -> CPU ticks."""
+    parents, ticks = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             head, rest = stat.read_text().rsplit(")", 1)
@@ -244,7 +253,7 @@ def _browser_seconds(server: int | None) -> float:
             continue  # ended meanwhile
         fields = rest.split()
         pid = int(head.split(" (", 1)[0])
-        parents[pid], times[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+        parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
 
     def ours(pid: int) -> bool:
         while pid > 1:
@@ -255,8 +264,20 @@ def _browser_seconds(server: int | None) -> float:
                 return False
         return False
 
-    own = sum(ticks for pid, ticks in times.items() if pid != server and ours(pid))
-    return own / os.sysconf("SC_CLK_TCK")
+    return {pid: n for pid, n in ticks.items() if pid != server and ours(pid)}
+
+
+def _browser_seconds(server: int | None) -> float:
+    return sum(_browser_processes(server).values()) / os.sysconf("SC_CLK_TCK")
+
+
+def _lower_browser(server: int | None, nice: int) -> None:
+    """Every thread of the browser's processes at niceness `nice`: in a real meeting each participant's browser
+    runs on their own computer, so here it should not take the server's cores."""
+    for pid in _browser_processes(server):
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            with contextlib.suppress(OSError):  # a thread that ended meanwhile
+                os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
 
 
 def _machine_seconds() -> float:
@@ -345,6 +366,7 @@ def measure(
     timeout: float,
     code: Path = ROOT,
     profile: Path | None = None,
+    browser_nice: int = 0,
 ) -> dict:
     """One meeting on a new server running the code in `code` (a new server: every session's change is computed
     cold; the link's view is warm once the first session has opened it); `profile`: py-spy's file of the change."""
@@ -354,11 +376,11 @@ def measure(
         try:
             with serving(db_path, log, timeout, code) as (url, pid):
                 around = py_spy(pid, profile) if profile else None
-                found = asyncio.run(meet(url, chosen, districts, period, timeout, pid, around))
+                found = asyncio.run(meet(url, chosen, districts, period, timeout, pid, around, browser_nice))
         except Exception as exc:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
             raise RuntimeError(f"{exc}\n--- the server's log ends:\n{tail}") from exc
-    return {**found, "code": str(code), "districts": list(districts), "period": period}
+    return {**found, "code": str(code), "districts": list(districts), "period": period, "browser_nice": browser_nice}
 
 
 @contextlib.contextmanager
@@ -379,13 +401,16 @@ def py_spy(pid: int, out: Path) -> Iterator[None]:
         spy.wait(timeout=30)
 
 
-def compare(db_path: Path, before: Path, rounds: int, sessions: int, districts, period, timeout) -> dict:
+def compare(
+    db_path: Path, before: Path, rounds: int, sessions: int, districts, period, timeout, browser_nice: int = 0
+) -> dict:
     """Meetings on the code in `before` and on this code, alternately (each `rounds` times), so both meet the
     same load from the rest of the machine: the before/after figures of one run."""
     meetings = []
     for _ in range(rounds):
         for label, code in (("before", before), ("after", ROOT)):
-            meetings.append({**measure(db_path, sessions, districts, period, timeout, code), "label": label})
+            found = measure(db_path, sessions, districts, period, timeout, code, browser_nice=browser_nice)
+            meetings.append({**found, "label": label})
     return {"meetings": meetings, "pooled": {label: pooled(meetings, label) for label in ("before", "after")}}
 
 
@@ -448,8 +473,9 @@ def section(found: dict | None, sessions: int = SESSIONS) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for m in meetings:
+        code = m.get("label", "this") + (f", browser nice {m['browser_nice']}" if m.get("browser_nice") else "")
         lines.append(
-            f"| {m.get('label', 'this')} | {m['count']} | {m['correct']} / {m['count']} | {_s(m['p50'])} "
+            f"| {code} | {m['count']} | {m['correct']} / {m['count']} | {_s(m['p50'])} "
             f"| {_s(m['p95'])} | {_s(m['max'])} | < {GOAL_P95_S:g} s {_goal(m)} | {m['click_spread_ms']} ms "
             f"| {_s(m['server_cpu_s'])} in {_s(m['wall_s'])} | {_s(m['browser_cpu_s'])} | {m['busy_cores']:.2f} |"
         )
@@ -485,15 +511,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=Path, help="a checkout of earlier code: meet on it and on this, alternately")
     parser.add_argument("--rounds", type=int, default=2, help="meetings on each code with --before")
     parser.add_argument("--profile", type=Path, help="py-spy's collapsed stacks of the server over the change")
+    parser.add_argument(
+        "--browser-nice",
+        type=int,
+        default=0,
+        help="run the browser at this niceness over the change (10: as if on the participants' own computers)",
+    )
     args = parser.parse_args(argv)
     districts = tuple(d for d in args.districts.split(",") if d)
     with contextlib.ExitStack() as stack:
         path = args.db.resolve() if args.db else stack.enter_context(sample_database())
         meeting = (args.sessions, districts, args.period, args.timeout)
         if args.before:
-            result = compare(path, args.before.resolve(), args.rounds, *meeting)
+            result = compare(path, args.before.resolve(), args.rounds, *meeting, args.browser_nice)
         else:
-            result = measure(path, *meeting, profile=args.profile)
+            result = measure(path, *meeting, profile=args.profile, browser_nice=args.browser_nice)
     print("\n".join(section(result, args.sessions)), file=sys.stderr)
     print(json.dumps(result))
     return 0
