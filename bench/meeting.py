@@ -1,19 +1,25 @@
 """A meeting: several browser sessions open the same shared link and each changes a filter at once (issue 15).
 
     python -m bench.meeting [--db PATH] [--sessions 10] [--districts North,East] [--period last_year]
+                            [--before DIR [--rounds 2]] [--profile FILE] [--browser-nice 10]
 
-One `streamlit run serve.py` on a free loopback port over the database (KPI_DB; without --db the bundled sample,
-built into a temporary folder), one Debian chromium with one browser context per session (its own cookies, so
+One `streamlit run serve.py` on a free loopback port over the database (--db; without it the bundled sample,
+imported into a temporary folder), one Debian chromium with one browser context per session (its own cookies, so
 its own Streamlit session). Every session opens the shared link (the Overview with a period and districts in the
-query string) and waits until its Visits card shows the link's value. Then each opens the Branches filter on a
-branch of its own (branches of the link's districts, chosen so that no two sessions expect the same Visits
-value), all wait at a barrier, and all click their branch at once.
+query string; three at a time) and waits until its Visits card shows the link's value. Then each opens the
+Branches filter on a branch of its own (branches of the link's districts, chosen so that no two sessions expect
+the same Visits value), all wait at a barrier, and all click their branch at once.
 
-Per session: milliseconds from the click (as the page received it) until the Visits card shows the value
+Per session: seconds from the click (as the page received it) until the Visits card shows the value
 metrics.engine computes for that session's filter (page clock; a MutationObserver notes the first DOM change that
 shows it), every text the card showed on the way (anything but the link's value and its own would be another
-session's figure), and the card's text once its rerun has finished. The server's CPU seconds over the change
-(utime + stime of its process) say whether the reruns were starved of CPU or waiting on something.
+session's figure), and the card's text once its rerun has finished. CPU seconds over the change of the server
+and of the browser, and the cores the whole machine kept busy, say whether the reruns waited for CPU.
+
+--before DIR: the same meeting on the code in DIR (a checkout of an earlier commit) and on this code,
+alternately, for before/after figures from one run. --profile FILE: py-spy's stacks of the server's threads
+holding the GIL over the change. --browser-nice N: the browser at niceness N over the change (in a real meeting
+every participant's browser runs on their own computer).
 
 Prints one JSON object on the last line of stdout; bench/run.py runs it at its largest size and `section` writes
 its part of bench/RESULTS.md.
