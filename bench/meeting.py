@@ -526,7 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     districts = tuple(d for d in args.districts.split(",") if d)
     with contextlib.ExitStack() as stack:
-        path = args.db.resolve() if args.db else stack.enter_context(sample_database())
+        # absolute(), not resolve(): the database's name is a link to its current generation (data/store.py)
+        path = args.db.absolute() if args.db else stack.enter_context(sample_database())
         meeting = (args.sessions, districts, args.period, args.timeout)
         if args.before:
             result = compare(path, args.before.resolve(), args.rounds, *meeting, args.browser_nice)
