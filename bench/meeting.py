@@ -197,6 +197,8 @@ async def _session(browser, link: str, shared: str, mine: dict, gates: tuple, ti
         card = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text(CARD, exact=True))
         value = card.locator('[data-testid="stMetricValue"]')
         async with opening:
+            if ready.broken:  # another session failed: the meeting is off
+                raise asyncio.BrokenBarrierError
             opened = time.perf_counter()
             await page.goto(link)
             await expect(value).to_have_text(shared, timeout=timeout * 1000)
