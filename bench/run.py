@@ -12,7 +12,8 @@ folder, bench/work/ by default, once) and each of `--repeat` repetitions (median
   per page on the imported database (visits and events imported too), Streamlit's caches not involved;
   the loans calls also computed from the raw transaction rows (`raw_tx`), for the raw/ours ratio;
 - interaction: an AppTest filter change on each page, and `streamlit run` to the first Plotly chart in
-  chromium (bench/interact.py);
+  chromium (bench/interact.py); at the largest size, a meeting: 10 chromium sessions change a filter of one
+  shared link at once (bench/meeting.py);
 - growth: all of the above by size, as ratios to the smallest size;
 - robustness (once, not by size; bench/robustness.py): the data checks over the bundled sample, every file
   of the hostile input corpus imported, and 200 MB broken files refused (not with --small). These were
@@ -46,6 +47,7 @@ import time
 from pathlib import Path
 
 from bench import generate as gen
+from bench import meeting
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -372,6 +374,11 @@ def run_size(rows: int, args, repeat: int, work: Path) -> dict:
             env,
             folder / "browser.log",
         )
+        if rows == args.meeting_rows:
+            quiet["meeting"] = wait_quiet(args.quiet_wait)
+            log(f"size {rows:,}: a meeting in chromium (other load before: {quiet['meeting']['busy_cores']})")
+            command = [python(), "-m", "bench.meeting", "--db", str(database)]
+            result["meeting"] = run_json(command, args.timeout, env, folder / "meeting.log")
     return result
 
 
@@ -577,6 +584,7 @@ def render(results: dict) -> str:
         ]
     lines += _queries_section(sizes, largest)
     lines += _interaction_section(sizes)
+    lines += meeting.section(largest.get("meeting") if largest else None)
     lines += _robustness_section(results.get("robustness"))
     lines += _growth_section(sizes)
     lines += _targets_section(sizes, largest, results)
@@ -1077,6 +1085,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(repeats) != len(sizes) or min(repeats) < 1:
         parser.error("--repeat takes one number or one per size")
     sizes, repeats = zip(*sorted(zip(sizes, repeats, strict=True)), strict=True)
+    args.meeting_rows = sizes[-1]  # the meeting (bench/meeting.py) runs at the largest size only
     work.mkdir(parents=True, exist_ok=True)
     given = sys.argv[1:] if argv is None else list(argv)
     command = os.environ.get("BENCH_COMMAND") or "python -m bench.run" + "".join(f" {shlex.quote(a)}" for a in given)

@@ -56,11 +56,16 @@ else:
         key="trend_chart",
         config=_charts.config(lang()),
     )
-    downloads(trend, f"{chosen}_by_month", "trend")
+    # The download buttons' place is under the chart, but their files (an Excel sheet takes tens of
+    # milliseconds) are written after the cards: when many sessions rerun at once, the figures come first.
+    trend_downloads = st.container()
 
 columns = [*cards.columns(3), *cards.columns(3)]  # two rows of three: values stay readable in 万
 for column, metric_id in zip(columns, CARDS, strict=True):
     kpi_card(column, ctx, metric_id, sparkline=True)  # with a caption on its target when the year has one
+if not trend.empty:
+    with trend_downloads:
+        downloads(trend, f"{chosen}_by_month", "trend")
 
 _years.every_year(ctx, chosen)
 
