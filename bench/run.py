@@ -72,16 +72,18 @@ FINDINGS_PAGES = ("overview", "branches", "data")  # the pages whose call set in
 
 
 # The code being measured (its fingerprint goes into the results), and what a snapshot copies.
-SOURCE = ("data", "metrics", "pages", "dashboard.py")
+SOURCE = ("data", "metrics", "pages", "reports", "dashboard.py", "serve.py")
 SNAPSHOT = (
     "bench",
     "data",
     "metrics",
     "pages",
+    "reports",  # pages/_data.py and the Report page import it
     "tests/app",
     "tests/corpus",  # bench/robustness.py imports the corpus into a small fixture database
     "tests/fixtures/import",
     "dashboard.py",
+    "serve.py",  # bench/meeting.py serves the app as `make run` does
     ".streamlit",
     "pyproject.toml",
 )
