@@ -248,13 +248,17 @@ def phase_huge(rows: int, args, work: Path) -> dict:
     log(f"  duckdb scan, same dimensions: {_brief(result['duckdb_dims'])}")
     if rows in spark_sizes(args):
         log(f"huge {rows:,}: the Overview's query set on DuckDB and on Spark (bench/engines.py)")
-        command = [python(), "-m", "bench.engines", "--db", str(database), "--lake", str(target / "lake")]
-        result["engines"] = run_json(
-            [*command, "--rows", str(rows), "--json"], args.timeout, dict(os.environ), work / "huge-engines.log"
-        )
+        result["engines"] = phase_engines(database, rows, target / "lake", args.timeout, work / "huge-engines.log")
         result["engines"]["scope"] = "transactions only"  # this database has no visits or events imported
     shutil.rmtree(target, ignore_errors=True)
     return result
+
+
+def phase_engines(database: Path, rows: int, lake: Path, timeout: float, log_file: Path) -> dict:
+    """bench/engines.py in its own process: the Overview's query set on the database and on the lake written from
+    it, through DuckDB and on Spark."""
+    command = [python(), "-m", "bench.engines", "--db", str(database), "--lake", str(lake), "--rows", str(rows)]
+    return run_json([*command, "--json"], timeout, dict(os.environ), log_file)
 
 
 def _brief(run: dict) -> str:
@@ -351,10 +355,7 @@ def run_size(rows: int, args, repeat: int, work: Path) -> dict:
     result["queries"] = phase_queries(database, raw_db, files.transactions, query_repeat, warmup=0 if args.small else 1)
     if rows in spark_sizes(args):
         log(f"size {rows:,}: the Overview's query set on DuckDB and on Spark (bench/engines.py)")
-        command = [python(), "-m", "bench.engines", "--db", str(database), "--lake", str(folder / "lake")]
-        result["engines"] = run_json(
-            [*command, "--rows", str(rows), "--json"], args.timeout, dict(os.environ), folder / "engines.log"
-        )
+        result["engines"] = phase_engines(database, rows, folder / "lake", args.timeout, folder / "engines.log")
     env = {**os.environ, "KPI_DB": str(database)}
     quiet["apptest"] = wait_quiet(args.quiet_wait)
     log(f"size {rows:,}: AppTest filter change x{repeat} (other load before: {quiet['apptest']['busy_cores']})")

@@ -157,9 +157,10 @@ def scan_sql(cols: Columns, source: str, common: int = 0, typed_date: bool = Fal
     date = cols.when if typed_date else f"try_cast(left({cols.when}, 10) AS DATE)"
     # The few spellings that make up nearly every row are judged once, before the scan, by the same expression;
     # a row with one of them then costs one comparison instead of the whole judgement.
-    code = f"CASE {cols.action} {' '.join('WHEN ? THEN ?' for _ in range(common))} ELSE {judge_sql()} END"
-    if not common:
-        code = judge_sql()
+    judge = judge_sql()
+    code = (
+        f"CASE {cols.action} {' '.join('WHEN ? THEN ?' for _ in range(common))} ELSE {judge} END" if common else judge
+    )
     return f"""
         SELECT {date} AS date, {cols.branch} AS branch, {cols.item} AS item,
                {cols.patron} AS patron, {counts},
