@@ -55,37 +55,30 @@ def rollup(
     spark = engine.session(master)
     cols = fastpath.columns(table, plan)
     try:
-        with _quiet(spark), _readable(path) as readable:
+        with _quiet(spark, engine.LOG_LEVEL), _readable(path) as readable:
             lines = _lines(spark, readable)
             rows = _rows(lines, table, cols, delimiter)
             rows.createOrReplaceTempView(ROWS)
-            groups = spark.sql(spark_sql(fastpath.scan_sql(cols, ROWS)), args=fastpath.known_actions()).toArrow()
+            groups = spark.sql(engine.translate(fastpath.scan_sql(cols, ROWS)), args=fastpath.known_actions()).toArrow()
             cursor.register("tx_groups", groups)
             cursor.execute(f"CREATE OR REPLACE TEMP TABLE {fastpath.SCANNED} AS SELECT * FROM tx_groups")
             cursor.unregister("tx_groups")
             roll = fastpath.settle(cursor)
             if roll is not None and roll.other:
                 _numbered(spark, lines, rows, table).createOrReplaceTempView(NUMBERED)
-                sql = spark_sql(fastpath.skipped_sql(cols, NUMBERED))
+                sql = engine.translate(fastpath.skipped_sql(cols, NUMBERED))
                 found = [tuple(row) for row in spark.sql(sql, args=fastpath.known_actions()).collect()]
                 roll.skipped, roll.skipped_counts = fastpath.skipped(found, table)
     except duckdb.Error:
         return None
-    except _spark_errors() as exc:
+    except engine.errors() as exc:
         if notes is not None:
-            notes.append(f"Spark stopped reading the file ({_first_line(exc)})")
+            notes.append(f"Spark stopped reading the file ({engine.first_line(exc)})")
         return None
     finally:
         for view in (ROWS, NUMBERED):
             spark.catalog.dropTempView(view)
     return roll
-
-
-def spark_sql(duckdb_sql: str) -> str:
-    """One statement of DuckDB's SQL as Spark SQL (placeholders kept)."""
-    import sqlglot
-
-    return sqlglot.transpile(duckdb_sql, read="duckdb", write="spark")[0]
 
 
 def _lines(spark, path: str):
@@ -148,8 +141,9 @@ def _readable(path: str):
 
 
 @contextlib.contextmanager
-def _quiet(spark):
-    """Spark's log off while it reads: a refused file is reported by the row path, not by a Java stack trace."""
+def _quiet(spark, level: str):
+    """Spark's log off while it reads (then back to `level`): a refused file is reported by the row path, not
+    by a Java stack trace."""
     context = _context(spark)
     if context is not None:
         context.setLogLevel("OFF")
@@ -157,7 +151,7 @@ def _quiet(spark):
         yield
     finally:
         if context is not None:
-            context.setLogLevel("ERROR")
+            context.setLogLevel(level)
 
 
 def _context(spark):
@@ -166,21 +160,3 @@ def _context(spark):
         return spark.sparkContext
     except Exception:  # noqa: BLE001 - Spark Connect raises its own error for sparkContext
         return None
-
-
-def _spark_errors() -> tuple[type[Exception], ...]:
-    """What Spark raises when it stops on a file: a PySpark error, or a Java one through Py4J (classic mode)."""
-    from pyspark.errors import PySparkException
-
-    try:
-        from py4j.protocol import Py4JError
-    except ImportError:  # pyspark-client (Spark Connect only) comes without Py4J
-        return (PySparkException,)
-    return (PySparkException, Py4JError)
-
-
-def _first_line(exc: Exception) -> str:
-    """The first line of what Spark said, without Py4J's wrapping."""
-    java = getattr(exc, "java_exception", None)
-    text = str(java.getMessage()) if java is not None else str(exc)
-    return (text.strip().splitlines() or [type(exc).__name__])[0][:200]

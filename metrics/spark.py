@@ -12,11 +12,13 @@ cluster, `sc://host:15002` for Spark Connect).
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 
 MASTER_ENV = "KPI_SPARK_MASTER"
 DEFAULT_MASTER = "local[2]"
+LOG_LEVEL = "FATAL"  # Spark's own log: its failures are raised as errors (and reported), not logged
 # Small data, two cores: Spark's default of 200 shuffle partitions would cost more than every query.
 LOCAL_SETTINGS = {
     "spark.ui.enabled": "false",
@@ -25,6 +27,7 @@ LOCAL_SETTINGS = {
     "spark.driver.memory": "2g",
     "spark.sql.ansi.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
+    "spark.log.level": LOG_LEVEL,  # from the start: a master that cannot be reached is reported once, by us
 }
 
 
@@ -45,20 +48,44 @@ def session(master_url: str | None = None):
         raise SparkUnavailable("pyspark is not installed; run: pip install -r requirements-spark.txt") from exc
     url = master(master_url)
     if url.startswith("sc://"):
-        return SparkSession.builder.remote(url).getOrCreate()
-    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        builder = SparkSession.builder.remote(url)
+    elif not shutil.which("java") and not os.environ.get("JAVA_HOME"):
         raise SparkUnavailable("Spark needs a Java runtime; run: sudo apt-get install default-jre-headless")
-    builder = SparkSession.builder.master(url).appName("kpi-dashboard")
-    for key, value in LOCAL_SETTINGS.items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("FATAL")  # failures are raised as errors, not logged
+    else:
+        builder = SparkSession.builder.master(url).appName("kpi-dashboard")
+        for key, value in LOCAL_SETTINGS.items():
+            builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except errors() as exc:
+        raise SparkUnavailable(f"Spark could not start on {url}: {first_line(exc)}") from exc
+    if not url.startswith("sc://"):
+        spark.sparkContext.setLogLevel(LOG_LEVEL)
     return spark
+
+
+def errors() -> tuple[type[Exception], ...]:
+    """What Spark raises when it stops: a PySpark error, or a Java one through Py4J (classic mode)."""
+    from pyspark.errors import PySparkException
+
+    try:
+        from py4j.protocol import Py4JError
+    except ImportError:  # pyspark-client (Spark Connect only) comes without Py4J
+        return (PySparkException,)
+    return (PySparkException, Py4JError)
+
+
+def first_line(exc: Exception) -> str:
+    """The first line of what Spark said, without Py4J's wrapping."""
+    java = getattr(exc, "java_exception", None)
+    text = str(java.getMessage()) if java is not None else str(exc)
+    return (text.strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 # --- translating the metric layer's DuckDB SQL -------------------------------------------------------------
 
 
+@functools.cache
 def _dialects():
     """DuckDB as written here -> Spark SQL: SQLGlot's two dialects, with the DuckDB functions it leaves
     untranslated mapped onto Spark's equivalents."""
@@ -86,18 +113,13 @@ def _anonymous(gen, e) -> str:
     return rename(args) if rename else gen.function_fallback_sql(e)
 
 
-_TRANSLATED: dict[str, str] = {}
-
-
+@functools.cache
 def translate(sql: str) -> str:
-    """The Spark SQL of one DuckDB statement (remembered: the metric layer issues few distinct texts)."""
-    found = _TRANSLATED.get(sql)
-    if found is None:
-        import sqlglot
+    """The Spark SQL of one DuckDB statement, placeholders kept (remembered: the metric layer and the import's
+    roll-up issue few distinct texts)."""
+    import sqlglot
 
-        found = sqlglot.transpile(sql, read="duckdb", write=_dialects())[0]
-        _TRANSLATED[sql] = found
-    return found
+    return sqlglot.transpile(sql, read="duckdb", write=_dialects())[0]
 
 
 # --- a connection the metric layer can use ----------------------------------------------------------------
